@@ -1,0 +1,67 @@
+"""The composition root: builds the one `Application` with its handlers, store and clock."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest, HTTPXRequest
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.settings import Settings
+from handlers.context import DEPS_KEY, BotContext, Deps
+from handlers.menu import set_default_menus
+from storage.factory import Store
+
+log = logging.getLogger(__name__)
+
+BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+def build_application(
+    settings: Settings,
+    store: Store,
+    *,
+    request: BaseRequest | None = None,
+    clock: Clock | None = None,
+    token: str | None = None,
+) -> BotApplication:
+    """Wire everything; with `request` given the Bot API is served in-process (console, tests)."""
+    secret = token or (
+        settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else None
+    )
+    if not secret:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(secret)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .defaults(Defaults(tzinfo=ZoneInfo(settings.tz)))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.request(HTTPXRequest(connection_pool_size=8))
+    app: BotApplication = builder.build()
+    app.bot_data[DEPS_KEY] = Deps(uow=store.uow, clock=clock or SystemClock())
+    app.bot_data["store"] = store
+    handlers.register(app)
+    return app
+
+
+async def _post_init(app: BotApplication) -> None:
+    await set_default_menus(app.bot)
+    log.info("bot @%s ready", app.bot.username)
+
+
+async def _post_shutdown(app: BotApplication) -> None:
+    store = app.bot_data.get("store")
+    if isinstance(store, Store):
+        await store.dispose()

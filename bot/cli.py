@@ -1,0 +1,127 @@
+"""`emwp-bot`: the one entry point, and the only place that reads settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.clock import SystemClock
+from bot.settings import Settings, SettingsError, default_data_dir, load_settings
+from storage.factory import Store, open_store
+
+EXIT_CONFIG = 2
+EXIT_TELEGRAM = 3
+
+log = logging.getLogger("emwp-bot")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: run, console, db upgrade, seed."""
+    root = argparse.ArgumentParser(prog="emwp-bot", description="The EMWP information-exchange Telegram bot.")
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("run", help="serve Telegram by long polling (needs TELEGRAM_BOT_TOKEN)")
+    console = sub.add_parser("console", help="chat with the bot in this terminal: no token, no network")
+    console.add_argument(
+        "--database", help="database URL (default: a console SQLite file in the data directory)"
+    )
+    console.add_argument(
+        "--as",
+        dest="identity",
+        default="admin",
+        choices=["admin", "contact", "observer", "guest"],
+        help="identity to start as",
+    )
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply pending schema migrations")
+    seed = sub.add_parser("seed", help="load the reference data (idempotent)")
+    seed.add_argument("--file", type=Path, help="a seed file of the same shape (default: the shipped one)")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse, configure logging, dispatch; return the exit code."""
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    # The console is a chat: only warnings and errors interrupt it.
+    level = (
+        max(logging.WARNING, logging.getLevelName(settings.log_level))
+        if args.command == "console"
+        else (logging.getLevelName(settings.log_level))
+    )
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "run":
+        from bot.runner import run_polling
+
+        return run_polling(settings)
+    if args.command == "console":
+        from bot.console.session import run_console
+
+        url = args.database or f"sqlite:///{default_data_dir() / 'console.sqlite3'}"
+        return run_console(settings, url, args.identity)
+    if args.command == "db":
+        return asyncio.run(_upgrade(settings))
+    return asyncio.run(_seed(settings, args.file))
+
+
+async def _upgrade(settings: Settings) -> int:
+    store = open_store(settings.resolved_database_url())
+    try:
+        await store.upgrade()
+    finally:
+        await store.dispose()
+    print(f"Schema is up to date ({store.backend}).")
+    return 0
+
+
+async def _seed(settings: Settings, path: Path | None) -> int:
+    from bot.services.seeding import seed_store
+    from storage.countries import load_countries
+    from storage.seed_loader import load_seed
+
+    try:
+        seed = load_seed(path)
+    except (OSError, ValueError) as exc:
+        print(f"Cannot read the seed file: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    store = open_store(settings.resolved_database_url())
+    try:
+        await store.upgrade()
+        report = await seed_store(store.uow, seed, load_countries(), SystemClock().now())
+    finally:
+        await store.dispose()
+    print(_describe_seed(report.inserted, report.updated))
+    return 0
+
+
+def _describe_seed(inserted: dict[str, int], updated: dict[str, int]) -> str:
+    if not any(inserted.values()) and not any(updated.values()):
+        return "Seed already applied: nothing changed."
+    parts = [
+        f"{table}: {inserted.get(table, 0)} added, {updated.get(table, 0)} updated"
+        for table in sorted(set(inserted) | set(updated))
+    ]
+    return "Seed applied. " + "; ".join(parts)
+
+
+async def prepare_store(store: Store) -> None:
+    """Bring the schema up to date and seed a store that has no initiatives yet."""
+    from bot.services.seeding import seed_if_empty
+    from storage.countries import load_countries
+    from storage.seed_loader import load_seed
+
+    await store.upgrade()
+    await seed_if_empty(store.uow, load_seed, load_countries, SystemClock().now())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Console mode: the real Application with the Bot API served in-process."""

@@ -1,0 +1,1 @@
+"""Domain model and rules: frozen dataclasses and enums, no I/O."""

@@ -1,0 +1,160 @@
+"""Domain objects: frozen dataclasses that repositories return and services pass around."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from bot.domain.vocab import (
+    DelegationKind,
+    EventKind,
+    InitiativeStatus,
+    InitiativeType,
+    MemberStatus,
+    Role,
+    Tlp,
+    UpdateKind,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Delegation:
+    """A member state (EU code), institution (GSC, COM, EEAS) or observer body."""
+
+    code: str
+    name: str
+    kind: DelegationKind
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A registered person and what they may do."""
+
+    id: int
+    telegram_user_id: int
+    display_name: str
+    delegation: Delegation
+    role: Role
+    status: MemberStatus
+    language: str
+    time_zone: str
+    reachable: bool
+
+    @property
+    def active(self) -> bool:
+        """Whether the member's access is live."""
+        return self.status is MemberStatus.ACTIVE
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is asking: a member, or a guest (member is None) in a private or group chat."""
+
+    telegram_user_id: int
+    member: Member | None
+    language: str
+    in_group: bool = False
+
+    @property
+    def role(self) -> Role | None:
+        """The active member's role; None for guests and revoked members."""
+        if self.member is None or not self.member.active:
+            return None
+        return self.member.role
+
+
+@dataclass(frozen=True, slots=True)
+class Country:
+    """A third country by ISO 3166-1 alpha-2 code, with its names in EU languages."""
+
+    code: str
+    name: str
+    names: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A grouping of countries used by EU external migration policy."""
+
+    key: str
+    name: str
+    countries: tuple[str, ...]
+    source_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Initiative:
+    """An initiative with one or more third countries or regions."""
+
+    id: int
+    ref: str
+    title: str
+    type: InitiativeType
+    status: InitiativeStatus
+    countries: tuple[str, ...]
+    regions: tuple[str, ...]
+    lead: str | None
+    partners: tuple[str, ...]
+    instruments: tuple[str, ...]
+    funding: str | None
+    year: int | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    source_url: str | None
+    notes: str | None
+    last_activity_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """A dated post on an initiative by a member."""
+
+    id: int
+    initiative_id: int
+    kind: UpdateKind
+    text: str
+    tlp: Tlp
+    author_id: int
+    delegation_code: str
+    created_at: dt.datetime
+    red_delegations: frozenset[str] = frozenset()
+    edited_at: dt.datetime | None = None
+    withdrawn_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An upcoming meeting, dialogue round or official visit."""
+
+    id: int
+    title: str
+    kind: EventKind
+    starts_at: dt.datetime
+    country_code: str | None = None
+    initiative_id: int | None = None
+    location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the append-only audit log."""
+
+    id: int
+    at: dt.datetime
+    actor_id: int | None
+    action: str
+    subject: str
+    details: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SeedReport:
+    """How many rows a seed run inserted or changed, per table."""
+
+    inserted: dict[str, int]
+    updated: dict[str, int]
+
+    @property
+    def changed(self) -> bool:
+        """Whether the run changed anything."""
+        return any(self.inserted.values()) or any(self.updated.values())

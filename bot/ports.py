@@ -1,0 +1,105 @@
+"""Protocols the storage layer implements; services depend on these, never on SQLAlchemy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+from bot.domain.model import AuditEntry, Country, Delegation, Initiative, Member, Region, SeedReport
+from bot.domain.seed import SeedData
+from bot.domain.vocab import Role
+
+
+class MemberRepository(Protocol):
+    """Members by id or Telegram user id."""
+
+    async def by_telegram_id(self, telegram_user_id: int) -> Member | None: ...
+
+    async def add(
+        self,
+        *,
+        telegram_user_id: int,
+        chat_id: int | None,
+        display_name: str,
+        delegation_code: str,
+        role: Role,
+        language: str,
+        time_zone: str,
+        now: dt.datetime,
+    ) -> Member: ...
+
+    async def count(self) -> int: ...
+
+
+class CatalogRepository(Protocol):
+    """Reference data: delegations, countries, regions, organisations, instruments."""
+
+    async def delegations(self) -> Sequence[Delegation]: ...
+
+    async def delegation(self, code: str) -> Delegation | None: ...
+
+    async def country(self, code: str) -> Country | None: ...
+
+    async def regions(self) -> Sequence[Region]: ...
+
+    async def apply_seed(
+        self, seed: SeedData, countries: Sequence[Country], now: dt.datetime
+    ) -> SeedReport: ...
+
+
+class InitiativeRepository(Protocol):
+    """Initiatives by reference or id."""
+
+    async def by_ref(self, ref: str) -> Initiative | None: ...
+
+    async def count(self) -> int: ...
+
+
+class AuditRepository(Protocol):
+    """The append-only audit log."""
+
+    async def append(
+        self,
+        *,
+        at: dt.datetime,
+        actor_id: int | None,
+        action: str,
+        subject: str,
+        details: dict[str, object] | None = None,
+    ) -> AuditEntry: ...
+
+    async def latest(self, limit: int) -> Sequence[AuditEntry]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: rolled back on exit unless `commit` was awaited."""
+
+    @property
+    def members(self) -> MemberRepository: ...
+
+    @property
+    def catalog(self) -> CatalogRepository: ...
+
+    @property
+    def initiatives(self) -> InitiativeRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Makes a fresh unit of work for each update or job."""
+
+    def __call__(self) -> UnitOfWork: ...

@@ -1,0 +1,53 @@
+"""`emwp-bot run`: long polling against Telegram or a self-hosted Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+
+from bot.app import build_application
+from bot.cli import EXIT_CONFIG, EXIT_TELEGRAM, prepare_store
+from bot.settings import Settings
+from storage.factory import Store, open_store
+
+log = logging.getLogger(__name__)
+
+
+def run_polling(settings: Settings) -> int:
+    """Serve until SIGINT or SIGTERM; return an exit code with a clear message on failure."""
+    if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
+        print(
+            "TELEGRAM_BOT_TOKEN is not set: expected the token @BotFather gave you, like 123456:ABC-DEF…",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    if settings.webhook_url is not None:
+        print(
+            "WEBHOOK_URL is set, but this version serves long polling only: unset WEBHOOK_URL.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    store = open_store(settings.resolved_database_url())
+    asyncio.run(_prepare(store))
+    app = build_application(settings, store)
+    try:
+        # Stops cleanly on SIGINT and SIGTERM: the update in hand is finished, then the store is closed.
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, close_loop=True)
+    except InvalidToken:
+        print("Telegram rejected TELEGRAM_BOT_TOKEN: check the token @BotFather gave you.", file=sys.stderr)
+        return EXIT_TELEGRAM
+    except NetworkError as exc:
+        print(f"Cannot reach the Bot API at {settings.telegram_api_base_url}: {exc}", file=sys.stderr)
+        return EXIT_TELEGRAM
+    return 0
+
+
+async def _prepare(store: Store) -> None:
+    try:
+        await prepare_store(store)
+    finally:
+        await store.dispose()

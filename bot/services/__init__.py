@@ -1,0 +1,1 @@
+"""Use cases: plain values in, a unit of work owned, domain results out."""

@@ -1,0 +1,60 @@
+"""Demo identities for console mode: one member per role, so every role can be tried."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.domain.model import Member
+from bot.domain.vocab import Role
+from bot.ports import UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A demo identity: Telegram id, name, and (unless a guest) delegation and role."""
+
+    key: str
+    telegram_user_id: int
+    name: str
+    delegation: str | None = None
+    role: Role | None = None
+
+
+DEMO_PEOPLE: tuple[DemoPerson, ...] = (
+    DemoPerson("admin", 910_001, "Ana (Secretariat)", "GSC", Role.ADMIN),
+    DemoPerson("contact", 910_002, "Claire (France)", "FR", Role.CONTACT),
+    DemoPerson("observer", 910_003, "Otto (Frontex)", "FRONTEX", Role.OBSERVER),
+    DemoPerson("guest", 910_004, "Gus (not a member)"),
+)
+
+
+async def ensure_demo_members(uow_factory: UnitOfWorkFactory, now: dt.datetime) -> list[Member]:
+    """Register the demo members that are missing; running it again changes nothing."""
+    created: list[Member] = []
+    async with uow_factory() as uow:
+        for person in DEMO_PEOPLE:
+            if person.role is None or person.delegation is None:
+                continue
+            if await uow.members.by_telegram_id(person.telegram_user_id) is not None:
+                continue
+            member = await uow.members.add(
+                telegram_user_id=person.telegram_user_id,
+                chat_id=person.telegram_user_id,
+                display_name=person.name,
+                delegation_code=person.delegation,
+                role=person.role,
+                language="en",
+                time_zone="Europe/Brussels",
+                now=now,
+            )
+            await uow.audit.append(
+                at=now,
+                actor_id=None,
+                action="member.registered",
+                subject=f"member {member.id}",
+                details={"role": person.role.value, "delegation": person.delegation, "via": "console demo"},
+            )
+            created.append(member)
+        await uow.commit()
+    return created

@@ -1,0 +1,21 @@
+"""Who is talking to the bot: looked up once per update."""
+
+from __future__ import annotations
+
+from bot.domain.languages import bot_language
+from bot.domain.model import Viewer
+from bot.ports import UnitOfWorkFactory
+
+
+async def identify(
+    uow_factory: UnitOfWorkFactory,
+    telegram_user_id: int,
+    language_code: str | None,
+    *,
+    in_group: bool = False,
+) -> Viewer:
+    """The viewer for this Telegram user: their member record if any, and the language to answer in."""
+    async with uow_factory() as uow:
+        member = await uow.members.by_telegram_id(telegram_user_id)
+    language = member.language if member is not None else bot_language(language_code)
+    return Viewer(telegram_user_id=telegram_user_id, member=member, language=language, in_group=in_group)

@@ -1,0 +1,96 @@
+"""Configuration from the environment or `.env`, validated with pydantic-settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it and says what was expected."""
+
+
+def default_data_dir() -> Path:
+    """Where the embedded SQLite file lives: $EMWP_DATA_DIR, else the XDG data home."""
+    explicit = os.environ.get("EMWP_DATA_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "emwp-bot"
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads; names as SPEC.md gives them."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: Annotated[str, Field(min_length=1)] = DEFAULT_API_BASE_URL
+    telegram_api_file_url: Annotated[str, Field(min_length=1)] = DEFAULT_API_FILE_URL
+    database_url: str | None = None
+    webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    tz: str = "Europe/Brussels"
+    log_level: str = "INFO"
+
+    @field_validator("tz")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("an IANA time zone name such as Europe/Brussels") from exc
+        return value
+
+    @field_validator("telegram_api_base_url", "telegram_api_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("an http:// or https:// URL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite", "postgresql", "postgres://")):
+            raise ValueError("a sqlite:///PATH or postgresql://USER@HOST/DB URL")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return upper
+
+    def resolved_database_url(self) -> str:
+        """The database to use: DATABASE_URL, else a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{default_data_dir() / 'emwp.sqlite3'}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; turn pydantic's errors into one message naming each bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            reason = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(
+                f"{name}: expected {reason}" if error["type"] == "value_error" else f"{name}: {reason}"
+            )
+        raise SettingsError("Invalid configuration:\n  " + "\n  ".join(lines)) from None

@@ -1,0 +1,104 @@
+"""/start, /help, /cancel, and the answers to anything else: every role, every chat."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.domain.access import commands_for
+from bot.domain.model import Viewer
+from handlers.context import BotContext
+from handlers.menu import available_commands
+from handlers.texts import Html, t
+
+log = logging.getLogger(__name__)
+
+
+async def reply(update: Update, text: str) -> None:
+    """Answer in the chat of the update, as HTML."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+async def start(update: Update, context: BotContext) -> None:
+    """Greet: members by name and role, guests with how to get access."""
+    viewer = await context.viewer(update)
+    if viewer.in_group:
+        await reply(update, t(viewer.language, "start.group"))
+    elif context.args:
+        await reply(update, t(viewer.language, "start.bad_token"))
+    elif viewer.member is not None and not viewer.member.active:
+        await reply(update, t(viewer.language, "start.revoked"))
+    elif viewer.member is None:
+        await reply(update, t(viewer.language, "start.guest"))
+    else:
+        member = viewer.member
+        await reply(
+            update,
+            t(
+                viewer.language,
+                "start.member",
+                name=member.display_name,
+                delegation=member.delegation.code,
+                role=t(viewer.language, f"role.{member.role.value}"),
+                commands_hint=Html(help_text(viewer)),
+            ),
+        )
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    """List the commands this user's role may use, and nothing else."""
+    viewer = await context.viewer(update)
+    await reply(update, help_text(viewer))
+
+
+def help_text(viewer: Viewer) -> str:
+    """The help for this viewer: only the commands their role may use."""
+    lang = viewer.language
+    if viewer.in_group:
+        return t(lang, "help.group")
+    lines = [t(lang, "help.header")]
+    for command in available_commands(commands_for(viewer.role)):
+        lines.append(f"/{command} — {html.escape(t(lang, f'command.{command}'))}")
+    lines += ["", t(lang, "help.footer" if viewer.role else "help.guest_footer")]
+    return "\n".join(lines)
+
+
+async def cancel(update: Update, context: BotContext) -> None:
+    """Outside a guided flow there is nothing to cancel; say so."""
+    viewer = await context.viewer(update)
+    await reply(update, t(viewer.language, "cancel.nothing"))
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command we do not have (or that is addressed to another bot in a group)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    word = message.text.split(maxsplit=1)[0]
+    command, _, addressee = word.partition("@")
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
+        return
+    viewer = await context.viewer(update)
+    await reply(update, t(viewer.language, "unknown.command", command=command[:64]))
+
+
+async def free_text(update: Update, context: BotContext) -> None:
+    """Text that is not a command, in a private chat: point to /help or /start."""
+    viewer = await context.viewer(update)
+    await reply(update, t(viewer.language, "unknown.text" if viewer.role else "unknown.text_guest"))
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log the failure with its traceback; tell the user briefly, never show the traceback."""
+    log.error("handler failed on update %s", getattr(update, "update_id", "?"), exc_info=context.error)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    language = update.effective_user.language_code if update.effective_user else None
+    try:
+        await context.bot.send_message(update.effective_chat.id, t(language or "en", "error.generic"))
+    except Exception:  # the user may have blocked us, or Telegram is down: nothing more to do
+        log.warning("could not tell chat %s about the failure", update.effective_chat.id)

@@ -1,0 +1,200 @@
+"""SQLAlchemy 2 typed ORM models: the tables of the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention so migrations are stable on every backend."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+    }
+
+
+def _link(name: str, left: tuple[str, str], right: tuple[str, str], right_type: Any = Integer) -> Table:
+    """An association table of two foreign keys, cascading from the left side."""
+    return Table(
+        name,
+        Base.metadata,
+        Column(left[0], Integer, ForeignKey(left[1], ondelete="CASCADE"), primary_key=True),
+        Column(right[0], right_type, ForeignKey(right[1]), primary_key=True, index=True),
+    )
+
+
+region_countries = _link(
+    "region_countries", ("region_id", "regions.id"), ("country_code", "countries.code"), String(2)
+)
+initiative_countries = _link(
+    "initiative_countries", ("initiative_id", "initiatives.id"), ("country_code", "countries.code"), String(2)
+)
+initiative_regions = _link(
+    "initiative_regions", ("initiative_id", "initiatives.id"), ("region_id", "regions.id")
+)
+initiative_partners = _link(
+    "initiative_partners", ("initiative_id", "initiatives.id"), ("organisation_id", "organisations.id")
+)
+initiative_instruments = _link(
+    "initiative_instruments", ("initiative_id", "initiatives.id"), ("instrument_id", "instruments.id")
+)
+update_readers = _link(
+    "update_readers", ("update_id", "updates.id"), ("delegation_code", "delegations.code"), String(16)
+)
+
+
+class DelegationRow(Base):
+    __tablename__ = "delegations"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    display_name: Mapped[str] = mapped_column(String(200))
+    delegation_code: Mapped[str] = mapped_column(ForeignKey("delegations.code"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
+    reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    delegation: Mapped[DelegationRow] = relationship(lazy="joined")
+
+
+class CountryRow(Base):
+    __tablename__ = "countries"
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    names: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RegionRow(Base):
+    __tablename__ = "regions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    countries: Mapped[list[CountryRow]] = relationship(secondary=region_countries, order_by=CountryRow.code)
+
+
+class OrganisationRow(Base):
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class InstrumentRow(Base):
+    __tablename__ = "instruments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    short_name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(300))
+    period: Mapped[str | None] = mapped_column(String(200))
+    source_url: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class InitiativeRow(Base):
+    __tablename__ = "initiatives"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(32), unique=True)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    lead: Mapped[str | None] = mapped_column(Text)
+    funding: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int | None]
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    source_url: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    last_activity_at: Mapped[dt.datetime] = mapped_column(index=True)
+    countries: Mapped[list[CountryRow]] = relationship(
+        secondary=initiative_countries, order_by=CountryRow.code
+    )
+    regions: Mapped[list[RegionRow]] = relationship(secondary=initiative_regions, order_by=RegionRow.key)
+    partners: Mapped[list[OrganisationRow]] = relationship(
+        secondary=initiative_partners, order_by=OrganisationRow.key
+    )
+    instruments: Mapped[list[InstrumentRow]] = relationship(
+        secondary=initiative_instruments, order_by=InstrumentRow.key
+    )
+
+
+class UpdateRow(Base):
+    __tablename__ = "updates"
+    __table_args__ = (Index("ix_updates_initiative_created", "initiative_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    tlp: Mapped[str] = mapped_column(String(20), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    delegation_code: Mapped[str] = mapped_column(ForeignKey("delegations.code"))
+    created_at: Mapped[dt.datetime]
+    edited_at: Mapped[dt.datetime | None]
+    withdrawn_at: Mapped[dt.datetime | None]
+    readers: Mapped[list[DelegationRow]] = relationship(secondary=update_readers)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[dt.datetime] = mapped_column(index=True)
+    ends_at: Mapped[dt.datetime | None]
+    country_code: Mapped[str | None] = mapped_column(ForeignKey("countries.code"), index=True)
+    initiative_id: Mapped[int | None] = mapped_column(ForeignKey("initiatives.id"), index=True)
+    location: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

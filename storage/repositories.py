@@ -1,0 +1,160 @@
+"""Repositories: queries that return domain objects. They flush but never commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.domain.model import AuditEntry, Country, Delegation, Initiative, Member, Region, SeedReport
+from bot.domain.seed import SeedData
+from bot.domain.vocab import MemberStatus, Role
+from storage import mapping
+from storage.models import (
+    AuditRow,
+    CountryRow,
+    DelegationRow,
+    InitiativeRow,
+    MemberRow,
+    RegionRow,
+)
+from storage.seeding import SeedWriter
+
+
+class SqlMemberRepository:
+    """Members in the store."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def by_telegram_id(self, telegram_user_id: int) -> Member | None:
+        """The member with this Telegram user id, if any."""
+        row = await self._session.scalar(
+            select(MemberRow).where(MemberRow.telegram_user_id == telegram_user_id)
+        )
+        return mapping.member(row) if row else None
+
+    async def add(
+        self,
+        *,
+        telegram_user_id: int,
+        chat_id: int | None,
+        display_name: str,
+        delegation_code: str,
+        role: Role,
+        language: str,
+        time_zone: str,
+        now: dt.datetime,
+    ) -> Member:
+        """Register a member; the caller commits."""
+        row = MemberRow(
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            display_name=display_name,
+            delegation_code=delegation_code,
+            role=role.value,
+            status=MemberStatus.ACTIVE.value,
+            language=language,
+            time_zone=time_zone,
+            reachable=True,
+            created_at=now,
+            updated_at=now,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        await self._session.refresh(row, ["delegation"])
+        return mapping.member(row)
+
+    async def count(self) -> int:
+        """How many members are registered."""
+        return int(await self._session.scalar(select(func.count()).select_from(MemberRow)) or 0)
+
+
+class SqlCatalogRepository:
+    """Reference data."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def delegations(self) -> Sequence[Delegation]:
+        """All delegations: member states, institutions, observers."""
+        rows = await self._session.scalars(
+            select(DelegationRow).order_by(DelegationRow.kind, DelegationRow.code)
+        )
+        return [mapping.delegation(r) for r in rows]
+
+    async def delegation(self, code: str) -> Delegation | None:
+        """One delegation by code."""
+        row = await self._session.get(DelegationRow, code)
+        return mapping.delegation(row) if row else None
+
+    async def country(self, code: str) -> Country | None:
+        """One country by ISO code."""
+        row = await self._session.get(CountryRow, code.upper())
+        return mapping.country(row) if row else None
+
+    async def regions(self) -> Sequence[Region]:
+        """All regions with their countries."""
+        rows = await self._session.scalars(
+            select(RegionRow).options(selectinload(RegionRow.countries)).order_by(RegionRow.name)
+        )
+        return [mapping.region(r) for r in rows]
+
+    async def apply_seed(self, seed: SeedData, countries: Sequence[Country], now: dt.datetime) -> SeedReport:
+        """Insert or update the seed by natural keys; unchanged rows stay untouched."""
+        return await SeedWriter(self._session, now).apply(seed, countries)
+
+
+class SqlInitiativeRepository:
+    """Initiatives."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def by_ref(self, ref: str) -> Initiative | None:
+        """One initiative by its readable reference, case-insensitively."""
+        row = await self._session.scalar(
+            select(InitiativeRow)
+            .where(InitiativeRow.ref == ref.upper())
+            .options(
+                selectinload(InitiativeRow.countries),
+                selectinload(InitiativeRow.regions),
+                selectinload(InitiativeRow.partners),
+                selectinload(InitiativeRow.instruments),
+            )
+        )
+        return mapping.initiative(row) if row else None
+
+    async def count(self) -> int:
+        """How many initiatives there are."""
+        return int(await self._session.scalar(select(func.count()).select_from(InitiativeRow)) or 0)
+
+
+class SqlAuditRepository:
+    """The append-only audit log."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(
+        self,
+        *,
+        at: dt.datetime,
+        actor_id: int | None,
+        action: str,
+        subject: str,
+        details: dict[str, object] | None = None,
+    ) -> AuditEntry:
+        """Add an entry; it becomes permanent when the unit of work commits."""
+        row = AuditRow(at=at, actor_id=actor_id, action=action, subject=subject, details=dict(details or {}))
+        self._session.add(row)
+        await self._session.flush()
+        return mapping.audit(row)
+
+    async def latest(self, limit: int) -> Sequence[AuditEntry]:
+        """The newest entries first."""
+        rows = await self._session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
+        return [mapping.audit(r) for r in rows]

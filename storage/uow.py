@@ -1,0 +1,69 @@
+"""The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    SqlAuditRepository,
+    SqlCatalogRepository,
+    SqlInitiativeRepository,
+    SqlMemberRepository,
+)
+
+
+class SqlUnitOfWork:
+    """Opens a session on enter; repositories share it; exit rolls back what was not committed."""
+
+    members: SqlMemberRepository
+    catalog: SqlCatalogRepository
+    initiatives: SqlInitiativeRepository
+    audit: SqlAuditRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        session = self._factory()
+        self._session = session
+        self.members = SqlMemberRepository(session)
+        self.catalog = SqlCatalogRepository(session)
+        self.initiatives = SqlInitiativeRepository(session)
+        self.audit = SqlAuditRepository(session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        session = self._session
+        self._session = None
+        if session is None:
+            return
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        """Make the work of this unit permanent."""
+        assert self._session is not None, "commit outside `async with`"
+        await self._session.commit()
+
+    async def rollback(self) -> None:
+        """Drop the work of this unit."""
+        assert self._session is not None, "rollback outside `async with`"
+        await self._session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    """A callable that makes a fresh unit of work per update or job."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._session_factory)
