@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import common
 
@@ -18,4 +18,5 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # so the bot never chatters in the working party's group.
     app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, common.free_text))
+    app.add_handler(CallbackQueryHandler(common.stale_button))
     app.add_error_handler(common.on_error)

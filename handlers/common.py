@@ -92,6 +92,15 @@ async def free_text(update: Update, context: BotContext) -> None:
     await reply(update, t(viewer.language, "unknown.text" if viewer.role else "unknown.text_guest"))
 
 
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button no handler claims (old message, forged data): say so, change nothing."""
+    query = update.callback_query
+    if query is None:
+        return
+    viewer = await context.viewer(update)
+    await query.answer(t(viewer.language, "button.stale"), show_alert=True)
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log the failure with its traceback; tell the user briefly, never show the traceback."""
     log.error("handler failed on update %s", getattr(update, "update_id", "?"), exc_info=context.error)

@@ -58,6 +58,10 @@ class Printer:
         self._color = out.isatty()
 
     def __call__(self, call: ApiCall) -> None:
+        if call.method == "answerCallbackQuery" and call.params.get("text"):
+            self._out.write(f"(bot notice: {call.params['text']})\n")
+            self._out.flush()
+            return
         if call.method not in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
             return
         message = call.result

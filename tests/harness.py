@@ -1,0 +1,80 @@
+"""The bot under test: the real Application, real store, Bot API faked at the BaseRequest seam."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from telegram import Update
+
+from bot.app import BotApplication, build_application
+from bot.console.botapi import ApiCall, InProcessBotApi
+from bot.console.updates import Identity, UpdateFactory
+from bot.settings import Settings
+from handlers.context import BotContext
+from storage.factory import Store
+
+TEST_TOKEN = "7000000001:test-token"
+
+
+class FixedClock:
+    """A clock the test sets; never the wall clock."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.current = now
+
+    def now(self) -> dt.datetime:
+        """The time the test set."""
+        return self.current
+
+
+class BotHarness:
+    """Drives real updates through `process_update` and collects what the bot sent."""
+
+    def __init__(self, store: Store, clock: FixedClock) -> None:
+        self.store = store
+        self.clock = clock
+        self.api = InProcessBotApi()
+        self.app: BotApplication = build_application(
+            Settings(_env_file=None),
+            store,
+            request=self.api,
+            clock=clock,
+            token=TEST_TOKEN,  # type: ignore[call-arg]
+        )
+        self.updates = UpdateFactory(self.app.bot)
+        self.errors: list[BaseException] = []
+        self.app.add_error_handler(self._collect)
+
+    async def _collect(self, _update: object, context: BotContext) -> None:
+        if context.error is not None:
+            self.errors.append(context.error)
+
+    async def start(self) -> None:
+        """Initialise the application (getMe, menus) as `run` and `console` do."""
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+
+    async def stop(self) -> None:
+        """Shut the application down."""
+        await self.app.shutdown()
+
+    async def send(self, who: Identity, text: str) -> list[ApiCall]:
+        """Process a text message from `who`; return the Bot API calls it caused."""
+        return await self.process(self.updates.message(who, text))
+
+    async def press(self, who: Identity, message: dict[str, Any], data: str) -> list[ApiCall]:
+        """Press an inline button carrying `data` on `message`."""
+        return await self.process(self.updates.callback(who, message, data))
+
+    async def process(self, update: Update) -> list[ApiCall]:
+        """Run one update through the real application; return the calls it made."""
+        before = len(self.api.calls)
+        await self.app.process_update(update)
+        return self.api.calls[before:]
+
+    @staticmethod
+    def texts(calls: list[ApiCall]) -> list[str]:
+        """The texts of the messages sent or edited by these calls."""
+        return [str(c.params["text"]) for c in calls if c.method in ("sendMessage", "editMessageText")]
