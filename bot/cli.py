@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.clock import SystemClock
+from bot.logsetup import configure_logging
 from bot.settings import Settings, SettingsError, default_data_dir, load_settings
 from storage.factory import Store, open_store
 
@@ -51,14 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
-    # The console is a chat: only warnings and errors interrupt it.
-    level = (
-        max(logging.WARNING, logging.getLevelName(settings.log_level))
-        if args.command == "console"
-        else (logging.getLevelName(settings.log_level))
-    )
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    level = logging.getLevelNamesMapping()[settings.log_level]
+    if args.command == "console":
+        level = max(level, logging.WARNING)  # the console is a chat: only warnings and errors interrupt it
+    secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s]
+    configure_logging(level, secrets)
     if args.command == "run":
         from bot.runner import run_polling
 

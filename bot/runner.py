@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application
@@ -31,10 +31,12 @@ def run_polling(settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    store = open_store(settings.resolved_database_url())
-    asyncio.run(_prepare(store))
-    app = build_application(settings, store)
     try:
+        # Ask Telegram who we are before anything else, so a bad token or address is one clear line.
+        asyncio.run(_check_bot_api(settings))
+        store = open_store(settings.resolved_database_url())
+        asyncio.run(_prepare(store))
+        app = build_application(settings, store)
         # Stops cleanly on SIGINT and SIGTERM: the update in hand is finished, then the store is closed.
         app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, close_loop=True)
     except InvalidToken:
@@ -44,6 +46,17 @@ def run_polling(settings: Settings) -> int:
         print(f"Cannot reach the Bot API at {settings.telegram_api_base_url}: {exc}", file=sys.stderr)
         return EXIT_TELEGRAM
     return 0
+
+
+async def _check_bot_api(settings: Settings) -> None:
+    assert settings.telegram_bot_token is not None
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_api_file_url,
+    )
+    async with bot:
+        log.info("Telegram knows this bot as @%s", bot.username)
 
 
 async def _prepare(store: Store) -> None:

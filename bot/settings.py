@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     @field_validator("tz")
     @classmethod
     def _iana_zone(cls, value: str) -> str:
+        # POSIX allows ':Europe/Paris' and zoneinfo paths; keep the IANA name inside.
+        value = value.removeprefix(":")
+        if "/zoneinfo/" in value:
+            value = value.split("/zoneinfo/", 1)[1]
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:

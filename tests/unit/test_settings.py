@@ -69,3 +69,9 @@ def test_a_bad_value_is_named_with_what_was_expected(
 def test_postgres_urls_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
     assert load_settings().resolved_database_url() == "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.mark.parametrize("value", [":Europe/Paris", "/usr/share/zoneinfo/Europe/Paris"])
+def test_posix_forms_of_tz_are_understood(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("TZ", value)
+    assert load_settings().tz == "Europe/Paris"
