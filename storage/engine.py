@@ -30,10 +30,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         database = target.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(target, **kwargs)
+        # Sessions and connections always end their transactions; the pool need not roll back again.
+        engine = create_async_engine(target, pool_reset_on_return=None, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(target, pool_pre_ping=True, **kwargs)
+    # No pre-ping: it costs three round trips per checkout; a dropped connection is invalidated on error.
+    return create_async_engine(target, pool_recycle=1800, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

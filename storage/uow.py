@@ -41,12 +41,8 @@ class SqlUnitOfWork:
     ) -> None:
         session = self._session
         self._session = None
-        if session is None:
-            return
-        try:
-            await session.rollback()
-        finally:
-            await session.close()
+        if session is not None:
+            await session.close()  # rolls back whatever was not committed
 
     async def commit(self) -> None:
         """Make the work of this unit permanent."""
