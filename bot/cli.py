@@ -39,6 +39,14 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("upgrade", help="apply pending schema migrations")
+    invite = sub.add_parser("invite", help="print an invitation deep link (how the first admin gets in)")
+    invite.add_argument("--role", required=True, choices=["admin", "contact", "observer"])
+    invite.add_argument("--delegation", required=True, type=str.upper, help="delegation code, e.g. GSC or FR")
+    invite.add_argument("--uses", type=int, default=1, help="how many people may use it (default 1)")
+    invite.add_argument("--days", type=int, default=7, help="days until it expires (default 7)")
+    invite.add_argument(
+        "--bot-username", help="the bot's @username (default: asked from Telegram with the token)"
+    )
     seed = sub.add_parser("seed", help="load the reference data (idempotent)")
     seed.add_argument("--file", type=Path, help="a seed file of the same shape (default: the shipped one)")
     return root
@@ -68,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_console(settings, url, args.identity)
     if args.command == "db":
         return asyncio.run(_upgrade(settings))
+    if args.command == "invite":
+        from bot.invite_cli import print_invite
+
+        return asyncio.run(
+            print_invite(settings, args.role, args.delegation, args.uses, args.days, args.bot_username)
+        )
     return asyncio.run(_seed(settings, args.file))
 
 

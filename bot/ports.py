@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
-from bot.domain.model import AuditEntry, Country, Delegation, Initiative, Member, Region, SeedReport
+from bot.domain.model import (
+    AccessRequest,
+    AuditEntry,
+    Country,
+    Delegation,
+    Initiative,
+    Invite,
+    Member,
+    Region,
+    SeedReport,
+)
 from bot.domain.seed import SeedData
-from bot.domain.vocab import Role
+from bot.domain.vocab import RequestStatus, Role
 
 
 class MemberRepository(Protocol):
@@ -31,6 +41,66 @@ class MemberRepository(Protocol):
     ) -> Member: ...
 
     async def count(self) -> int: ...
+
+    async def by_id(self, member_id: int) -> Member | None: ...
+
+    async def by_ids(self, ids: Iterable[int]) -> Sequence[Member]: ...
+
+    async def all(self) -> Sequence[Member]: ...
+
+    async def active_admins(self) -> Sequence[Member]: ...
+
+    async def change(self, member_id: int, now: dt.datetime, **fields: object) -> Member | None: ...
+
+
+class InviteRepository(Protocol):
+    """Invitations, found by the hash of their token."""
+
+    async def add(
+        self,
+        *,
+        token_hash: str,
+        role: Role,
+        delegation_code: str,
+        uses: int,
+        expires_at: dt.datetime,
+        created_by: int | None,
+        now: dt.datetime,
+    ) -> Invite: ...
+
+    async def by_token_hash(self, token_hash: str) -> Invite | None: ...
+
+    async def by_id(self, invite_id: int) -> Invite | None: ...
+
+    async def take_use(self, invite_id: int, now: dt.datetime) -> bool: ...
+
+    async def open_invites(self, now: dt.datetime) -> Sequence[Invite]: ...
+
+    async def revoke(self, invite_id: int, by: int, now: dt.datetime) -> bool: ...
+
+
+class AccessRequestRepository(Protocol):
+    """Guests' requests for access."""
+
+    async def add(
+        self,
+        *,
+        telegram_user_id: int,
+        chat_id: int,
+        name: str,
+        delegation_code: str,
+        note: str,
+        language: str,
+        now: dt.datetime,
+    ) -> AccessRequest: ...
+
+    async def by_id(self, request_id: int) -> AccessRequest | None: ...
+
+    async def pending_for(self, telegram_user_id: int) -> AccessRequest | None: ...
+
+    async def pending(self) -> Sequence[AccessRequest]: ...
+
+    async def decide(self, request_id: int, status: RequestStatus, by: int, now: dt.datetime) -> bool: ...
 
 
 class CatalogRepository(Protocol):
@@ -70,7 +140,7 @@ class AuditRepository(Protocol):
         details: dict[str, object] | None = None,
     ) -> AuditEntry: ...
 
-    async def latest(self, limit: int) -> Sequence[AuditEntry]: ...
+    async def latest(self, limit: int, offset: int = 0) -> Sequence[AuditEntry]: ...
 
 
 class UnitOfWork(Protocol):
@@ -87,6 +157,12 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditRepository: ...
+
+    @property
+    def invites(self) -> InviteRepository: ...
+
+    @property
+    def requests(self) -> AccessRequestRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

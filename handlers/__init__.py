@@ -4,19 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
-from handlers import common
+from handlers import access_request, audit, chat_member, common, invites, members, settings, start
+from handlers.menu import PRIVATE_ONLY_COMMANDS
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add every handler in the order that matters: commands first, fallbacks last."""
-    app.add_handler(CommandHandler("start", common.start))
-    app.add_handler(CommandHandler("help", common.help_command))
-    app.add_handler(CommandHandler("cancel", common.cancel))
-    # Fallbacks: anything no handler above took. Commands before text; text only in private chats,
-    # so the bot never chatters in the working party's group.
-    app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, common.free_text))
-    app.add_handler(CallbackQueryHandler(common.stale_button))
+    """Add every handler in the order that matters: flows and commands first, fallbacks last."""
+    ordered: list[Any] = [
+        CommandHandler("start", start.start),
+        CommandHandler("help", common.help_command),
+        # Guided flows come before the plain /cancel and the free-text fallback, which they must see first.
+        *access_request.handlers(),
+        *invites.handlers(),
+        *settings.handlers(),
+        *members.handlers(),
+        *audit.handlers(),
+        *chat_member.handlers(),
+        CommandHandler("cancel", common.cancel),
+        # In a group, member and admin commands are refused: the group sees TLP:CLEAR and no member data.
+        CommandHandler(list(PRIVATE_ONLY_COMMANDS), common.private_only, filters=filters.ChatType.GROUPS),
+        # Fallbacks: anything no handler above took. Commands before text; text only in private chats,
+        # so the bot never chatters in the working party's group.
+        MessageHandler(filters.COMMAND, common.unknown_command),
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, common.free_text),
+        CallbackQueryHandler(common.stale_button),
+    ]
+    for handler in ordered:
+        assert isinstance(handler, BaseHandler)
+        app.add_handler(handler)
     app.add_error_handler(common.on_error)

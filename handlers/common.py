@@ -6,47 +6,15 @@ import html
 import logging
 
 from telegram import Update
-from telegram.constants import ParseMode
 
 from bot.domain.access import commands_for
 from bot.domain.model import Viewer
 from handlers.context import BotContext
 from handlers.menu import available_commands
-from handlers.texts import Html, t
+from handlers.respond import reply
+from handlers.texts import t
 
 log = logging.getLogger(__name__)
-
-
-async def reply(update: Update, text: str) -> None:
-    """Answer in the chat of the update, as HTML."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
-
-
-async def start(update: Update, context: BotContext) -> None:
-    """Greet: members by name and role, guests with how to get access."""
-    viewer = await context.viewer(update)
-    if viewer.in_group:
-        await reply(update, t(viewer.language, "start.group"))
-    elif context.args:
-        await reply(update, t(viewer.language, "start.bad_token"))
-    elif viewer.member is not None and not viewer.member.active:
-        await reply(update, t(viewer.language, "start.revoked"))
-    elif viewer.member is None:
-        await reply(update, t(viewer.language, "start.guest"))
-    else:
-        member = viewer.member
-        await reply(
-            update,
-            t(
-                viewer.language,
-                "start.member",
-                name=member.display_name,
-                delegation=member.delegation.code,
-                role=t(viewer.language, f"role.{member.role.value}"),
-                commands_hint=Html(help_text(viewer)),
-            ),
-        )
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -71,6 +39,12 @@ async def cancel(update: Update, context: BotContext) -> None:
     """Outside a guided flow there is nothing to cancel; say so."""
     viewer = await context.viewer(update)
     await reply(update, t(viewer.language, "cancel.nothing"))
+
+
+async def private_only(update: Update, context: BotContext) -> None:
+    """A member or admin command sent in a group: refused there, welcome in a private chat."""
+    viewer = await context.viewer(update)
+    await reply(update, t(viewer.language, "group.private_only"))
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
 from telegram.ext import ExtBot
 
 from bot.domain.access import commands_for
+from bot.domain.vocab import Role
 from handlers.texts import t
 
 # The commands with a handler in `handlers.register`; help and menus list no others.
-SERVED_COMMANDS: frozenset[str] = frozenset({"start", "help", "cancel"})
+SERVED_COMMANDS: frozenset[str] = frozenset(
+    {"start", "help", "cancel", "settings", "invite", "members", "audit"}
+)
 GROUP_COMMANDS: tuple[str, ...] = ("help",)
+PRIVATE_ONLY_COMMANDS: frozenset[str] = SERVED_COMMANDS - {"start", "help", "cancel"}
 
 
 def available_commands(permitted: Iterable[str]) -> list[str]:
@@ -36,3 +42,17 @@ async def set_default_menus(bot: ExtBot[None]) -> None:
         await bot.set_my_commands(
             bot_commands(GROUP_COMMANDS, language), scope=BotCommandScopeAllGroupChats(), language_code=code
         )
+
+
+async def set_member_menu(bot: ExtBot[None], chat_id: int, role: Role | None, language: str) -> None:
+    """The menu of one private chat: the member's commands, or the default guest menu when None."""
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        if role is None:
+            await bot.delete_my_commands(scope=scope)
+        else:
+            await bot.set_my_commands(
+                bot_commands(available_commands(commands_for(role)), language), scope=scope
+            )
+    except TelegramError as exc:  # the menu is a convenience: never fail the user's action over it
+        logging.getLogger(__name__).warning("could not set the menu of chat %s: %s", chat_id, exc)

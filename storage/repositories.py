@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,10 @@ from storage.models import (
     RegionRow,
 )
 from storage.seeding import SeedWriter
+
+MEMBER_FIELDS = frozenset(
+    {"role", "status", "reachable", "language", "time_zone", "delegation_code", "display_name", "chat_id"}
+)
 
 
 class SqlMemberRepository:
@@ -71,6 +75,49 @@ class SqlMemberRepository:
     async def count(self) -> int:
         """How many members are registered."""
         return int(await self._session.scalar(select(func.count()).select_from(MemberRow)) or 0)
+
+    async def by_id(self, member_id: int) -> Member | None:
+        """One member by id."""
+        row = await self._session.get(MemberRow, member_id)
+        return mapping.member(row) if row else None
+
+    async def by_ids(self, ids: Iterable[int]) -> Sequence[Member]:
+        """The members with these ids."""
+        wanted = list(ids)
+        if not wanted:
+            return []
+        rows = await self._session.scalars(select(MemberRow).where(MemberRow.id.in_(wanted)))
+        return [mapping.member(r) for r in rows]
+
+    async def all(self) -> Sequence[Member]:
+        """Every member, by delegation then name."""
+        rows = await self._session.scalars(
+            select(MemberRow).order_by(MemberRow.delegation_code, MemberRow.display_name, MemberRow.id)
+        )
+        return [mapping.member(r) for r in rows]
+
+    async def active_admins(self) -> Sequence[Member]:
+        """Admins whose access is live."""
+        rows = await self._session.scalars(
+            select(MemberRow)
+            .where(MemberRow.role == Role.ADMIN.value, MemberRow.status == MemberStatus.ACTIVE.value)
+            .order_by(MemberRow.id)
+        )
+        return [mapping.member(r) for r in rows]
+
+    async def change(self, member_id: int, now: dt.datetime, **fields: object) -> Member | None:
+        """Set the given columns (role, status, reachable, language, time_zone, …) of one member."""
+        row = await self._session.get(MemberRow, member_id)
+        if row is None:
+            return None
+        for name, value in fields.items():
+            if name not in MEMBER_FIELDS:
+                raise ValueError(f"not a changeable member field: {name}")
+            setattr(row, name, value.value if isinstance(value, Role | MemberStatus) else value)
+        row.updated_at = now
+        await self._session.flush()
+        await self._session.refresh(row, ["delegation"])
+        return mapping.member(row)
 
 
 class SqlCatalogRepository:
@@ -154,7 +201,9 @@ class SqlAuditRepository:
         await self._session.flush()
         return mapping.audit(row)
 
-    async def latest(self, limit: int) -> Sequence[AuditEntry]:
+    async def latest(self, limit: int, offset: int = 0) -> Sequence[AuditEntry]:
         """The newest entries first."""
-        rows = await self._session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
+        rows = await self._session.scalars(
+            select(AuditRow).order_by(AuditRow.id.desc()).offset(offset).limit(limit)
+        )
         return [mapping.audit(r) for r in rows]

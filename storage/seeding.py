@@ -33,6 +33,7 @@ class SeedWriter:
         self._session = session
         self._now = now
         self._inserted: Counter[str] = Counter()
+        self._created: set[int] = set()  # id() of rows this run inserted: their links are not "updates"
         self._updated: Counter[str] = Counter()
 
     async def apply(self, seed: SeedData, countries: Sequence[Country]) -> SeedReport:
@@ -97,6 +98,7 @@ class SeedWriter:
                 # New rows start with empty, loaded collections: no lazy load on first access.
                 row = model(**{**(defaults or {}), **record}, **{rel.key: [] for rel in load})
                 self._session.add(row)
+                self._created.add(id(row))
                 existing[record[key]] = row
                 self._inserted[table] += 1
             elif any(getattr(row, name) != value for name, value in record.items()):
@@ -110,5 +112,5 @@ class SeedWriter:
         current = getattr(row, attribute)
         if {id(t) for t in current} != {id(t) for t in targets}:
             setattr(row, attribute, targets)
-            if row not in self._session.new:
+            if id(row) not in self._created:
                 self._updated[table] += 1

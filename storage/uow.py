@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
 from storage.repositories import (
     SqlAuditRepository,
     SqlCatalogRepository,
@@ -22,6 +23,8 @@ class SqlUnitOfWork:
     catalog: SqlCatalogRepository
     initiatives: SqlInitiativeRepository
     audit: SqlAuditRepository
+    invites: SqlInviteRepository
+    requests: SqlAccessRequestRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -34,6 +37,8 @@ class SqlUnitOfWork:
         self.catalog = SqlCatalogRepository(session)
         self.initiatives = SqlInitiativeRepository(session)
         self.audit = SqlAuditRepository(session)
+        self.invites = SqlInviteRepository(session)
+        self.requests = SqlAccessRequestRepository(session)
         return self
 
     async def __aexit__(

@@ -118,7 +118,7 @@ class InProcessBotApi(BaseRequest):
             "from": self.bot_user,
             **content,
         }
-        if "reply_markup" in params:
+        if _has_buttons(params):
             message["reply_markup"] = params["reply_markup"]
         chat.messages[message["message_id"]] = message
         return message
@@ -145,7 +145,7 @@ class InProcessBotApi(BaseRequest):
             return 400, "Bad Request: message to edit not found"
         message.update(text=params["text"], edit_date=int(time.time()))
         message.pop("reply_markup", None)
-        if "reply_markup" in params:
+        if _has_buttons(params):
             message["reply_markup"] = params["reply_markup"]
         return message
 
@@ -167,6 +167,11 @@ class InProcessBotApi(BaseRequest):
 
     def _api_sendChatAction(self, _params: dict[str, Any]) -> bool:
         return True
+
+
+def _has_buttons(params: dict[str, Any]) -> bool:
+    markup = params.get("reply_markup")
+    return isinstance(markup, dict) and bool(markup.get("inline_keyboard"))
 
 
 def _decode(request_data: RequestData | None) -> dict[str, Any]:

@@ -28,12 +28,21 @@ HELP = """Console commands (everything else is sent to the bot as a message):
 
 @dataclass
 class ConsoleState:
-    """Who is typing, where, and the buttons that can be pressed."""
+    """Who is typing, where, and per chat the latest message with buttons."""
 
     identity: str
     in_group: bool = False
-    buttons: list[dict[str, Any]] = field(default_factory=list)
-    button_message: dict[str, Any] | None = None
+    keyboards: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def button_message(self) -> dict[str, Any] | None:
+        """The latest message with buttons in the chat the current identity writes in."""
+        return self.keyboards.get(int(self.who().chat["id"]))
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        """The buttons that `!press N` can press now."""
+        return keyboard_buttons(self.button_message.get("reply_markup")) if self.button_message else []
 
     def who(self) -> Identity:
         """The Telegram identity of the current demo person and chat."""
@@ -65,14 +74,27 @@ class Printer:
         if call.method not in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
             return
         message = call.result
+        chat_id = int(message["chat"]["id"])
         text = message.get("text") or message.get("caption") or "(file)"
         verb = "bot (edited)" if call.method == "editMessageText" else "bot"
+        if chat_id != int(self._state.who().chat["id"]):
+            verb += f" → {chat_name(chat_id)}"
         self._out.write(f"{verb}: {html_to_terminal(text, color=self._color)}\n")
         buttons = keyboard_buttons(message.get("reply_markup"))
         if buttons:
-            self._state.buttons, self._state.button_message = buttons, message
+            self._state.keyboards[chat_id] = message
             self._out.write(render_buttons(buttons) + "\n")
+        elif self._state.keyboards.get(chat_id, {}).get("message_id") == message["message_id"]:
+            del self._state.keyboards[chat_id]  # its buttons were removed by an edit
         self._out.flush()
+
+
+def chat_name(chat_id: int) -> str:
+    """Whose chat this is, for messages the bot sends to someone else."""
+    if chat_id == GROUP_CHAT_ID:
+        return "the working party group"
+    person = next((p for p in DEMO_PEOPLE if p.telegram_user_id == chat_id), None)
+    return person.name if person else f"chat {chat_id}"
 
 
 def run_console(settings: Settings, database_url: str, identity: str) -> int:
@@ -147,11 +169,12 @@ async def _console_command(
 
 
 async def _press(app: Any, factory: UpdateFactory, state: ConsoleState, number: str, out: TextIO) -> None:
-    if not number.isdigit() or not 1 <= int(number) <= len(state.buttons) or state.button_message is None:
+    message = state.button_message
+    if not number.isdigit() or not 1 <= int(number) <= len(state.buttons) or message is None:
         out.write(f"(no button {number or '?'}: there are {len(state.buttons)} to press)\n")
         return
     button = state.buttons[int(number) - 1]
     if "callback_data" not in button:
         out.write(f"(that button opens {button.get('url', 'a link')})\n")
         return
-    await app.process_update(factory.callback(state.who(), state.button_message, button["callback_data"]))
+    await app.process_update(factory.callback(state.who(), message, button["callback_data"]))

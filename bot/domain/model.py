@@ -11,6 +11,7 @@ from bot.domain.vocab import (
     InitiativeStatus,
     InitiativeType,
     MemberStatus,
+    RequestStatus,
     Role,
     Tlp,
     UpdateKind,
@@ -158,3 +159,39 @@ class SeedReport:
     def changed(self) -> bool:
         """Whether the run changed anything."""
         return any(self.inserted.values()) or any(self.updated.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """An invitation: redeeming it registers a member with this role and delegation."""
+
+    id: int
+    role: Role
+    delegation_code: str
+    max_uses: int
+    uses_left: int
+    expires_at: dt.datetime
+    created_at: dt.datetime
+    created_by: int | None
+    revoked_at: dt.datetime | None = None
+
+    def usable(self, now: dt.datetime) -> bool:
+        """Whether the invite can still register someone."""
+        return self.revoked_at is None and self.uses_left > 0 and now < self.expires_at
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRequest:
+    """A guest's request to join, waiting for an admin's decision."""
+
+    id: int
+    telegram_user_id: int
+    chat_id: int
+    name: str
+    delegation_code: str
+    note: str
+    language: str
+    status: RequestStatus
+    created_at: dt.datetime
+    decided_at: dt.datetime | None = None
+    decided_by: int | None = None

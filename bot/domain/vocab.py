@@ -20,6 +20,14 @@ class MemberStatus(StrEnum):
     REVOKED = "revoked"
 
 
+class RequestStatus(StrEnum):
+    """Where a guest's access request stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REFUSED = "refused"
+
+
 class DelegationKind(StrEnum):
     """Member state, EU institution or observer body."""
 

@@ -25,7 +25,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("admin", 910_001, "Ana (Secretariat)", "GSC", Role.ADMIN),
     DemoPerson("contact", 910_002, "Claire (France)", "FR", Role.CONTACT),
     DemoPerson("observer", 910_003, "Otto (Frontex)", "FRONTEX", Role.OBSERVER),
-    DemoPerson("guest", 910_004, "Gus (not a member)"),
+    DemoPerson("guest", 910_004, "Gus (guest)"),
 )
 
 

@@ -1,0 +1,174 @@
+"""Invitations: admins (or the command line) create them; a guest redeems one with /start."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.domain import invites as tokens
+from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.model import Invite, Member
+from bot.domain.vocab import MemberStatus, Role
+from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.services.actors import Actor, require_admin
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedInvite:
+    """A new invitation and its token: the only time the token exists outside the link."""
+
+    invite: Invite
+    token: str
+
+
+async def create_invite(
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor | None,
+    role: Role,
+    delegation_code: str,
+    uses: int,
+    days: int,
+    now: dt.datetime,
+) -> CreatedInvite:
+    """Store an invitation; `actor` None is the command line, which the host's operator runs."""
+    if not 1 <= uses <= tokens.MAX_USES or not 1 <= days <= tokens.MAX_DAYS:
+        raise InvalidInput("invite.bad_limits", max_uses=tokens.MAX_USES, max_days=tokens.MAX_DAYS)
+    token = tokens.new_token()
+    async with uow_factory() as uow:
+        admin = await require_admin(uow, actor) if actor is not None else None
+        if await uow.catalog.delegation(delegation_code) is None:
+            raise NotFound("invite.unknown_delegation", code=delegation_code)
+        invite = await uow.invites.add(
+            token_hash=tokens.hash_token(token),
+            role=role,
+            delegation_code=delegation_code,
+            uses=uses,
+            expires_at=now + dt.timedelta(days=days),
+            created_by=admin.id if admin else None,
+            now=now,
+        )
+        await uow.audit.append(
+            at=now,
+            actor_id=invite.created_by,
+            action="invite.created",
+            subject=f"invite {invite.id}",
+            details={
+                "role": role.value,
+                "delegation": delegation_code,
+                "uses": uses,
+                "days": days,
+                "via": "chat" if admin else "command line",
+            },
+        )
+        await uow.commit()
+    return CreatedInvite(invite, token)
+
+
+async def redeem_invite(
+    uow_factory: UnitOfWorkFactory,
+    telegram_user_id: int,
+    chat_id: int,
+    display_name: str,
+    language: str,
+    token: str,
+    now: dt.datetime,
+) -> Member:
+    """Register (or reinstate) the user with the invitation's role and delegation."""
+    if not tokens.well_formed(token):
+        raise InvalidInput("start.bad_token")
+    async with uow_factory() as uow:
+        invite = await uow.invites.by_token_hash(tokens.hash_token(token))
+        if invite is None:
+            raise InvalidInput("start.bad_token")
+        existing = await uow.members.by_telegram_id(telegram_user_id)
+        if existing is not None and existing.active:
+            raise Conflict("start.already_member")
+        _check_usable(invite, now)
+        if not await uow.invites.take_use(invite.id, now):
+            raise Conflict("start.token_used_up")
+        member = await _register(
+            uow, invite, existing, telegram_user_id, chat_id, display_name, language, now
+        )
+        await uow.commit()
+    return member
+
+
+def _check_usable(invite: Invite, now: dt.datetime) -> None:
+    if invite.revoked_at is not None:
+        raise InvalidInput("start.token_revoked")
+    if now >= invite.expires_at:
+        raise InvalidInput("start.token_expired")
+    if invite.uses_left <= 0:
+        raise InvalidInput("start.token_used_up")
+
+
+async def _register(
+    uow: UnitOfWork,
+    invite: Invite,
+    existing: Member | None,
+    telegram_user_id: int,
+    chat_id: int,
+    display_name: str,
+    language: str,
+    now: dt.datetime,
+) -> Member:
+    name = display_name.strip()[:200] or str(telegram_user_id)
+    if existing is None:
+        member = await uow.members.add(
+            telegram_user_id=telegram_user_id,
+            chat_id=chat_id,
+            display_name=name,
+            delegation_code=invite.delegation_code,
+            role=invite.role,
+            language=language,
+            time_zone="Europe/Brussels",
+            now=now,
+        )
+        action = "member.registered"
+    else:
+        changed = await uow.members.change(
+            existing.id,
+            now,
+            role=invite.role,
+            delegation_code=invite.delegation_code,
+            status=MemberStatus.ACTIVE,
+            chat_id=chat_id,
+            reachable=True,
+        )
+        assert changed is not None
+        member, action = changed, "member.reinstated"
+    await uow.audit.append(
+        at=now,
+        actor_id=member.id,
+        action=action,
+        subject=f"member {member.id}",
+        details={"role": invite.role.value, "delegation": invite.delegation_code, "invite": invite.id},
+    )
+    return member
+
+
+async def open_invites(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> Sequence[Invite]:
+    """Invitations that can still be used (admins only)."""
+    async with uow_factory() as uow:
+        await require_admin(uow, actor)
+        return await uow.invites.open_invites(now)
+
+
+async def revoke_invite(
+    uow_factory: UnitOfWorkFactory, actor: Actor, invite_id: int, now: dt.datetime
+) -> Invite:
+    """Withdraw an invitation so that nobody else can use it (admins only)."""
+    async with uow_factory() as uow:
+        admin = await require_admin(uow, actor)
+        if await uow.invites.by_id(invite_id) is None:
+            raise NotFound()
+        if not await uow.invites.revoke(invite_id, admin.id, now):
+            raise Conflict("invite.already_revoked")
+        await uow.audit.append(
+            at=now, actor_id=admin.id, action="invite.revoked", subject=f"invite {invite_id}"
+        )
+        revoked = await uow.invites.by_id(invite_id)
+        await uow.commit()
+    assert revoked is not None
+    return revoked

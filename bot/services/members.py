@@ -1,0 +1,101 @@
+"""Admins manage members: list, change a role, revoke, reinstate. Every change is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.model import Member
+from bot.domain.vocab import MemberStatus, Role
+from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.services.actors import Actor, require_admin
+
+
+async def list_members(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequence[Member]:
+    """Every member, by delegation (admins only)."""
+    async with uow_factory() as uow:
+        await require_admin(uow, actor)
+        return await uow.members.all()
+
+
+async def member_card(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int) -> Member:
+    """One member (admins only)."""
+    async with uow_factory() as uow:
+        await require_admin(uow, actor)
+        member = await uow.members.by_id(member_id)
+    if member is None:
+        raise NotFound()
+    return member
+
+
+async def change_role(
+    uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int, role: Role, now: dt.datetime
+) -> Member:
+    """Give an active member another role; admins cannot change their own."""
+    async with uow_factory() as uow:
+        admin, target = await _admin_and_other(uow, actor, member_id)
+        if not target.active:
+            raise Conflict("members.is_revoked")
+        if target.role is role:
+            return target
+        changed = await uow.members.change(member_id, now, role=role)
+        await uow.audit.append(
+            at=now,
+            actor_id=admin.id,
+            action="member.role_changed",
+            subject=f"member {member_id}",
+            details={"from": target.role.value, "to": role.value},
+        )
+        await uow.commit()
+    assert changed is not None
+    return changed
+
+
+async def set_status(
+    uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int, status: MemberStatus, now: dt.datetime
+) -> Member:
+    """Revoke (access ends at the member's next update) or reinstate; never oneself."""
+    async with uow_factory() as uow:
+        admin, target = await _admin_and_other(uow, actor, member_id)
+        if target.status is status:
+            raise Conflict("members.already_" + status.value)
+        changed = await uow.members.change(member_id, now, status=status)
+        action = "member.revoked" if status is MemberStatus.REVOKED else "member.reinstated"
+        await uow.audit.append(at=now, actor_id=admin.id, action=action, subject=f"member {member_id}")
+        await uow.commit()
+    assert changed is not None
+    return changed
+
+
+async def _admin_and_other(uow: UnitOfWork, actor: Actor, member_id: int) -> tuple[Member, Member]:
+    admin = await require_admin(uow, actor)
+    if admin.id == member_id:
+        raise NotAllowed("members.not_yourself")
+    target = await uow.members.by_id(member_id)
+    if target is None:
+        raise NotFound()
+    return admin, target
+
+
+async def set_reachable(
+    uow_factory: UnitOfWorkFactory, telegram_user_id: int, reachable: bool, now: dt.datetime
+) -> Member | None:
+    """Telegram told us the user blocked (or unblocked) the bot; None if they are not a member."""
+    async with uow_factory() as uow:
+        member = await uow.members.by_telegram_id(telegram_user_id)
+        if member is None or member.reachable is reachable:
+            return member
+        changed = await uow.members.change(member.id, now, reachable=reachable)
+        action = "member.reachable" if reachable else "member.unreachable"
+        await uow.audit.append(at=now, actor_id=member.id, action=action, subject=f"member {member.id}")
+        await uow.commit()
+    return changed
+
+
+def parse_role(value: str) -> Role:
+    """A role name from a button or the command line."""
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput("members.bad_role") from None

@@ -1,0 +1,175 @@
+"""A guest requests access (name, delegation, note); admins approve or refuse with buttons."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.domain.errors import InvalidInput
+from bot.domain.model import AccessRequest
+from bot.domain.vocab import Role
+from bot.services import access_requests as service
+from bot.services.catalog import delegations
+from bot.services.members import parse_role
+from handlers.context import BotContext
+from handlers.flow import END, clear, guided, scratch
+from handlers.keyboards import as_int, button, grid, keyboard, parts, pattern
+from handlers.menu import set_member_menu
+from handlers.respond import actor_of, guarded, reply, show, tell
+from handlers.texts import t
+
+NAME, DELEGATION, NOTE = range(3)
+FLOW = "request"
+TEXT = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+
+
+@guarded
+async def ask_name(update: Update, context: BotContext) -> int:
+    """Start: a member or someone already waiting is told so; a guest is asked their name."""
+    user = update.effective_user
+    assert user is not None
+    await service.can_request_access(context.deps.uow, user.id)
+    clear(context, FLOW)
+    viewer = await context.viewer(update)
+    await show(update, t(viewer.language, "request.ask_name"))
+    return NAME
+
+
+@guarded
+async def got_name(update: Update, context: BotContext) -> int:
+    """Keep the name; offer the delegations as buttons."""
+    assert update.message is not None and update.message.text is not None
+    scratch(context, FLOW)["name"] = service.check_name(update.message.text)
+    viewer = await context.viewer(update)
+    found = await delegations(context.deps.uow)
+    buttons = [button(d.code, "req", "del", d.code) for d in found]
+    await reply(update, t(viewer.language, "request.ask_delegation"), keyboard(*grid(buttons, 5)))
+    return DELEGATION
+
+
+@guarded
+async def got_delegation(update: Update, context: BotContext) -> int:
+    """Keep the delegation; ask for a note, which may be skipped."""
+    data = parts(update.callback_query.data if update.callback_query else None, "req", 2)
+    if data is None or data[0] != "del":
+        raise InvalidInput("error.stale")
+    scratch(context, FLOW)["delegation"] = data[1]
+    viewer = await context.viewer(update)
+    skip = keyboard([button(t(viewer.language, "request.skip_note"), "req", "skip")])
+    await show(update, t(viewer.language, "request.ask_note", code=data[1]), skip)
+    return NOTE
+
+
+@guarded
+async def got_note(update: Update, context: BotContext) -> int:
+    """Submit with the note typed (or none), tell the admins, tell the guest."""
+    note = update.message.text if update.message and update.message.text else ""
+    answers = scratch(context, FLOW)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None and chat is not None
+    viewer = await context.viewer(update)
+    submitted = await service.submit_access_request(
+        context.deps.uow,
+        user.id,
+        chat.id,
+        answers.get("name", ""),
+        answers.get("delegation", ""),
+        note,
+        viewer.language,
+        context.deps.clock.now(),
+    )
+    clear(context, FLOW)
+    for admin in submitted.admins:
+        await tell(context, admin.telegram_user_id, *request_card(admin.language, submitted.request))
+    await show(update, t(viewer.language, "request.sent"))
+    return END
+
+
+def request_card(language: str, request: AccessRequest) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The request as admins see it, with the decision buttons."""
+    text = t(
+        language,
+        "request.card",
+        id=request.id,
+        name=request.name,
+        code=request.delegation_code,
+        note=request.note or "—",
+        user_id=request.telegram_user_id,
+    )
+    markup = keyboard(
+        [
+            button(t(language, "request.approve_contact"), "req", "ok", request.id, Role.CONTACT.value),
+            button(t(language, "request.approve_observer"), "req", "ok", request.id, Role.OBSERVER.value),
+        ],
+        [button(t(language, "request.refuse"), "req", "no", request.id, "-")],
+    )
+    return text, markup
+
+
+@guarded
+async def decide(update: Update, context: BotContext) -> None:
+    """An admin's decision: the service checks the admin and that nobody decided first."""
+    data = parts(update.callback_query.data if update.callback_query else None, "req", 3)
+    request_id = as_int(data[1]) if data else None
+    if data is None or request_id is None or data[0] not in ("ok", "no"):
+        raise InvalidInput("error.stale")
+    role = parse_role(data[2]) if data[0] == "ok" else None
+    decision = await service.decide_access_request(
+        context.deps.uow, actor_of(update), request_id, role, context.deps.clock.now()
+    )
+    viewer = await context.viewer(update)
+    request = decision.request
+    outcome = "request.decided_ok" if decision.member else "request.decided_no"
+    role_name = t(viewer.language, f"role.{role.value}") if role else ""
+    await show(
+        update,
+        t(
+            viewer.language,
+            outcome,
+            id=request.id,
+            name=request.name,
+            code=request.delegation_code,
+            role=role_name,
+        ),
+    )
+    member = decision.member
+    if member is not None:
+        await set_member_menu(context.bot, request.chat_id, member.role, member.language)
+        await tell(
+            context,
+            request.chat_id,
+            t(member.language, "request.you_are_in", role=t(member.language, f"role.{member.role.value}")),
+        )
+    else:
+        await tell(context, request.chat_id, t(request.language, "request.you_are_refused"))
+
+
+@guarded
+async def show_request(update: Update, context: BotContext) -> None:
+    """Re-show a pending request with its buttons (from /members)."""
+    data = parts(update.callback_query.data if update.callback_query else None, "req", 2)
+    request_id = as_int(data[1]) if data and data[0] == "show" else None
+    if request_id is None:
+        raise InvalidInput("error.stale")
+    request = await service.access_request(context.deps.uow, actor_of(update), request_id)
+    viewer = await context.viewer(update)
+    text, markup = request_card(viewer.language, request)
+    await show(update, text, markup if request.status.value == "pending" else None)
+
+
+def handlers() -> list[object]:
+    """The request flow, then the stateless admin buttons."""
+    flow = guided(
+        FLOW,
+        entry_points=[CallbackQueryHandler(ask_name, pattern="^req:start$")],
+        states={
+            NAME: [MessageHandler(TEXT, got_name)],
+            DELEGATION: [CallbackQueryHandler(got_delegation, pattern=pattern("req") + "del:")],
+            NOTE: [MessageHandler(TEXT, got_note), CallbackQueryHandler(got_note, pattern="^req:skip$")],
+        },
+    )
+    return [
+        flow,
+        CallbackQueryHandler(decide, pattern=r"^req:(ok|no):"),
+        CallbackQueryHandler(show_request, pattern=r"^req:show:"),
+    ]

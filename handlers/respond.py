@@ -1,0 +1,93 @@
+"""How handlers answer: HTML replies, edits for button presses, and refusals as short texts."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden
+
+from bot.domain.errors import DomainError
+from bot.services.actors import Actor
+from handlers.context import BotContext
+from handlers.texts import t
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
+
+
+def actor_of(update: Update) -> Actor:
+    """The acting Telegram user, and whether they act in a group."""
+    user = update.effective_user
+    chat = update.effective_chat
+    return Actor(user.id if user else 0, in_group=chat is not None and chat.type != "private")
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Answer in the chat of the update, as HTML."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+        )
+
+
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the message whose button was pressed, or reply to a typed command."""
+    query = update.callback_query
+    if query is None:
+        await reply(update, text, markup)
+        return
+    await query.answer()
+    try:
+        await query.edit_message_text(
+            text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+        )
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def refuse(update: Update, context: BotContext, error: DomainError) -> None:
+    """Say why not: an alert for a button, a message for a command. Nothing was changed."""
+    viewer = await context.viewer(update)
+    text = t(viewer.language, error.message_id, **error.values)
+    if update.callback_query is not None:
+        await update.callback_query.answer(text[:200], show_alert=True)
+    else:
+        await reply(update, text)
+
+
+def guarded(callback: Callback[R]) -> Callback[R | None]:
+    """Turn the refusals of the service layer into answers; anything else is a real failure."""
+
+    @functools.wraps(callback)
+    async def wrapper(update: Update, context: BotContext) -> R | None:
+        try:
+            return await callback(update, context)
+        except DomainError as error:
+            await refuse(update, context, error)
+            return None
+
+    return wrapper
+
+
+async def tell(
+    context: BotContext, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Message someone other than the sender; False if Telegram says they cannot be reached."""
+    try:
+        await context.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+        )
+    except Forbidden:
+        log.info("chat %s has blocked the bot", chat_id)
+        return False
+    except BadRequest as exc:
+        log.warning("cannot message chat %s: %s", chat_id, exc)
+        return False
+    return True
