@@ -55,9 +55,11 @@ class BotHarness:
         await self.app.initialize()
         if self.app.post_init:
             await self.app.post_init(self.app)
+        await self.app.start()  # the JobQueue runs, so flows schedule their timeouts as in production
 
     async def stop(self) -> None:
-        """Shut the application down."""
+        """Stop and shut the application down."""
+        await self.app.stop()
         await self.app.shutdown()
 
     async def send(self, who: Identity, text: str) -> list[ApiCall]:

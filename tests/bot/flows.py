@@ -1,0 +1,37 @@
+"""Helpers for driving guided flows in tests: find buttons, press them by label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.console.botapi import ApiCall
+from bot.console.updates import Identity
+from tests.harness import BotHarness
+
+
+def last_with_buttons(bot: BotHarness, chat_id: int) -> dict[str, Any]:
+    """The newest message in a chat that carries inline buttons (as the fake server holds it now)."""
+    messages = [m for m in bot.api.chat(chat_id).messages.values() if m.get("reply_markup")]
+    assert messages, f"no message with buttons in chat {chat_id}"
+    return messages[-1]
+
+
+def buttons(message: dict[str, Any]) -> dict[str, str]:
+    """Button label → callback data."""
+    rows = message["reply_markup"]["inline_keyboard"]
+    return {b["text"]: b.get("callback_data", "") for row in rows for b in row}
+
+
+async def tap(bot: BotHarness, who: Identity, label: str, chat_id: int | None = None) -> list[ApiCall]:
+    """Press the button labelled `label` on the newest message with buttons in `who`'s chat."""
+    message = last_with_buttons(bot, chat_id if chat_id is not None else int(who.chat["id"]))
+    data = buttons(message).get(label)
+    assert data, f"no button {label!r} in {list(buttons(message))}"
+    return await bot.press(who, message, data)
+
+
+def alerts(calls: list[ApiCall]) -> list[str]:
+    """The texts of answered callback queries that carried one."""
+    return [
+        str(c.params["text"]) for c in calls if c.method == "answerCallbackQuery" and c.params.get("text")
+    ]
