@@ -47,6 +47,16 @@ def parser() -> argparse.ArgumentParser:
     invite.add_argument(
         "--bot-username", help="the bot's @username (default: asked from Telegram with the token)"
     )
+    imp = sub.add_parser(
+        "import", help="import initiatives and events from a YAML or CSV file (all or nothing)"
+    )
+    imp.add_argument("file", type=Path)
+    exp = sub.add_parser("export", help="export initiatives and events as YAML (default) or CSV")
+    exp.add_argument("--format", choices=["yaml", "csv"], default="yaml")
+    exp.add_argument(
+        "--events", action="store_true", help="with --format csv: the events instead of initiatives"
+    )
+    exp.add_argument("--output", type=Path, help="file to write (default: standard output)")
     seed = sub.add_parser("seed", help="load the reference data (idempotent)")
     seed.add_argument("--file", type=Path, help="a seed file of the same shape (default: the shipped one)")
     return root
@@ -76,6 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_console(settings, url, args.identity)
     if args.command == "db":
         return asyncio.run(_upgrade(settings))
+    if args.command in ("import", "export"):
+        from bot import exchange_cli
+
+        if args.command == "import":
+            return exchange_cli.import_file(settings, args.file)
+        return exchange_cli.export_file(settings, args.format, args.events, args.output)
     if args.command == "invite":
         from bot.invite_cli import print_invite
 

@@ -7,17 +7,22 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
+from bot.domain.access import Visibility
+from bot.domain.catalogue import EventSpec, InitiativeFilter, InitiativeSpec
 from bot.domain.model import (
     AccessRequest,
     AuditEntry,
     Country,
     Delegation,
+    Event,
     Initiative,
     Invite,
     Member,
     Region,
     SeedReport,
+    Update,
 )
+from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.seed import SeedData
 from bot.domain.vocab import RequestStatus, Role
 
@@ -112,6 +117,12 @@ class CatalogRepository(Protocol):
 
     async def country(self, code: str) -> Country | None: ...
 
+    async def countries(self) -> Sequence[Country]: ...
+
+    async def organisation_names(self) -> dict[str, str]: ...
+
+    async def instrument_names(self) -> dict[str, str]: ...
+
     async def regions(self) -> Sequence[Region]: ...
 
     async def apply_seed(
@@ -120,11 +131,57 @@ class CatalogRepository(Protocol):
 
 
 class InitiativeRepository(Protocol):
-    """Initiatives by reference or id."""
+    """Initiatives: by reference or id, filtered pages, a country's, saved from a spec."""
 
     async def by_ref(self, ref: str) -> Initiative | None: ...
 
+    async def by_id(self, initiative_id: int) -> Initiative | None: ...
+
     async def count(self) -> int: ...
+
+    async def page(
+        self, where: InitiativeFilter, offset: int, limit: int
+    ) -> tuple[Sequence[Initiative], int]: ...
+
+    async def for_country(self, code: str, region_keys: Sequence[str]) -> Sequence[Initiative]: ...
+
+    async def save(
+        self, spec: InitiativeSpec, now: dt.datetime, initiative_id: int | None = None
+    ) -> Initiative: ...
+
+    async def all(self) -> Sequence[Initiative]: ...
+
+
+class UpdateRepository(Protocol):
+    """Updates, always read through a TLP visibility."""
+
+    async def latest(
+        self, initiative_ids: Sequence[int], visibility: Visibility, offset: int, limit: int
+    ) -> tuple[Sequence[Update], int]: ...
+
+
+class EventRepository(Protocol):
+    """Events: upcoming ones, and saved from a spec."""
+
+    async def between(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        country: str | None = None,
+        initiative_ids: Sequence[int] = (),
+    ) -> Sequence[Event]: ...
+
+    async def save(self, spec: EventSpec) -> tuple[Event, bool]: ...
+
+    async def all(self) -> Sequence[Event]: ...
+
+
+class SearchRepository(Protocol):
+    """Full-text search over initiatives and the updates a viewer may read."""
+
+    async def search(
+        self, query: SearchQuery, visibility: Visibility, offset: int, limit: int
+    ) -> SearchResults: ...
 
 
 class AuditRepository(Protocol):
@@ -160,6 +217,15 @@ class UnitOfWork(Protocol):
 
     @property
     def invites(self) -> InviteRepository: ...
+
+    @property
+    def updates(self) -> UpdateRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
+
+    @property
+    def search(self) -> SearchRepository: ...
 
     @property
     def requests(self) -> AccessRequestRepository: ...

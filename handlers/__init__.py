@@ -13,7 +13,21 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import access_request, audit, chat_member, common, invites, members, settings, start
+from handlers import (
+    access_request,
+    audit,
+    chat_member,
+    common,
+    country,
+    curation,
+    initiatives,
+    invites,
+    members,
+    search,
+    settings,
+    start,
+    upcoming,
+)
 from handlers.menu import PRIVATE_ONLY_COMMANDS
 
 
@@ -28,6 +42,11 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *settings.handlers(),
         *members.handlers(),
         *audit.handlers(),
+        *curation.handlers(),
+        *initiatives.handlers(),
+        *country.handlers(),
+        *search.handlers(),
+        *upcoming.handlers(),
         *chat_member.handlers(),
         CommandHandler("cancel", common.cancel),
         # In a group, member and admin commands are refused: the group sees TLP:CLEAR and no member data.

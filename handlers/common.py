@@ -81,7 +81,10 @@ async def on_error(update: object, context: BotContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None:
         return
     language = update.effective_user.language_code if update.effective_user else None
+    text = t(language or "en", "error.generic")
     try:
-        await context.bot.send_message(update.effective_chat.id, t(language or "en", "error.generic"))
+        if update.callback_query is not None:  # stop the button's spinner too
+            await update.callback_query.answer(text[:200], show_alert=True)
+        await context.bot.send_message(update.effective_chat.id, text)
     except Exception:  # the user may have blocked us, or Telegram is down: nothing more to do
         log.warning("could not tell chat %s about the failure", update.effective_chat.id)

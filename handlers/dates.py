@@ -13,3 +13,9 @@ def local(when: dt.datetime, viewer: Viewer) -> str:
     """'2026-12-04 10:30 (Europe/Brussels)' in the viewer's zone."""
     zone = viewer.member.time_zone if viewer.member else DEFAULT_ZONE
     return f"{when.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+
+
+def local_date(when: dt.datetime, viewer: Viewer) -> str:
+    """'2026-12-04' in the viewer's zone."""
+    zone = viewer.member.time_zone if viewer.member else DEFAULT_ZONE
+    return f"{when.astimezone(ZoneInfo(zone)):%Y-%m-%d}"

@@ -28,9 +28,15 @@ def parts(data: str | None, prefix: str, count: int) -> list[str] | None:
     return pieces[1:]
 
 
+MAX_ID = 2**31 - 1  # the store's integer columns
+
+
 def as_int(value: str) -> int | None:
-    """A positive id from callback data, or None."""
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    """A non-negative id from callback data (ASCII digits, within the store's range), or None."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
 
 
 def pattern(prefix: str) -> str:

@@ -87,11 +87,11 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
         status=t(lang, f"members.status_{member.status.value}"),
         reachable=t(lang, "members.reachable" if member.reachable else "members.unreachable"),
     )
+    back = [button(t(lang, "members.back"), "mem", "page", 0)]
+    if viewer.member is not None and viewer.member.id == member.id:
+        return text + "\n" + t(lang, "members.this_is_you"), keyboard(back)
     if not member.active:
-        return text, keyboard(
-            [button(t(lang, "members.reinstate"), "mem", "rein", member.id)],
-            [button(t(lang, "members.back"), "mem", "page", 0)],
-        )
+        return text, keyboard([button(t(lang, "members.reinstate"), "mem", "rein", member.id)], back)
     roles = [
         button(t(lang, "members.make", role=t(lang, f"role.{r.value}")), "mem", f"to{r.value[:3]}", member.id)
         for r in Role
@@ -100,7 +100,7 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
     return text, keyboard(
         roles,
         [button(t(lang, "members.revoke"), "mem", "rev", member.id)],
-        [button(t(lang, "members.back"), "mem", "page", 0)],
+        back,
     )
 
 
@@ -129,7 +129,7 @@ async def member_role(update: Update, context: BotContext) -> None:
 @guarded
 async def member_revoke_ask(update: Update, context: BotContext) -> None:
     """Ask to confirm a revocation."""
-    member = await service.member_card(context.deps.uow, actor_of(update), _target(update, "rev"))
+    member = await service.revocable_member(context.deps.uow, actor_of(update), _target(update, "rev"))
     viewer = await context.viewer(update)
     lang = viewer.language
     await show(

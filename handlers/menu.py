@@ -15,10 +15,25 @@ from handlers.texts import t
 
 # The commands with a handler in `handlers.register`; help and menus list no others.
 SERVED_COMMANDS: frozenset[str] = frozenset(
-    {"start", "help", "cancel", "settings", "invite", "members", "audit"}
+    {
+        "start",
+        "help",
+        "cancel",
+        "settings",
+        "invite",
+        "members",
+        "audit",
+        "initiatives",
+        "initiative",
+        "country",
+        "upcoming",
+        "newinitiative",
+        "search",
+    }
 )
-GROUP_COMMANDS: tuple[str, ...] = ("help",)
-PRIVATE_ONLY_COMMANDS: frozenset[str] = SERVED_COMMANDS - {"start", "help", "cancel"}
+GROUP_COMMANDS: tuple[str, ...] = ("help", "search")
+# In a group: /search too, which there finds TLP:CLEAR updates only.
+PRIVATE_ONLY_COMMANDS: frozenset[str] = SERVED_COMMANDS - {"start", "help", "cancel", "search"}
 
 
 def available_commands(permitted: Iterable[str]) -> list[str]:

@@ -42,7 +42,11 @@ def country(row: CountryRow) -> Country:
 def region(row: RegionRow) -> Region:
     """A region row (countries loaded) as a domain object."""
     return Region(
-        key=row.key, name=row.name, countries=tuple(c.code for c in row.countries), source_url=row.source_url
+        key=row.key,
+        name=row.name,
+        countries=tuple(c.code for c in row.countries),
+        source_url=row.source_url,
+        id=row.id,
     )
 
 

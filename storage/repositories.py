@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.domain.model import AuditEntry, Country, Delegation, Initiative, Member, Region, SeedReport
+from bot.domain.model import AuditEntry, Country, Delegation, Member, Region, SeedReport
 from bot.domain.seed import SeedData
 from bot.domain.vocab import MemberStatus, Role
 from storage import mapping
@@ -17,8 +17,9 @@ from storage.models import (
     AuditRow,
     CountryRow,
     DelegationRow,
-    InitiativeRow,
+    InstrumentRow,
     MemberRow,
+    OrganisationRow,
     RegionRow,
 )
 from storage.seeding import SeedWriter
@@ -143,6 +144,21 @@ class SqlCatalogRepository:
         row = await self._session.get(CountryRow, code.upper())
         return mapping.country(row) if row else None
 
+    async def countries(self) -> Sequence[Country]:
+        """Every country with its names."""
+        rows = await self._session.scalars(select(CountryRow).order_by(CountryRow.code))
+        return [mapping.country(r) for r in rows]
+
+    async def organisation_names(self) -> dict[str, str]:
+        """Partner organisations: key → full name."""
+        rows = await self._session.execute(select(OrganisationRow.key, OrganisationRow.name))
+        return dict(rows.tuples().all())
+
+    async def instrument_names(self) -> dict[str, str]:
+        """Financing instruments: key → short name."""
+        rows = await self._session.execute(select(InstrumentRow.key, InstrumentRow.short_name))
+        return dict(rows.tuples().all())
+
     async def regions(self) -> Sequence[Region]:
         """All regions with their countries."""
         rows = await self._session.scalars(
@@ -153,31 +169,6 @@ class SqlCatalogRepository:
     async def apply_seed(self, seed: SeedData, countries: Sequence[Country], now: dt.datetime) -> SeedReport:
         """Insert or update the seed by natural keys; unchanged rows stay untouched."""
         return await SeedWriter(self._session, now).apply(seed, countries)
-
-
-class SqlInitiativeRepository:
-    """Initiatives."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def by_ref(self, ref: str) -> Initiative | None:
-        """One initiative by its readable reference, case-insensitively."""
-        row = await self._session.scalar(
-            select(InitiativeRow)
-            .where(InitiativeRow.ref == ref.upper())
-            .options(
-                selectinload(InitiativeRow.countries),
-                selectinload(InitiativeRow.regions),
-                selectinload(InitiativeRow.partners),
-                selectinload(InitiativeRow.instruments),
-            )
-        )
-        return mapping.initiative(row) if row else None
-
-    async def count(self) -> int:
-        """How many initiatives there are."""
-        return int(await self._session.scalar(select(func.count()).select_from(InitiativeRow)) or 0)
 
 
 class SqlAuditRepository:

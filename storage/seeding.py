@@ -76,6 +76,8 @@ class SeedWriter:
         )
         for spec in specs:
             row = rows[spec.ref]
+            if id(row) in self._created:  # a seeded initiative's activity is its own date, not the install's
+                row.last_activity_at = _activity(spec, self._now)
             self._relink(row, "countries", [countries[c] for c in spec.countries], "initiatives")
             self._relink(row, "regions", [regions[r] for r in spec.regions], "initiatives")
             self._relink(row, "partners", [orgs[p] for p in spec.partners], "initiatives")
@@ -114,3 +116,11 @@ class SeedWriter:
             setattr(row, attribute, targets)
             if id(row) not in self._created:
                 self._updated[table] += 1
+
+
+def _activity(spec: SeedInitiative, now: dt.datetime) -> dt.datetime:
+    if spec.start_date is not None:
+        return dt.datetime.combine(spec.start_date, dt.time(), tzinfo=dt.UTC)
+    if spec.year is not None:
+        return dt.datetime(spec.year, 1, 1, tzinfo=dt.UTC)
+    return now

@@ -8,12 +8,10 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
-from storage.repositories import (
-    SqlAuditRepository,
-    SqlCatalogRepository,
-    SqlInitiativeRepository,
-    SqlMemberRepository,
-)
+from storage.initiatives import SqlInitiativeRepository
+from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
+from storage.search import SqlSearchRepository
+from storage.updates_events import SqlEventRepository, SqlUpdateRepository
 
 
 class SqlUnitOfWork:
@@ -25,6 +23,9 @@ class SqlUnitOfWork:
     audit: SqlAuditRepository
     invites: SqlInviteRepository
     requests: SqlAccessRequestRepository
+    updates: SqlUpdateRepository
+    events: SqlEventRepository
+    search: SqlSearchRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -39,6 +40,9 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(session)
         self.invites = SqlInviteRepository(session)
         self.requests = SqlAccessRequestRepository(session)
+        self.updates = SqlUpdateRepository(session)
+        self.events = SqlEventRepository(session)
+        self.search = SqlSearchRepository(session)
         return self
 
     async def __aexit__(

@@ -92,6 +92,8 @@ class InProcessBotApi(BaseRequest):
         """Decode the call, answer it, record it, tell listeners."""
         name = url.rsplit("/", 1)[-1]
         params = _decode(request_data)
+        if request_data is not None and request_data.contains_files:
+            params["_files"] = {key: value for key, value in request_data.multipart_data.items()}
         handler = getattr(self, f"_api_{name}", None)
         if handler is None:
             return 400, json.dumps(
@@ -135,8 +137,13 @@ class InProcessBotApi(BaseRequest):
         return self._message(params, text=text)
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
-        doc = {"file_id": "console-doc", "file_unique_id": "console-doc", "file_name": "file"}
-        return self._message(params, document=doc, caption=params.get("caption"))
+        upload = params.get("_files", {}).get("document")
+        name = upload[0] if upload else "file"
+        size = len(upload[1]) if upload else 0
+        doc = {"file_id": f"doc-{name}", "file_unique_id": f"doc-{name}", "file_name": name}
+        doc["file_size"] = size
+        extra = {"caption": params["caption"]} if params.get("caption") else {}
+        return self._message(params, document=doc, **extra)
 
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any] | tuple[int, str]:
         chat = self.chat(int(params["chat_id"]))

@@ -75,7 +75,10 @@ class Printer:
             return
         message = call.result
         chat_id = int(message["chat"]["id"])
-        text = message.get("text") or message.get("caption") or "(file)"
+        document = message.get("document")
+        text = message.get("text") or message.get("caption") or ""
+        if document:
+            text = f"[file {document['file_name']}, {document.get('file_size', 0)} bytes] {text}"
         verb = "bot (edited)" if call.method == "editMessageText" else "bot"
         if chat_id != int(self._state.who().chat["id"]):
             verb += f" → {chat_name(chat_id)}"

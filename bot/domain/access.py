@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.domain.model import Member, Update, Viewer
 from bot.domain.vocab import DelegationKind, Role, Tlp
 
@@ -58,3 +60,31 @@ def member_may_read(member: Member, update: Update) -> bool:
     return (
         member.delegation.code in update.red_delegations or member.delegation.code == update.delegation_code
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Which updates a viewer may read, as data a query can be built from (TLP 2.0, SPEC.md)."""
+
+    everything: bool = False
+    amber: bool = False
+    delegation: str | None = None
+    nothing: bool = False
+
+    @property
+    def clear_only(self) -> bool:
+        """A group chat: TLP:CLEAR and nothing else."""
+        return not self.everything and not self.nothing and self.delegation is None
+
+
+def visibility_for(viewer: Viewer) -> Visibility:
+    """The viewer's reading rights; must agree with `may_read` for every update."""
+    if viewer.in_group:
+        return Visibility()
+    member = viewer.member
+    if member is None or not member.active:
+        return Visibility(nothing=True)
+    if member.role is Role.ADMIN:
+        return Visibility(everything=True)
+    amber = member.delegation.kind is not DelegationKind.OBSERVER and member.role is not Role.OBSERVER
+    return Visibility(amber=amber, delegation=member.delegation.code)

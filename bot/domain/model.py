@@ -81,6 +81,7 @@ class Region:
     name: str
     countries: tuple[str, ...]
     source_url: str | None = None
+    id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +132,12 @@ class Event:
     title: str
     kind: EventKind
     starts_at: dt.datetime
+    ends_at: dt.datetime | None = None
     country_code: str | None = None
     initiative_id: int | None = None
+    initiative_ref: str | None = None
     location: str | None = None
+    notes: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,13 @@ async def member_card(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: i
     return member
 
 
+async def revocable_member(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int) -> Member:
+    """The member an admin is about to revoke; never the admin themselves."""
+    async with uow_factory() as uow:
+        _admin, target = await _admin_and_other(uow, actor, member_id)
+    return target
+
+
 async def change_role(
     uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int, role: Role, now: dt.datetime
 ) -> Member:

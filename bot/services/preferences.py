@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.languages import BOT_LANGUAGES
 from bot.domain.model import Member
 from bot.domain.timezones import canonical_zone
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member
 
 
 async def my_settings(uow_factory: UnitOfWorkFactory, actor: Actor) -> Member:
-    """The acting member, to show their settings."""
+    """The acting member, to show their settings (in a private chat only: settings are personal)."""
     async with uow_factory() as uow:
-        return await require_member(uow, actor)
+        return await _require_private_member(uow, actor)
+
+
+async def _require_private_member(uow: UnitOfWork, actor: Actor) -> Member:
+    if actor.in_group:
+        raise NotAllowed("error.private_only")
+    return await require_member(uow, actor)
 
 
 async def set_language(
@@ -37,7 +43,7 @@ async def set_time_zone(uow_factory: UnitOfWorkFactory, actor: Actor, name: str,
 
 async def _change(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime, **fields: str) -> Member:
     async with uow_factory() as uow:
-        member = await require_member(uow, actor)
+        member = await _require_private_member(uow, actor)
         changed = await uow.members.change(member.id, now, **fields)
         await uow.audit.append(
             at=now,

@@ -43,7 +43,7 @@ def test_console_chats_through_a_pipe_as_every_role(tmp_path: Path) -> None:
     assert "bot: Welcome back, Ana (Secretariat) (GSC, admin)." in out
     assert "This bot is closed to the working party's members" in out
     assert "(you are now Otto (Frontex))" in out
-    assert "In a group I answer /help and /start only" in out
+    assert "In a group I answer /help, /start and /search" in out
     assert "(Otto (Frontex), observer, group)" in out
     assert "/never" not in out.split("!quit")[-1], "input after !quit is not processed"
     assert "<b>" not in out, "HTML is rendered for the terminal"

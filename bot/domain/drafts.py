@@ -1,0 +1,60 @@
+"""Checks for what an admin types when creating or editing an initiative."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from bot.domain.errors import InvalidInput
+from bot.domain.seed import REF_PATTERN
+from bot.domain.vocab import InitiativeType
+
+REF_PREFIX = {
+    InitiativeType.ACTION_PLAN: "AP",
+    InitiativeType.PARTNERSHIP: "PART",
+    InitiativeType.DIALOGUE: "DIAL",
+    InitiativeType.STRATEGY: "STRAT",
+    InitiativeType.ROAD_MAP: "RM",
+    InitiativeType.AGREEMENT: "AGR",
+    InitiativeType.FUNDING_PROGRAMME: "FUND",
+    InitiativeType.OTHER: "INIT",
+}
+URL = re.compile(r"^https?://[^\s<>\"]+$")
+
+
+def check_text(value: str, field: str, low: int, high: int) -> str:
+    """Trimmed text of `low` to `high` characters."""
+    cleaned = value.strip()
+    if not low <= len(cleaned) <= high:
+        raise InvalidInput("draft.bad_length", field=field, low=low, high=high, length=len(cleaned))
+    return cleaned
+
+
+def parse_date(value: str) -> dt.date:
+    """An ISO date, YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput("draft.bad_date", value=value.strip()[:30]) from None
+
+
+def check_url(value: str) -> str:
+    """An http(s) link."""
+    cleaned = value.strip()
+    if len(cleaned) > 1000 or not URL.match(cleaned):
+        raise InvalidInput("draft.bad_url")
+    return cleaned
+
+
+def check_ref(value: str) -> str:
+    """A readable reference like MP-MA-2013."""
+    cleaned = value.strip().upper()
+    if len(cleaned) > 32 or not REF_PATTERN.match(cleaned):
+        raise InvalidInput("draft.bad_ref")
+    return cleaned
+
+
+def suggest_ref(kind: InitiativeType, countries: tuple[str, ...], year: int) -> str:
+    """'PART-MA-2026': the type's prefix, the one country (or MULTI), the year."""
+    place = countries[0] if len(countries) == 1 else ("MULTI" if countries else "EU")
+    return f"{REF_PREFIX[kind]}-{place}-{year}"

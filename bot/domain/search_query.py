@@ -1,0 +1,75 @@
+"""What a person typed after /search, as a `SearchQuery`: words and quoted phrases, never syntax."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+from bot.domain.search import SearchQuery
+
+MAX_TERMS = 12  # words in all, phrases' words included
+MAX_TERM_CHARS = 64
+QUOTES = frozenset('"“”„')  # Telegram clients often turn " into typographic quotes
+
+
+def parse_query(text: str) -> SearchQuery:
+    """Words are runs of letters and digits; a double-quoted run of two or more words is a phrase.
+
+    Everything else (operators, `*`, `^`, `:`, parentheses, stray quotes, punctuation) only
+    separates words. Words are lower-cased, not case-folded: the engines fold case themselves and
+    keep `ß` and ligatures, which `casefold` would turn into letters no index holds.
+    """
+    terms: list[str] = []
+    phrases: list[tuple[str, ...]] = []
+    budget = MAX_TERMS
+    for quoted, segment in _segments(unicodedata.normalize("NFC", text)):
+        words = _words(segment, budget)
+        budget -= len(words)
+        if quoted and len(words) > 1:
+            if words not in phrases:
+                phrases.append(words)
+        else:
+            for word in words:
+                if word not in terms:
+                    terms.append(word)
+        if budget <= 0:
+            break
+    return SearchQuery(terms=tuple(terms), phrases=tuple(phrases))
+
+
+def _segments(text: str) -> Iterator[tuple[bool, str]]:
+    """(quoted, text) pieces in order; a quote with no partner is plain text."""
+    start = 0
+    while start < len(text):
+        opening = _next_quote(text, start)
+        closing = _next_quote(text, opening + 1) if opening < len(text) else len(text)
+        if closing >= len(text):
+            yield False, text[start:]
+            return
+        yield False, text[start:opening]
+        yield True, text[opening + 1 : closing]
+        start = closing + 1
+
+
+def _next_quote(text: str, start: int) -> int:
+    for index in range(start, len(text)):
+        if text[index] in QUOTES:
+            return index
+    return len(text)
+
+
+def _words(segment: str, budget: int) -> tuple[str, ...]:
+    """At most `budget` words: a letter or digit, then letters, digits and combining marks."""
+    words: list[str] = []
+    current: list[str] = []
+    for char in [*segment, " "]:
+        kind = unicodedata.category(char)[0]
+        if kind in "LN" or (kind == "M" and current):
+            current.append(char)
+            continue
+        if current:
+            words.append("".join(current).lower()[:MAX_TERM_CHARS])
+            current = []
+            if len(words) >= budget:
+                break
+    return tuple(words)

@@ -1,0 +1,207 @@
+"""Finding information: initiative lists, details, country profiles and upcoming events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.domain.access import visibility_for
+from bot.domain.catalogue import InitiativeFilter
+from bot.domain.country_index import CountryIndex, CountryMatch, normalise
+from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.filters import TypedFilter
+from bot.domain.model import Country, Event, Initiative, Region, Update, Viewer
+from bot.ports import UnitOfWork, UnitOfWorkFactory
+
+PAGE_SIZE = 10
+DETAIL_UPDATES = 5
+UPCOMING_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of initiatives under a filter."""
+
+    items: Sequence[Initiative]
+    total: int
+    page: int
+    pages: int
+    where: InitiativeFilter
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """An initiative with the names of what it links to and the updates the viewer may read."""
+
+    initiative: Initiative
+    countries: dict[str, str]
+    regions: dict[str, str]
+    partners: dict[str, str]
+    instruments: dict[str, str]
+    updates: Sequence[Update]
+    total_updates: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountryProfile:
+    """A country: its regions, initiatives, recent visible updates and upcoming events."""
+
+    country: Country
+    regions: Sequence[Region]
+    initiatives: Sequence[Initiative]
+    updates: Sequence[Update]
+    events: Sequence[Event]
+    refs: dict[int, str]
+
+
+def require_reader(viewer: Viewer) -> None:
+    """Members read; guests and revoked members do not. Groups are served by their own rules."""
+    if viewer.role is None:
+        raise NotAllowed("error.members_only")
+
+
+async def list_initiatives(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, where: InitiativeFilter, page: int
+) -> Listing:
+    """Newest activity first, `PAGE_SIZE` a page."""
+    require_reader(viewer)
+    page = max(0, page)
+    async with uow_factory() as uow:
+        items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE)
+        pages = max(1, -(-total // PAGE_SIZE))
+        if page >= pages and total:
+            page = pages - 1
+            items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE)
+    return Listing(items, total, page, pages, where)
+
+
+async def initiative_detail(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, key: str, offset: int = 0
+) -> Detail:
+    """By reference (`MP-MA-2013`) or id; the updates are those the viewer may read."""
+    require_reader(viewer)
+    async with uow_factory() as uow:
+        initiative = await _find(uow, key)
+        updates, total = await uow.updates.latest(
+            [initiative.id], visibility_for(viewer), max(0, offset), DETAIL_UPDATES
+        )
+        countries = {c.code: c.name for c in await uow.catalog.countries() if c.code in initiative.countries}
+        regions = {r.key: r.name for r in await uow.catalog.regions() if r.key in initiative.regions}
+        partners = await uow.catalog.organisation_names()
+        instruments = await uow.catalog.instrument_names()
+    return Detail(
+        initiative,
+        countries,
+        regions,
+        {k: partners.get(k, k) for k in initiative.partners},
+        {k: instruments.get(k, k) for k in initiative.instruments},
+        updates,
+        total,
+        max(0, offset),
+    )
+
+
+async def _find(uow: UnitOfWork, key: str) -> Initiative:
+    text = key.strip()
+    if not text or len(text) > 40:
+        raise InvalidInput("initiative.ask_ref")
+    found = await (uow.initiatives.by_id(int(text)) if text.isdigit() else uow.initiatives.by_ref(text))
+    if found is None:
+        raise NotFound("initiative.not_found", ref=text)
+    return found
+
+
+class CountryDirectory:
+    """The country index of this process, built once from the store's countries."""
+
+    def __init__(self) -> None:
+        self._index: CountryIndex | None = None
+
+    async def index(self, uow: UnitOfWork) -> CountryIndex:
+        """The index, loading it on first use."""
+        if self._index is None or not len(self._index):
+            self._index = CountryIndex(await uow.catalog.countries())
+        return self._index
+
+
+DIRECTORY = CountryDirectory()
+
+
+async def find_country(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str) -> CountryMatch:
+    """A country by code or name in any EU language, or the candidates to choose from."""
+    require_reader(viewer)
+    async with uow_factory() as uow:
+        return (await DIRECTORY.index(uow)).find(text)
+
+
+async def country_profile(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, code: str, now: dt.datetime
+) -> CountryProfile:
+    """Regions, initiatives (direct first, then regional), five recent visible updates, events ahead."""
+    require_reader(viewer)
+    async with uow_factory() as uow:
+        country = await uow.catalog.country(code)
+        if country is None:
+            raise NotFound("country.not_found", name=code)
+        regions = [r for r in await uow.catalog.regions() if country.code in r.countries]
+        initiatives = await uow.initiatives.for_country(country.code, [r.key for r in regions])
+        ids = [i.id for i in initiatives]
+        updates, _ = await uow.updates.latest(ids, visibility_for(viewer), 0, DETAIL_UPDATES)
+        events = await uow.events.between(now, now + dt.timedelta(days=UPCOMING_DAYS * 3), country.code, ids)
+    refs = {i.id: i.ref for i in initiatives}
+    return CountryProfile(country, regions, initiatives, updates, events, refs)
+
+
+async def upcoming_events(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, now: dt.datetime
+) -> Sequence[Event]:
+    """Events of the next 30 days, soonest first."""
+    require_reader(viewer)
+    async with uow_factory() as uow:
+        return await uow.events.between(now, now + dt.timedelta(days=UPCOMING_DAYS))
+
+
+async def regions(uow_factory: UnitOfWorkFactory) -> Sequence[Region]:
+    """All regions, for filter buttons."""
+    async with uow_factory() as uow:
+        return await uow.catalog.regions()
+
+
+async def resolve_filter(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, typed: TypedFilter
+) -> InitiativeFilter:
+    """Turn typed names into codes: a region by name or key, a country by code or any-language name."""
+    require_reader(viewer)
+    async with uow_factory() as uow:
+        index = await DIRECTORY.index(uow)
+        known = await uow.catalog.regions()
+    region = _region(known, typed.region) if typed.region else None
+    if typed.region and region is None:
+        raise InvalidInput(
+            "filter.unknown_region", name=typed.region[:40], choices=", ".join(r.name for r in known)
+        )
+    country = _country(index, typed.country) if typed.country else None
+    if typed.words:
+        region_by_words = _region(known, typed.words)
+        if region_by_words is not None and region is None:
+            region = region_by_words
+        else:
+            country = _country(index, typed.words)
+    return InitiativeFilter(country=country, region=region, type=typed.type, status=typed.status)
+
+
+def _region(known: Sequence[Region], name: str) -> str | None:
+    wanted = normalise(name)
+    for region in known:
+        if wanted in (normalise(region.name), normalise(region.key)):
+            return region.key
+    return None
+
+
+def _country(index: CountryIndex, name: str) -> str:
+    match = index.find(name)
+    if match.country is None:
+        raise InvalidInput("filter.unknown_place", name=name[:40])
+    return match.country.code

@@ -1,0 +1,46 @@
+"""/search: ranked full-text search over initiatives and the updates the viewer may read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.access import visibility_for
+from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.model import Viewer
+from bot.domain.search import SearchQuery, SearchResults
+from bot.domain.search_query import parse_query
+from bot.ports import UnitOfWorkFactory
+
+PAGE_SIZE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SearchOutcome:
+    """One page of results for what was typed; `page` counts from 0 and is always < `pages`."""
+
+    query: SearchQuery
+    results: SearchResults
+    page: int
+    pages: int
+
+
+async def search(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str, page: int, page_size: int = PAGE_SIZE
+) -> SearchOutcome:
+    """Members search everything they may read; a group chat searches TLP:CLEAR updates only."""
+    if not viewer.in_group and viewer.role is None:
+        raise NotAllowed("error.members_only")
+    query = parse_query(text)
+    if query.empty:
+        raise InvalidInput("search.empty")
+    visibility = visibility_for(viewer)
+    size = max(1, page_size)
+    page = max(0, page)
+    async with uow_factory() as uow:
+        results = await uow.search.search(query, visibility, page * size, size)
+        pages = max(1, -(-results.total_updates // size))
+        if page >= pages:  # a stale button: fewer matches than when it was drawn
+            page = pages - 1
+            if results.total_updates:
+                results = await uow.search.search(query, visibility, page * size, size)
+    return SearchOutcome(query, results, page, pages)

@@ -1,0 +1,84 @@
+"""/country NAME: a country by code or any-language name, typo-tolerant; ambiguous names offer buttons."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+
+from bot.domain.errors import InvalidInput, NotFound
+from bot.services import browse
+from handlers.context import BotContext
+from handlers.dates import local
+from handlers.keyboards import button, grid, keyboard, parts
+from handlers.render import esc, fit, initiative_line, update_block
+from handlers.respond import guarded, show
+from handlers.texts import t
+
+SHOWN = 10
+
+
+@guarded
+async def country_command(update: Update, context: BotContext) -> None:
+    """Find the country, then show its profile or the candidates."""
+    viewer = await context.viewer(update)
+    text = " ".join(context.args or [])
+    if not text.strip():
+        raise InvalidInput("country.ask_name")
+    match = await browse.find_country(context.deps.uow, viewer, text)
+    if match.country is not None:
+        await _profile(update, context, match.country.code)
+    elif match.candidates:
+        choices = [button(f"{c.name} ({c.code})", "cty", c.code) for c in match.candidates]
+        await show(update, t(viewer.language, "country.which", name=text[:40]), keyboard(*grid(choices, 1)))
+    else:
+        raise NotFound("country.not_found", name=text[:40])
+
+
+@guarded
+async def country_button(update: Update, context: BotContext) -> None:
+    """A candidate picked."""
+    data = parts(update.callback_query.data if update.callback_query else None, "cty", 1)
+    if data is None or len(data[0]) != 2:
+        raise InvalidInput("error.stale")
+    await _profile(update, context, data[0])
+
+
+async def _profile(update: Update, context: BotContext, code: str) -> None:
+    viewer = await context.viewer(update)
+    lang = viewer.language
+    profile = await browse.country_profile(context.deps.uow, viewer, code, context.deps.clock.now())
+    country = profile.country
+    head = [f"<b>{esc(country.names.get(lang, country.name))}</b> ({country.code})"]
+    head += (
+        [t(lang, "country.regions", names=", ".join(r.name for r in profile.regions))]
+        if profile.regions
+        else []
+    )
+    blocks = ["\n".join(head)]
+    items = profile.initiatives[:SHOWN]
+    if items:
+        lines = [t(lang, "country.initiatives", total=len(profile.initiatives))]
+        lines += [initiative_line(viewer, n + 1, i) for n, i in enumerate(items)]
+        blocks.append("\n".join(lines))
+    else:
+        blocks.append(t(lang, "country.no_initiatives"))
+    if profile.updates:
+        blocks.append(t(lang, "country.updates"))
+        blocks += [update_block(viewer, u, profile.refs.get(u.initiative_id)) for u in profile.updates]
+    if profile.events:
+        lines = [t(lang, "country.events")]
+        lines += [f"{local(e.starts_at, viewer)} · {esc(e.title)}" for e in profile.events[:5]]
+        blocks.append("\n".join(lines))
+    opens = [button(str(n + 1), "ini", "o", i.id, "-.-.-.-") for n, i in enumerate(items)]
+    more = [button(t(lang, "country.all_initiatives"), "ini", "p", 0, f"{country.code}.-.-.-")]
+    await show(
+        update, fit(blocks), keyboard(*grid(opens, 5), more if len(profile.initiatives) > SHOWN else [])
+    )
+
+
+def handlers() -> list[object]:
+    """/country and its candidate buttons."""
+    return [
+        CommandHandler("country", country_command, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(country_button, pattern="^cty:"),
+    ]

@@ -1,0 +1,102 @@
+"""/search TEXT: ranked results over initiatives and the updates the viewer may read, with paging."""
+
+from __future__ import annotations
+
+import secrets
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.domain.errors import InvalidInput
+from bot.domain.model import Viewer
+from bot.domain.search import HIT_END, HIT_START, SearchHit
+from bot.services.search import SearchOutcome, search
+from handlers.context import BotContext
+from handlers.dates import local_date
+from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.render import esc, fit, shorten
+from handlers.respond import guarded, show
+from handlers.texts import t
+
+KEPT = 10  # searches remembered per user for paging
+
+
+def highlighted(snippet: str) -> str:
+    """The snippet escaped, its markers turned into bold."""
+    return esc(snippet).replace(HIT_START, "<b>").replace(HIT_END, "</b>")
+
+
+def _remember(context: BotContext, text: str) -> str:
+    store = context.user_data.setdefault("searches", {}) if context.user_data is not None else {}
+    key = secrets.token_hex(4)
+    store[key] = text
+    while len(store) > KEPT:
+        store.pop(next(iter(store)))
+    return key
+
+
+@guarded
+async def search_command(update: Update, context: BotContext) -> None:
+    """Search what was typed after the command."""
+    text = " ".join(context.args or [])
+    if not text.strip():
+        raise InvalidInput("search.empty")
+    await _show(update, context, _remember(context, text[:500]), text[:500], 0)
+
+
+@guarded
+async def search_page(update: Update, context: BotContext) -> None:
+    """◀ ▶ through the results of a remembered search."""
+    data = parts(update.callback_query.data if update.callback_query else None, "srch", 2)
+    page = as_int(data[1]) if data else None
+    remembered = (context.user_data or {}).get("searches", {})
+    if data is None or page is None or data[0] not in remembered:
+        raise InvalidInput("search.expired")
+    await _show(update, context, data[0], remembered[data[0]], page)
+
+
+async def _show(update: Update, context: BotContext, key: str, text: str, page: int) -> None:
+    viewer = await context.viewer(update)
+    outcome = await search(context.deps.uow, viewer, text, page)
+    lang = viewer.language
+    results = outcome.results
+    if not results.initiatives and not results.updates:
+        await show(update, t(lang, "search.none", query=shorten(text, 80)))
+        return
+    blocks = [_header(viewer, outcome, text)]
+    hits = [*(results.initiatives if outcome.page == 0 else ()), *results.updates]
+    blocks += [_hit(viewer, n + 1, hit) for n, hit in enumerate(hits)]
+    opens = [button(str(n + 1), "ini", "o", hit.initiative_id, "-.-.-.-") for n, hit in enumerate(hits)]
+    nav = [button("◀", "srch", key, outcome.page - 1)] if outcome.page > 0 else []
+    nav += [button("▶", "srch", key, outcome.page + 1)] if outcome.page + 1 < outcome.pages else []
+    await show(update, fit(blocks), keyboard(*([] if viewer.in_group else grid(opens, 5)), nav))
+
+
+def _header(viewer: Viewer, outcome: SearchOutcome, text: str) -> str:
+    results = outcome.results
+    more = "+" if results.capped else ""
+    return t(
+        viewer.language,
+        "search.header",
+        query=shorten(text, 80),
+        initiatives=len(results.initiatives),
+        updates=f"{results.total_updates}{more}",
+        page=outcome.page + 1,
+        pages=outcome.pages,
+    )
+
+
+def _hit(viewer: Viewer, number: int, hit: SearchHit) -> str:
+    head = f"{number}. <code>{esc(hit.initiative_ref)}</code> {esc(shorten(hit.initiative_title, 70))}"
+    if hit.kind == "update" and hit.tlp is not None:
+        when = local_date(hit.created_at, viewer) if hit.created_at else ""
+        head = f"{number}. <b>[{hit.tlp.value}]</b> {when} · <code>{esc(hit.initiative_ref)}</code>"
+    return f"{head}\n{highlighted(hit.snippet)}"
+
+
+def handlers() -> list[object]:
+    """/search (private chats and groups: a group sees TLP:CLEAR only) and its paging."""
+    return [
+        CommandHandler("search", search_command),
+        CallbackQueryHandler(search_page, pattern="^srch:"),
+    ]

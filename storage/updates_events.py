@@ -1,0 +1,135 @@
+"""Updates (always through a TLP visibility) and events. Never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.domain.access import Visibility
+from bot.domain.catalogue import EventSpec
+from bot.domain.model import Event, Update
+from bot.domain.vocab import EventKind, Tlp, UpdateKind
+from storage.mapping import aware
+from storage.models import EventRow, InitiativeRow, UpdateRow
+from storage.visibility import visible_updates
+
+
+def update_of(row: UpdateRow) -> Update:
+    """An update row (readers loaded) as a domain object."""
+    return Update(
+        id=row.id,
+        initiative_id=row.initiative_id,
+        kind=UpdateKind(row.kind),
+        text=row.text,
+        tlp=Tlp(row.tlp),
+        author_id=row.author_id,
+        delegation_code=row.delegation_code,
+        created_at=aware(row.created_at),
+        red_delegations=frozenset(d.code for d in row.readers),
+        edited_at=aware(row.edited_at) if row.edited_at else None,
+        withdrawn_at=aware(row.withdrawn_at) if row.withdrawn_at else None,
+    )
+
+
+def event_of(row: EventRow, ref: str | None) -> Event:
+    """An event row as a domain object."""
+    return Event(
+        id=row.id,
+        title=row.title,
+        kind=EventKind(row.kind),
+        starts_at=aware(row.starts_at),
+        ends_at=aware(row.ends_at) if row.ends_at else None,
+        country_code=row.country_code,
+        initiative_id=row.initiative_id,
+        initiative_ref=ref,
+        location=row.location,
+        notes=row.notes,
+    )
+
+
+class SqlUpdateRepository:
+    """Updates the viewer may read."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def latest(
+        self, initiative_ids: Sequence[int], visibility: Visibility, offset: int, limit: int
+    ) -> tuple[Sequence[Update], int]:
+        """Newest first, only what `visibility` allows; the page and how many there are in all."""
+        if not initiative_ids:
+            return [], 0
+        where = (UpdateRow.initiative_id.in_(list(initiative_ids)), visible_updates(visibility))
+        total = int(
+            await self._session.scalar(select(func.count()).select_from(UpdateRow).where(*where)) or 0
+        )
+        rows = await self._session.scalars(
+            select(UpdateRow)
+            .where(*where)
+            .options(selectinload(UpdateRow.readers))
+            .order_by(UpdateRow.created_at.desc(), UpdateRow.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [update_of(r) for r in rows], total
+
+
+class SqlEventRepository:
+    """Meetings, dialogue rounds and visits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def between(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        country: str | None = None,
+        initiative_ids: Sequence[int] = (),
+    ) -> Sequence[Event]:
+        """Events starting in [start, end), soonest first; of a country or of given initiatives if asked."""
+        query = (
+            select(EventRow, InitiativeRow.ref)
+            .outerjoin(InitiativeRow, InitiativeRow.id == EventRow.initiative_id)
+            .where(EventRow.starts_at >= start, EventRow.starts_at < end)
+        )
+        if country is not None:
+            query = query.where(
+                (EventRow.country_code == country) | EventRow.initiative_id.in_(list(initiative_ids))
+            )
+        rows = await self._session.execute(query.order_by(EventRow.starts_at, EventRow.id))
+        return [event_of(row, ref) for row, ref in rows.tuples()]
+
+    async def all(self) -> Sequence[Event]:
+        """Every event, by start (for export)."""
+        rows = await self._session.execute(
+            select(EventRow, InitiativeRow.ref)
+            .outerjoin(InitiativeRow, InitiativeRow.id == EventRow.initiative_id)
+            .order_by(EventRow.starts_at, EventRow.id)
+        )
+        return [event_of(row, ref) for row, ref in rows.tuples()]
+
+    async def save(self, spec: EventSpec) -> tuple[Event, bool]:
+        """Insert or update the event with this title and start; True if it was new."""
+        initiative_id = None
+        if spec.initiative_ref:
+            initiative_id = await self._session.scalar(
+                select(InitiativeRow.id).where(InitiativeRow.ref == spec.initiative_ref.upper())
+            )
+            if initiative_id is None:
+                raise KeyError(spec.initiative_ref)
+        row = await self._session.scalar(
+            select(EventRow).where(EventRow.title == spec.title, EventRow.starts_at == spec.starts_at)
+        )
+        created = row is None
+        if row is None:
+            row = EventRow(title=spec.title, starts_at=spec.starts_at)
+            self._session.add(row)
+        row.kind, row.ends_at, row.country_code = spec.kind.value, spec.ends_at, spec.country_code
+        row.initiative_id, row.location, row.notes = initiative_id, spec.location, spec.notes
+        await self._session.flush()
+        return event_of(row, spec.initiative_ref.upper() if spec.initiative_ref else None), created
