@@ -13,6 +13,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.settings import Settings
 from handlers.context import DEPS_KEY, BotContext, Deps
+from handlers.delivery import Sender, SenderConfig
 from handlers.menu import set_default_menus
 from storage.factory import Store
 
@@ -28,6 +29,8 @@ def build_application(
     request: BaseRequest | None = None,
     clock: Clock | None = None,
     token: str | None = None,
+    sender: SenderConfig | None = None,
+    deliver: bool = True,
 ) -> BotApplication:
     """Wire everything; with `request` given the Bot API is served in-process (console, tests)."""
     secret = token or (
@@ -43,6 +46,7 @@ def build_application(
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(tzinfo=ZoneInfo(settings.tz)))
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
@@ -52,13 +56,28 @@ def build_application(
     app: BotApplication = builder.build()
     app.bot_data[DEPS_KEY] = Deps(uow=store.uow, clock=clock or SystemClock())
     app.bot_data["store"] = store
+    shared = store.backend == "postgresql"  # several processes may share one outbox and one token
+    app.bot_data["deliver"] = (sender or SenderConfig(shared_budget=shared)) if deliver else None
     handlers.register(app)
     return app
 
 
 async def _post_init(app: BotApplication) -> None:
     await set_default_menus(app.bot)
+    config = app.bot_data.get("deliver")
+    if isinstance(config, SenderConfig):
+        deps: Deps = app.bot_data[DEPS_KEY]
+        sender = Sender(app.bot, deps.uow, deps.clock, config)
+        deps.outbox.attach(sender.wake)
+        sender.start()
+        app.bot_data["sender"] = sender
     log.info("bot @%s ready", app.bot.username)
+
+
+async def _post_stop(app: BotApplication) -> None:
+    sender = app.bot_data.pop("sender", None)
+    if isinstance(sender, Sender):
+        await sender.stop()  # the message in flight is finished; the rest stays queued for next time
 
 
 async def _post_shutdown(app: BotApplication) -> None:

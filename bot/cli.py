@@ -57,6 +57,9 @@ def parser() -> argparse.ArgumentParser:
         "--events", action="store_true", help="with --format csv: the events instead of initiatives"
     )
     exp.add_argument("--output", type=Path, help="file to write (default: standard output)")
+    outbox = sub.add_parser("outbox", help="the delivery engine")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True, metavar="ACTION")
+    outbox_sub.add_parser("status", help="queued, sent, failed and skipped messages; unreachable recipients")
     seed = sub.add_parser("seed", help="load the reference data (idempotent)")
     seed.add_argument("--file", type=Path, help="a seed file of the same shape (default: the shipped one)")
     return root
@@ -92,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return exchange_cli.import_file(settings, args.file)
         return exchange_cli.export_file(settings, args.format, args.events, args.output)
+    if args.command == "outbox":
+        return asyncio.run(_outbox_status(settings))
     if args.command == "invite":
         from bot.invite_cli import print_invite
 
@@ -108,6 +113,28 @@ async def _upgrade(settings: Settings) -> int:
     finally:
         await store.dispose()
     print(f"Schema is up to date ({store.backend}).")
+    return 0
+
+
+async def _outbox_status(settings: Settings) -> int:
+    from bot.services.outbox import engine_state
+
+    store = open_store(settings.resolved_database_url())
+    try:
+        await store.upgrade()
+        state = await engine_state(store.uow, None)
+    finally:
+        await store.dispose()
+    print(
+        "Outbox: " + ", ".join(f"{s} {n}" for s, n in sorted(state.by_status.items()))
+        if state.by_status
+        else "Outbox: empty"
+    )
+    print(f"May have been sent twice (in flight at a crash or a timeout): {state.maybe_duplicates}")
+    for chat, error in state.recent_failures:
+        print(f"  failed  chat {chat}: {error}")
+    for user, name in state.unreachable:
+        print(f"  unreachable  {name} (Telegram user {user})")
     return 0
 
 

@@ -22,6 +22,7 @@ from bot.domain.model import (
     SeedReport,
     Update,
 )
+from bot.domain.outbox import OutboxState, OutboxStatus, Outgoing, Queued
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.seed import SeedData
 from bot.domain.vocab import RequestStatus, Role
@@ -176,6 +177,51 @@ class EventRepository(Protocol):
     async def all(self) -> Sequence[Event]: ...
 
 
+class OutboxRepository(Protocol):
+    """The outbox: every message that is not a direct reply goes through it."""
+
+    async def enqueue(self, messages: Sequence[Outgoing], now: dt.datetime) -> int: ...
+
+    async def claim(
+        self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> Sequence[Queued]: ...
+
+    async def begin_part(self, row_id: int, worker: str, now: dt.datetime, lease: dt.timedelta) -> bool: ...
+
+    async def part_sent(self, row: Queued, message_id: int, now: dt.datetime) -> None: ...
+
+    async def retry(
+        self,
+        row_id: int,
+        not_before: dt.datetime,
+        error: str,
+        now: dt.datetime,
+        *,
+        count_attempt: bool = True,
+        maybe_duplicate: bool = False,
+    ) -> None: ...
+
+    async def fail(
+        self, row_id: int, error: str, now: dt.datetime, status: OutboxStatus = OutboxStatus.FAILED
+    ) -> None: ...
+
+    async def skip_chat(self, chat_id: int, reason: str, now: dt.datetime) -> int: ...
+
+    async def release(self, worker: str, ids: Sequence[int], now: dt.datetime) -> None: ...
+
+    async def next_due(self) -> dt.datetime | None: ...
+
+    async def state(self, job: str | None = None) -> OutboxState: ...
+
+
+class SendBudget(Protocol):
+    """One rate budget shared by every process sending with the bot's token."""
+
+    async def reserve(
+        self, chat_id: int, now: dt.datetime, spacing: float, chat_gap: float
+    ) -> dt.datetime: ...
+
+
 class SearchRepository(Protocol):
     """Full-text search over initiatives and the updates a viewer may read."""
 
@@ -226,6 +272,12 @@ class UnitOfWork(Protocol):
 
     @property
     def search(self) -> SearchRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def budget(self) -> SendBudget: ...
 
     @property
     def requests(self) -> AccessRequestRepository: ...

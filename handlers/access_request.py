@@ -6,7 +6,8 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput
-from bot.domain.model import AccessRequest
+from bot.domain.model import AccessRequest, Member
+from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.vocab import Role
 from bot.services import access_requests as service
 from bot.services.catalog import delegations
@@ -15,7 +16,7 @@ from handlers.context import BotContext
 from handlers.flow import END, clear, guided, scratch
 from handlers.keyboards import as_int, button, grid, keyboard, parts, pattern
 from handlers.menu import set_member_menu
-from handlers.respond import actor_of, guarded, reply, show, tell
+from handlers.respond import actor_of, guarded, reply, show
 from handlers.texts import t
 
 NAME, DELEGATION, NOTE = range(3)
@@ -68,7 +69,7 @@ async def got_note(update: Update, context: BotContext) -> int:
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     viewer = await context.viewer(update)
-    submitted = await service.submit_access_request(
+    await service.submit_access_request(
         context.deps.uow,
         user.id,
         chat.id,
@@ -77,12 +78,40 @@ async def got_note(update: Update, context: BotContext) -> int:
         note,
         viewer.language,
         context.deps.clock.now(),
+        notify_admin=admin_notice,
     )
     clear(context, FLOW)
-    for admin in submitted.admins:
-        await tell(context, admin.telegram_user_id, *request_card(admin.language, submitted.request))
+    context.deps.outbox.wake()
     await show(update, t(viewer.language, "request.sent"))
     return END
+
+
+def admin_notice(admin: Member, request: AccessRequest) -> Outgoing:
+    text, markup = request_card(admin.language, request)
+    return Outgoing(
+        chat_id=admin.telegram_user_id,
+        kind=OutboxKind.ACCESS,
+        dedupe_key=f"access:{request.id}:admin:{admin.id}",
+        parts=(text,),
+        member_id=admin.id,
+        markup=markup.to_dict() if markup else None,
+    )
+
+
+def requester_notice(request: AccessRequest, member: Member | None) -> Outgoing:
+    lang = request.language
+    text = (
+        t(lang, "request.you_are_in", role=t(lang, f"role.{member.role.value}"))
+        if member
+        else t(lang, "request.you_are_refused")
+    )
+    return Outgoing(
+        chat_id=request.chat_id,
+        kind=OutboxKind.ACCESS,
+        dedupe_key=f"access:{request.id}:decision",
+        parts=(text,),
+        member_id=member.id if member else None,
+    )
 
 
 def request_card(language: str, request: AccessRequest) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -115,8 +144,14 @@ async def decide(update: Update, context: BotContext) -> None:
         raise InvalidInput("error.stale")
     role = parse_role(data[2]) if data[0] == "ok" else None
     decision = await service.decide_access_request(
-        context.deps.uow, actor_of(update), request_id, role, context.deps.clock.now()
+        context.deps.uow,
+        actor_of(update),
+        request_id,
+        role,
+        context.deps.clock.now(),
+        notify_requester=requester_notice,
     )
+    context.deps.outbox.wake()
     viewer = await context.viewer(update)
     request = decision.request
     outcome = "request.decided_ok" if decision.member else "request.decided_no"
@@ -135,13 +170,6 @@ async def decide(update: Update, context: BotContext) -> None:
     member = decision.member
     if member is not None:
         await set_member_menu(context.bot, request.chat_id, member.role, member.language)
-        await tell(
-            context,
-            request.chat_id,
-            t(member.language, "request.you_are_in", role=t(member.language, f"role.{member.role.value}")),
-        )
-    else:
-        await tell(context, request.chat_id, t(request.language, "request.you_are_refused"))
 
 
 @guarded

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
@@ -16,12 +17,29 @@ from bot.services.identity import identify
 DEPS_KEY = "deps"
 
 
+class Waker:
+    """Tells the outbox sender that messages were queued, when a sender runs in this process."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[], None]] = []
+
+    def attach(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on every `wake`."""
+        self._callbacks.append(callback)
+
+    def wake(self) -> None:
+        """Messages were queued."""
+        for callback in self._callbacks:
+            callback()
+
+
 @dataclass(frozen=True)
 class Deps:
-    """What handlers need from the outside world: the store (as a port) and the clock."""
+    """What handlers need from the outside world: the store (as a port), the clock, the outbox's bell."""
 
     uow: UnitOfWorkFactory
     clock: Clock
+    outbox: Waker = field(default_factory=Waker)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):

@@ -21,6 +21,7 @@ SHOWN = 10
 async def country_command(update: Update, context: BotContext) -> None:
     """Find the country, then show its profile or the candidates."""
     viewer = await context.viewer(update)
+    browse.require_reader(viewer)
     text = " ".join(context.args or [])
     if not text.strip():
         raise InvalidInput("country.ask_name")

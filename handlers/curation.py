@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.catalogue import InitiativeSpec
-from bot.domain.drafts import check_ref, check_text, check_url, parse_date
+from bot.domain.drafts import check_text, check_url, parse_date
 from bot.domain.errors import InvalidInput
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.services import curation
@@ -155,7 +155,7 @@ async def got_ref(update: Update, context: BotContext) -> int:
         assert update.message is not None
         ref = update.message.text or ""
     answers = scratch(context, FLOW)
-    answers["ref"] = check_ref(ref)
+    answers["ref"] = await curation.ensure_ref_free(context.deps.uow, ref)
     viewer = await context.viewer(update)
     spec = _spec(answers)
     preview = t(
@@ -285,7 +285,8 @@ def handlers() -> list[object]:
             START: [MessageHandler(TEXT, got_start), skip(got_start, pattern="^new:skip:")],
             SOURCE: [MessageHandler(TEXT, got_source), skip(got_source, pattern="^new:skip:")],
             REF: [MessageHandler(TEXT, got_ref), CallbackQueryHandler(got_ref, pattern="^new:ref:")],
-            CONFIRM: [CallbackQueryHandler(confirm, pattern="^new:ok:")],
+            # At the preview a typed reference replaces the suggested one (also after a clash at Create).
+            CONFIRM: [CallbackQueryHandler(confirm, pattern="^new:ok:"), MessageHandler(TEXT, got_ref)],
         },
     )
     edit = guided(

@@ -9,7 +9,7 @@ from bot.domain.vocab import Role
 from bot.services import browse
 from handlers.context import BotContext
 from handlers.keyboards import button, keyboard
-from handlers.render import esc, fit, link, shorten, update_block
+from handlers.render import esc, fit, fit_count, link, shorten, update_block
 from handlers.respond import show
 from handlers.texts import t
 
@@ -18,11 +18,12 @@ async def detail_view(update: Update, context: BotContext, key: str, offset: int
     """Show (or edit into) the details of the initiative `key` with updates from `offset`."""
     viewer = await context.viewer(update)
     detail = await browse.initiative_detail(context.deps.uow, viewer, key, offset)
-    await show(update, render_detail(viewer, detail), keyboard(*_buttons(viewer, detail)))
+    text, shown = render_detail(viewer, detail)
+    await show(update, text, keyboard(*_buttons(viewer, detail, shown)))
 
 
-def render_detail(viewer: Viewer, detail: browse.Detail) -> str:
-    """The facts first, then the updates, each with its TLP label before the text."""
+def render_detail(viewer: Viewer, detail: browse.Detail) -> tuple[str, int]:
+    """The facts first, then the updates (TLP label before the text); also how many updates fit."""
     lang = viewer.language
     ini = detail.initiative
     facts = [
@@ -48,21 +49,24 @@ def render_detail(viewer: Viewer, detail: browse.Detail) -> str:
     facts += [f"{t(lang, label)}: {esc(value)}" for label, value in rows if value]
     if ini.source_url:
         facts.append(f"{t(lang, 'initiative.source')}: {link(ini.source_url)}")
-    blocks = ["\n".join(facts)]
+    head = "\n".join(facts)
     if detail.total_updates == 0:
-        blocks.append(t(lang, "initiative.no_updates"))
-    else:
-        blocks.append(
-            t(
-                lang,
-                "initiative.updates_header",
-                first=detail.offset + 1,
-                last=detail.offset + len(detail.updates),
-                total=detail.total_updates,
-            )
+        return fit([head, t(lang, "initiative.no_updates")]), 0
+    updates = [update_block(viewer, u) for u in detail.updates]
+    shown = len(updates)
+    for _ in range(2):  # the header names the last update shown, which depends on what fits
+        header = t(
+            lang,
+            "initiative.updates_header",
+            first=detail.offset + 1,
+            last=detail.offset + max(shown, 1),
+            total=detail.total_updates,
         )
-        blocks += [update_block(viewer, u) for u in detail.updates]
-    return fit(blocks)
+        text, kept = fit_count([head, header, *updates[:shown]])
+        shown = max(1, kept - 2) if kept - 2 < shown else shown
+    if kept - 2 < shown:  # not even one update fits beside long facts: show the newest, shorter
+        text, _ = fit_count([head, header, update_block(viewer, detail.updates[0], limit=120)])
+    return text, shown
 
 
 def _dates(start: object, end: object, year: int | None) -> str:
@@ -73,7 +77,7 @@ def _dates(start: object, end: object, year: int | None) -> str:
     return str(year or "")
 
 
-def _buttons(viewer: Viewer, detail: browse.Detail) -> list[list[InlineKeyboardButton]]:
+def _buttons(viewer: Viewer, detail: browse.Detail, shown: int) -> list[list[InlineKeyboardButton]]:
     lang = viewer.language
     ini = detail.initiative
     rows: list[list[InlineKeyboardButton]] = []
@@ -82,8 +86,8 @@ def _buttons(viewer: Viewer, detail: browse.Detail) -> list[list[InlineKeyboardB
         nav.append(
             button(t(lang, "initiative.newer"), "inu", ini.id, max(0, detail.offset - browse.DETAIL_UPDATES))
         )
-    if detail.offset + len(detail.updates) < detail.total_updates:
-        nav.append(button(t(lang, "initiative.older"), "inu", ini.id, detail.offset + browse.DETAIL_UPDATES))
+    if detail.offset + shown < detail.total_updates:
+        nav.append(button(t(lang, "initiative.older"), "inu", ini.id, detail.offset + shown))
     rows.append(nav)
     if viewer.role is Role.ADMIN:
         rows.append([button(t(lang, "initiative.edit"), "ied", ini.id, "menu")])

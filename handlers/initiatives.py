@@ -27,6 +27,7 @@ from handlers.texts import t
 async def initiatives_command(update: Update, context: BotContext) -> None:
     """The list, narrowed by what was typed after the command."""
     viewer = await context.viewer(update)
+    browse.require_reader(viewer)
     where = await browse.resolve_filter(context.deps.uow, viewer, parse_filter(" ".join(context.args or [])))
     await show_page(update, context, where, 0, await browse.regions(context.deps.uow))
 
@@ -107,8 +108,9 @@ async def page_button(update: Update, context: BotContext) -> None:
 @guarded
 async def filter_menu(update: Update, context: BotContext) -> None:
     """The choices of one filter as buttons."""
-    _, which, where, regions = await _decode(update, context)
     viewer = await context.viewer(update)
+    browse.require_reader(viewer)
+    _, which, where, regions = await _decode(update, context)
     lang = viewer.language
     code = filter_codes.encode(where, regions)
     if which == "r":
@@ -160,6 +162,7 @@ async def open_button(update: Update, context: BotContext) -> None:
 @guarded
 async def initiative_command(update: Update, context: BotContext) -> None:
     """/initiative REF: details by reference or id."""
+    browse.require_reader(await context.viewer(update))
     if not context.args:
         raise InvalidInput("initiative.ask_ref")
     await detail_view(update, context, " ".join(context.args), 0)

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.ids import parse_id
+
 SEP = ":"
 MAX_CALLBACK_BYTES = 64
 
@@ -28,15 +30,9 @@ def parts(data: str | None, prefix: str, count: int) -> list[str] | None:
     return pieces[1:]
 
 
-MAX_ID = 2**31 - 1  # the store's integer columns
-
-
 def as_int(value: str) -> int | None:
     """A non-negative id from callback data (ASCII digits, within the store's range), or None."""
-    if not (value.isascii() and value.isdigit()) or len(value) > 10:
-        return None
-    number = int(value)
-    return number if number <= MAX_ID else None
+    return parse_id(value)
 
 
 def pattern(prefix: str) -> str:

@@ -29,6 +29,7 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
         "upcoming",
         "newinitiative",
         "search",
+        "notices",
     }
 )
 GROUP_COMMANDS: tuple[str, ...] = ("help", "search")

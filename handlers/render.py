@@ -33,7 +33,20 @@ def shorten(text: str, limit: int) -> str:
     return (cut or text[: limit - 1]) + "…"
 
 
-def update_block(viewer: Viewer, update: Update, ref: str | None = None, full: bool = False) -> str:
+def shorten_escaped(markup: str, limit: int) -> str:
+    """Escaped text cut to `limit` characters without breaking an entity like '&amp;'."""
+    if len(markup) <= limit:
+        return markup
+    cut = markup[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut.rstrip() + "…"
+
+
+def update_block(
+    viewer: Viewer, update: Update, ref: str | None = None, full: bool = False, limit: int = SNIPPET
+) -> str:
     """'[TLP:AMBER] 2026-11-20 · FR · progress' then the text: the label always stands first."""
     lang = viewer.language
     head = [
@@ -45,8 +58,8 @@ def update_block(viewer: Viewer, update: Update, ref: str | None = None, full: b
         head.append(f"<code>{esc(ref)}</code>")
     if update.edited_at:
         head.append(t(lang, "update.edited"))
-    body = update.text if full else shorten(update.text, SNIPPET)
-    return " · ".join(head) + "\n" + esc(body)
+    body = esc(update.text) if full else shorten_escaped(esc(update.text), limit)
+    return " · ".join(head) + "\n" + body
 
 
 def initiative_line(viewer: Viewer, number: int, initiative: Initiative) -> str:
@@ -60,10 +73,15 @@ def initiative_line(viewer: Viewer, number: int, initiative: Initiative) -> str:
 
 def fit(parts: list[str], limit: int = LIMIT) -> str:
     """Join blocks with blank lines, dropping trailing blocks (with a note) to stay under Telegram's limit."""
+    return fit_count(parts, limit)[0]
+
+
+def fit_count(parts: list[str], limit: int = LIMIT) -> tuple[str, int]:
+    """Like `fit`, and how many blocks made it in (so paging can continue from the first dropped one)."""
     text = ""
     for index, part in enumerate(parts):
         candidate = f"{text}\n\n{part}" if text else part
         if len(candidate) > limit - 40:
-            return text + f"\n\n… (+{len(parts) - index})"
+            return text + f"\n\n… (+{len(parts) - index})", index
         text = candidate
-    return text
+    return text, len(parts)

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest
 
 from bot.domain.errors import DomainError
 from bot.services.actors import Actor
@@ -74,20 +74,3 @@ def guarded(callback: Callback[R]) -> Callback[R | None]:
             return None
 
     return wrapper
-
-
-async def tell(
-    context: BotContext, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> bool:
-    """Message someone other than the sender; False if Telegram says they cannot be reached."""
-    try:
-        await context.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
-        )
-    except Forbidden:
-        log.info("chat %s has blocked the bot", chat_id)
-        return False
-    except BadRequest as exc:
-        log.warning("cannot message chat %s: %s", chat_id, exc)
-        return False
-    return True

@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
 from bot.domain.search import HIT_END, HIT_START, SearchHit
+from bot.services.browse import require_reader
 from bot.services.search import SearchOutcome, search
 from handlers.context import BotContext
 from handlers.dates import local_date
@@ -38,6 +39,9 @@ def _remember(context: BotContext, text: str) -> str:
 @guarded
 async def search_command(update: Update, context: BotContext) -> None:
     """Search what was typed after the command."""
+    viewer = await context.viewer(update)
+    if not viewer.in_group:
+        require_reader(viewer)
     text = " ".join(context.args or [])
     if not text.strip():
         raise InvalidInput("search.empty")

@@ -239,3 +239,36 @@ class AccessRequestRow(Base):
     created_at: Mapped[dt.datetime]
     decided_at: Mapped[dt.datetime | None]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    job: Mapped[str | None] = mapped_column(String(64), index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]]
+    parts_sent: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    in_flight: Mapped[bool] = mapped_column(Boolean, default=False)
+    maybe_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+    updated_at: Mapped[dt.datetime]
+
+
+class SendBudgetRow(Base):
+    """Shared rate budget when several bot processes send with one token (PostgreSQL)."""
+
+    __tablename__ = "send_budget"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_slot: Mapped[dt.datetime]

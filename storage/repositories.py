@@ -152,12 +152,12 @@ class SqlCatalogRepository:
     async def organisation_names(self) -> dict[str, str]:
         """Partner organisations: key → full name."""
         rows = await self._session.execute(select(OrganisationRow.key, OrganisationRow.name))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
     async def instrument_names(self) -> dict[str, str]:
         """Financing instruments: key → short name."""
         rows = await self._session.execute(select(InstrumentRow.key, InstrumentRow.short_name))
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
     async def regions(self) -> Sequence[Region]:
         """All regions with their countries."""

@@ -9,8 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
 from storage.initiatives import SqlInitiativeRepository
+from storage.outbox import SqlOutboxRepository
 from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
 from storage.search import SqlSearchRepository
+from storage.send_budget import SqlSendBudget
 from storage.updates_events import SqlEventRepository, SqlUpdateRepository
 
 
@@ -25,6 +27,8 @@ class SqlUnitOfWork:
     requests: SqlAccessRequestRepository
     updates: SqlUpdateRepository
     events: SqlEventRepository
+    outbox: SqlOutboxRepository
+    budget: SqlSendBudget
     search: SqlSearchRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -42,6 +46,8 @@ class SqlUnitOfWork:
         self.requests = SqlAccessRequestRepository(session)
         self.updates = SqlUpdateRepository(session)
         self.events = SqlEventRepository(session)
+        self.outbox = SqlOutboxRepository(session)
+        self.budget = SqlSendBudget(session)
         self.search = SqlSearchRepository(session)
         return self
 

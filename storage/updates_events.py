@@ -102,7 +102,7 @@ class SqlEventRepository:
                 (EventRow.country_code == country) | EventRow.initiative_id.in_(list(initiative_ids))
             )
         rows = await self._session.execute(query.order_by(EventRow.starts_at, EventRow.id))
-        return [event_of(row, ref) for row, ref in rows.tuples()]
+        return [event_of(row, ref) for row, ref in rows]
 
     async def all(self) -> Sequence[Event]:
         """Every event, by start (for export)."""
@@ -111,7 +111,7 @@ class SqlEventRepository:
             .outerjoin(InitiativeRow, InitiativeRow.id == EventRow.initiative_id)
             .order_by(EventRow.starts_at, EventRow.id)
         )
-        return [event_of(row, ref) for row, ref in rows.tuples()]
+        return [event_of(row, ref) for row, ref in rows]
 
     async def save(self, spec: EventSpec) -> tuple[Event, bool]:
         """Insert or update the event with this title and start; True if it was new."""
@@ -122,14 +122,16 @@ class SqlEventRepository:
             )
             if initiative_id is None:
                 raise KeyError(spec.initiative_ref)
+        starts = spec.starts_at.astimezone(dt.UTC)  # SQLite keeps no offset: store UTC everywhere
+        ends = spec.ends_at.astimezone(dt.UTC) if spec.ends_at else None
         row = await self._session.scalar(
-            select(EventRow).where(EventRow.title == spec.title, EventRow.starts_at == spec.starts_at)
+            select(EventRow).where(EventRow.title == spec.title, EventRow.starts_at == starts)
         )
         created = row is None
         if row is None:
-            row = EventRow(title=spec.title, starts_at=spec.starts_at)
+            row = EventRow(title=spec.title, starts_at=starts)
             self._session.add(row)
-        row.kind, row.ends_at, row.country_code = spec.kind.value, spec.ends_at, spec.country_code
+        row.kind, row.ends_at, row.country_code = spec.kind.value, ends, spec.country_code
         row.initiative_id, row.location, row.notes = initiative_id, spec.location, spec.notes
         await self._session.flush()
         return event_of(row, spec.initiative_ref.upper() if spec.initiative_ref else None), created

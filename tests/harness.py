@@ -10,8 +10,10 @@ from telegram import Update
 from bot.app import BotApplication, build_application
 from bot.console.botapi import ApiCall, InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory
+from bot.domain.rate import Limits
 from bot.settings import Settings
 from handlers.context import BotContext
+from handlers.delivery import Sender, SenderConfig
 from storage.factory import Store
 
 TEST_TOKEN = "7000000001:test-token"
@@ -36,11 +38,12 @@ class BotHarness:
         self.clock = clock
         self.api = InProcessBotApi()
         self.app: BotApplication = build_application(
-            Settings(_env_file=None),
+            Settings(_env_file=None),  # type: ignore[call-arg]
             store,
             request=self.api,
             clock=clock,
-            token=TEST_TOKEN,  # type: ignore[call-arg]
+            token=TEST_TOKEN,
+            deliver=False,  # the harness drains the outbox itself after each update, see `process`
         )
         self.updates = UpdateFactory(self.app.bot)
         self.errors: list[BaseException] = []
@@ -71,10 +74,16 @@ class BotHarness:
         return await self.process(self.updates.callback(who, message, data))
 
     async def process(self, update: Update) -> list[ApiCall]:
-        """Run one update through the real application; return the calls it made."""
+        """Run one update through the real application, then deliver what it queued; return the calls."""
         before = len(self.api.calls)
         await self.app.process_update(update)
+        await self.deliver()
         return self.api.calls[before:]
+
+    async def deliver(self) -> None:
+        """Send everything due in the outbox with the real sender (limits scaled up: no waiting)."""
+        config = SenderConfig(limits=Limits().scaled(1000), workers=4)
+        await Sender(self.app.bot, self.store.uow, self.clock, config, worker_id="test").drain()
 
     @staticmethod
     def texts(calls: list[ApiCall]) -> list[str]:

@@ -15,6 +15,7 @@ from bot.console.render import html_to_terminal, keyboard_buttons, render_button
 from bot.console.updates import Identity, UpdateFactory
 from bot.services.demo import DEMO_PEOPLE, ensure_demo_members
 from bot.settings import Settings
+from handlers.delivery import Sender
 from storage.factory import open_store
 
 # Not a secret: the in-process Bot API accepts any token; this one only has the right shape.
@@ -112,20 +113,29 @@ async def _session(settings: Settings, url: str, identity: str, inp: TextIO, out
     api = InProcessBotApi()
     state = ConsoleState(identity=identity)
     api.subscribe(Printer(state, out))
-    app = build_application(settings, store, request=api, token=CONSOLE_TOKEN)
+    # The console delivers the outbox right after each update (same sender, same limits), so a script
+    # sees what reaches other people in order, instead of a background task racing the next line.
+    app = build_application(settings, store, request=api, token=CONSOLE_TOKEN, deliver=False)
     factory = UpdateFactory(app.bot)
     interactive = inp.isatty()
     if interactive:
         out.write(f"EMWP bot console, as {identity}. !help for console commands, Ctrl-D to leave.\n")
     async with app:
         await app.start()
-        await _loop(app, factory, state, inp, out, interactive)
+        sender = Sender(app.bot, store.uow, SystemClock(), worker_id="console")
+        await _loop(app, factory, state, inp, out, interactive, sender)
         await app.stop()
     return 0
 
 
 async def _loop(
-    app: Any, factory: UpdateFactory, state: ConsoleState, inp: TextIO, out: TextIO, interactive: bool
+    app: Any,
+    factory: UpdateFactory,
+    state: ConsoleState,
+    inp: TextIO,
+    out: TextIO,
+    interactive: bool,
+    sender: Sender,
 ) -> None:
     loop = asyncio.get_running_loop()
     while True:
@@ -143,8 +153,9 @@ async def _loop(
         if text.startswith("!"):
             if not await _console_command(app, factory, state, text[1:].split(), out):
                 return
-            continue
-        await app.process_update(factory.message(state.who(), text))
+        else:
+            await app.process_update(factory.message(state.who(), text))
+        await sender.drain()
 
 
 async def _console_command(

@@ -86,6 +86,7 @@ def same(initiative: Initiative, spec: InitiativeSpec) -> bool:
     links = ("countries", "regions", "partners", "instruments")
     if any(set(getattr(mine, name)) != set(getattr(spec, name)) for name in links):
         return False
+
     def bare(value: InitiativeSpec) -> InitiativeSpec:
         return replace(value, countries=(), regions=(), partners=(), instruments=())
 

@@ -114,7 +114,10 @@ class EventRecord(BaseModel):
         """As the domain's spec, times made aware."""
 
         def aware(value: dt.datetime | None) -> dt.datetime | None:
-            return value.replace(tzinfo=zone) if value is not None and value.tzinfo is None else value
+            if value is None:
+                return None
+            local = value.replace(tzinfo=zone) if value.tzinfo is None else value
+            return local.astimezone(dt.UTC)  # the store keeps UTC
 
         starts = aware(self.starts_at)
         assert starts is not None
@@ -195,12 +198,14 @@ def _parse_csv(text: str, zone: dt.tzinfo) -> ParsedFile:
 
 
 def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each record with the line it starts on (a quoted cell may span lines)."""
     while True:
+        start = reader.line_num + 1
         try:
             values = next(reader)
         except StopIteration:
             return
-        yield reader.line_num, values
+        yield start, values
 
 
 def _add(parsed: ParsedFile, key: str, line: int, item: object, zone: dt.tzinfo) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.model import AccessRequest, Member
+from bot.domain.outbox import Outgoing
 from bot.domain.vocab import MemberStatus, RequestStatus, Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
@@ -72,8 +73,9 @@ async def submit_access_request(
     note: str,
     language: str,
     now: dt.datetime,
+    notify_admin: Callable[[Member, AccessRequest], Outgoing],
 ) -> SubmittedRequest:
-    """Store a guest's request; return the admins who should hear about it."""
+    """Store a guest's request and, in the same transaction, queue a message to every reachable admin."""
     name, note = check_name(name), check_note(note)
     async with uow_factory() as uow:
         await _check_can_request(uow, telegram_user_id)
@@ -96,6 +98,7 @@ async def submit_access_request(
             details={"telegram_user_id": telegram_user_id, "delegation": delegation_code},
         )
         admins = await uow.members.active_admins()
+        await uow.outbox.enqueue([notify_admin(admin, request) for admin in admins if admin.reachable], now)
         await uow.commit()
     return SubmittedRequest(request, admins)
 
@@ -118,9 +121,17 @@ async def access_request(uow_factory: UnitOfWorkFactory, actor: Actor, request_i
 
 
 async def decide_access_request(
-    uow_factory: UnitOfWorkFactory, actor: Actor, request_id: int, role: Role | None, now: dt.datetime
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor,
+    request_id: int,
+    role: Role | None,
+    now: dt.datetime,
+    notify_requester: Callable[[AccessRequest, Member | None], Outgoing],
 ) -> Decision:
-    """Approve with `role` (contact or observer), or refuse when `role` is None; first decision wins."""
+    """Approve with `role` (contact or observer), or refuse when `role` is None; first decision wins.
+
+    The requester's message is queued in the same transaction as the decision.
+    """
     if role is not None and role not in APPROVABLE_ROLES:
         raise InvalidInput("request.bad_role")
     async with uow_factory() as uow:
@@ -140,8 +151,9 @@ async def decide_access_request(
             details={"role": role.value if role else None, "member": member.id if member else None},
         )
         decided = await uow.requests.by_id(request_id)
+        assert decided is not None
+        await uow.outbox.enqueue([notify_requester(decided, member)], now)
         await uow.commit()
-    assert decided is not None
     return Decision(decided, member)
 
 

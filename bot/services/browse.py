@@ -11,6 +11,7 @@ from bot.domain.catalogue import InitiativeFilter
 from bot.domain.country_index import CountryIndex, CountryMatch, normalise
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.filters import TypedFilter
+from bot.domain.ids import parse_id
 from bot.domain.model import Country, Event, Initiative, Region, Update, Viewer
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -107,7 +108,8 @@ async def _find(uow: UnitOfWork, key: str) -> Initiative:
     text = key.strip()
     if not text or len(text) > 40:
         raise InvalidInput("initiative.ask_ref")
-    found = await (uow.initiatives.by_id(int(text)) if text.isdigit() else uow.initiatives.by_ref(text))
+    number = parse_id(text)
+    found = await (uow.initiatives.by_id(number) if number is not None else uow.initiatives.by_ref(text))
     if found is None:
         raise NotFound("initiative.not_found", ref=text)
     return found

@@ -63,6 +63,15 @@ async def available_ref(
     raise Conflict("draft.ref_taken", ref=base)
 
 
+async def ensure_ref_free(uow_factory: UnitOfWorkFactory, ref: str) -> str:
+    """The reference, well formed and not used by another initiative."""
+    checked = check_ref(ref)
+    async with uow_factory() as uow:
+        if await uow.initiatives.by_ref(checked) is not None:
+            raise Conflict("draft.ref_taken", ref=checked)
+    return checked
+
+
 async def create_initiative(
     uow_factory: UnitOfWorkFactory, actor: Actor, spec: InitiativeSpec, now: dt.datetime
 ) -> Initiative:

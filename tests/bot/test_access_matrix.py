@@ -20,6 +20,7 @@ from bot.domain.model import AuditEntry, Member
 from bot.domain.vocab import MemberStatus, RequestStatus, Role
 from bot.services.access_requests import submit_access_request
 from bot.services.invites import create_invite
+from handlers.access_request import admin_notice
 from tests.harness import BotHarness
 
 NOT_ALLOWED = "not allowed for your role"
@@ -89,7 +90,15 @@ async def build_world(bot: BotHarness, people: dict[str, Identity]) -> World:
     now = bot.clock.now()
     created = await create_invite(bot.store.uow, None, Role.OBSERVER, "IT", 5, 7, now)
     submitted = await submit_access_request(
-        bot.store.uow, REQUESTER.user_id, REQUESTER.user_id, REQUESTER_NAME, "PT", "vouched by FR", "en", now
+        bot.store.uow,
+        REQUESTER.user_id,
+        REQUESTER.user_id,
+        REQUESTER_NAME,
+        "PT",
+        "vouched by FR",
+        "en",
+        now,
+        notify_admin=admin_notice,
     )
     members: dict[str, int] = {}
     async with bot.store.uow() as uow:
@@ -98,6 +107,7 @@ async def build_world(bot: BotHarness, people: dict[str, Identity]) -> World:
             assert member is not None
             members[role] = member.id
     members["guest"] = members["contact"]
+    await bot.deliver()  # the admins hear of the request before the test begins
     return World(members, created.invite.id, submitted.request.id)
 
 
@@ -451,7 +461,7 @@ async def test_admin_approves_and_refuses_access_requests(
     assert await snapshot(bot) == before
 
     other = await submit_access_request(
-        bot.store.uow, 107, 107, "Nina Nobody", "NL", "", "en", bot.clock.now()
+        bot.store.uow, 107, 107, "Nina Nobody", "NL", "", "en", bot.clock.now(), notify_admin=admin_notice
     )
     before = await snapshot(bot)
     calls = await bot.press(admin, message, f"req:no:{other.request.id}:-")

@@ -1,0 +1,250 @@
+"""The sender: takes due outbox rows and sends them at Telegram's limits, recording every outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import logging
+import random
+import socket
+import uuid
+from typing import Any
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.clock import Clock
+from bot.domain.outbox import Queued, RetryPolicy
+from bot.domain.rate import Limits, RateScheduler
+from bot.ports import UnitOfWorkFactory
+from bot.services.outbox import Ledger
+
+log = logging.getLogger(__name__)
+GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was deleted", "have no rights")
+
+
+@dataclasses.dataclass(frozen=True)
+class SenderConfig:
+    """How the sender works; the defaults suit one bot token against Telegram."""
+
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    workers: int = 16
+    batch: int = 200
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+    idle_poll_seconds: float = 1.0
+    # Several processes share the token (PostgreSQL): take rate slots from the store, not from memory.
+    shared_budget: bool = False
+    retry: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
+
+
+class Sender:
+    """A claim loop feeding per-chat-ordered worker queues; each send waits for its rate slot."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        config: SenderConfig | None = None,
+        worker_id: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config or SenderConfig()
+        self.bot = bot
+        self.clock = clock
+        self.ledger = Ledger(
+            uow, worker_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}", self.config.lease
+        )
+        self.scheduler = RateScheduler(self.config.limits)
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._queues: list[asyncio.Queue[Queued]] = []
+        self._in_memory = 0
+
+    def start(self) -> None:
+        """Run in the background of the current event loop."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.run(), name="outbox-sender")
+
+    def wake(self) -> None:
+        """Something was enqueued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self, grace_seconds: float = 30.0) -> None:
+        """Finish the messages in flight, hand back the rest, and stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
+            self._task = None
+
+    async def drain(self) -> None:
+        """Send everything due now, then return (tests and the console's exit use it)."""
+        await self.run(until_idle=True)
+
+    async def run(self, until_idle: bool = False) -> None:
+        """Claim due rows and feed the workers until stopped (or, with `until_idle`, until nothing is due)."""
+        self._queues = [asyncio.Queue() for _ in range(self.config.workers)]
+        workers = [asyncio.create_task(self._work(q)) for q in self._queues]
+        try:
+            while not self._stopping:
+                claimed = await self._claim()
+                if not claimed and until_idle and self._in_memory == 0:
+                    break
+                if not claimed:
+                    await (asyncio.sleep(0.01) if until_idle else self._idle())
+        finally:
+            for queue in self._queues:
+                queue.put_nowait(_STOP)
+            await asyncio.gather(*workers, return_exceptions=True)
+            leftover = [row.id for q in self._queues for row in _drain(q) if row is not _STOP]
+            await self.ledger.release(leftover, self.clock.now())
+
+    async def _claim(self) -> int:
+        room = self.config.batch - self._in_memory
+        if room <= self.config.batch // 4:
+            await asyncio.sleep(0.05)
+            return 1
+        try:
+            rows = await self.ledger.claim(self.clock.now(), room)
+        except Exception:
+            log.exception("outbox claim failed; retrying")
+            await asyncio.sleep(self.config.idle_poll_seconds)
+            return 0
+        for row in rows:
+            self._in_memory += 1
+            self._queues[hash(row.chat_id) % len(self._queues)].put_nowait(row)
+        return len(rows)
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        wait = self.config.idle_poll_seconds
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _work(self, queue: asyncio.Queue[Queued]) -> None:
+        while True:
+            row = await queue.get()
+            if row is _STOP:
+                return
+            if self._stopping:
+                queue.put_nowait(row)  # handed back in run()'s finally
+                queue.put_nowait(_STOP)
+                return
+            try:
+                await self._deliver(row)
+            except Exception:  # a bug or the store is down: the lease expires and the row is tried again
+                log.exception("outbox row %s could not be processed", row.id)
+            finally:
+                self._in_memory -= 1
+
+    async def _deliver(self, row: Queued) -> None:
+        for index in range(row.parts_sent, len(row.parts)):
+            await self._wait_for_slot(row.chat_id)
+            if not await self.ledger.begin(row, self.clock.now()):
+                return
+            outcome = await self._send_part(row, index)
+            if outcome is None:
+                return
+            await self.ledger.sent(row, outcome, self.clock.now())
+            row = dataclasses.replace(row, parts_sent=index + 1, message_ids=(*row.message_ids, outcome))
+
+    async def _wait_for_slot(self, chat_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        ready = self.scheduler.ready_at(chat_id)
+        if ready > loop.time():
+            await asyncio.sleep(ready - loop.time())
+        at = self.scheduler.reserve(chat_id, loop.time())
+        if self.config.shared_budget:
+            await self._wait_for_shared_slot(chat_id)
+        elif at > loop.time():
+            await asyncio.sleep(at - loop.time())
+
+    async def _wait_for_shared_slot(self, chat_id: int) -> None:
+        limits = self.config.limits
+        spacing = (1.0 + limits.margin_seconds) / limits.overall_per_second
+        gap = 60.0 / limits.group_per_minute if chat_id < 0 else limits.per_chat_seconds
+        now = self.clock.now()
+        at = await self.ledger.reserve(chat_id, now, spacing, gap + limits.margin_seconds)
+        delay = (at - now).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _send_part(self, row: Queued, index: int) -> int | None:
+        """Send one part; return Telegram's message id, or None after recording why not."""
+        last = index == len(row.parts) - 1
+        markup = InlineKeyboardMarkup.de_json(row.markup, self.bot) if row.markup and last else None
+        try:
+            message = await self.bot.send_message(
+                row.chat_id,
+                row.parts[index],
+                parse_mode=ParseMode.HTML,
+                protect_content=row.protect or None,
+                reply_markup=markup,
+                disable_web_page_preview=True,
+            )
+        except RetryAfter as exc:
+            await self._too_many(row, exc)
+        except Forbidden as exc:
+            await self.ledger.unreachable(row.chat_id, f"403 {exc.message}", self.clock.now())
+        except BadRequest as exc:
+            await self._bad_request(row, exc)
+        except (TimedOut, NetworkError) as exc:
+            await self._transient(row, exc)
+        except TelegramError as exc:
+            await self._transient(row, exc)
+        else:
+            return message.message_id
+        return None
+
+    async def _too_many(self, row: Queued, exc: RetryAfter) -> None:
+        seconds = (
+            exc.retry_after.total_seconds() if isinstance(exc.retry_after, dt.timedelta) else exc.retry_after
+        )
+        loop_now = asyncio.get_running_loop().time()
+        self.scheduler.pause(
+            float(seconds), loop_now
+        )  # Telegram's flood limit is the bot's: pause everything
+        log.warning("429 from Telegram: pausing %.1f s", seconds)
+        await self.ledger.retry(
+            row, float(seconds), f"429 retry after {seconds}", self.clock.now(), attempt=False
+        )
+
+    async def _bad_request(self, row: Queued, exc: BadRequest) -> None:
+        text = exc.message.lower()
+        if any(reason in text for reason in GONE):
+            await self.ledger.unreachable(row.chat_id, f"400 {exc.message}", self.clock.now())
+        else:  # a message Telegram will never accept: retrying cannot help
+            await self.ledger.fail(row, f"400 {exc.message}", self.clock.now())
+
+    async def _transient(self, row: Queued, exc: Exception) -> None:
+        attempts = row.attempts + 1
+        reason = f"{type(exc).__name__}: {exc}"
+        if self.config.retry.exhausted(attempts):
+            await self.ledger.fail(row, f"gave up after {attempts} attempts: {reason}", self.clock.now())
+            return
+        delay = self.config.retry.delay(attempts, self._rng)
+        # A timed-out request may still have reached Telegram: if it did, the retry is a duplicate.
+        await self.ledger.retry(
+            row, delay, reason, self.clock.now(), attempt=True, maybe_duplicate=isinstance(exc, TimedOut)
+        )
+
+
+class _Stop:
+    """Sentinel telling a worker to finish."""
+
+
+_STOP: Any = _Stop()
+
+
+def _drain(queue: asyncio.Queue[Queued]) -> list[Queued]:
+    items = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

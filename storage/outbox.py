@@ -1,0 +1,239 @@
+"""The outbox table: enqueue (deduplicated), claim with a lease, record each outcome. Never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.outbox import OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
+from storage.models import MemberRow, OutboxRow
+
+QUEUED, SENDING = OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value
+
+
+def _queued(row: Any) -> Queued:
+    payload = row.payload
+    return Queued(
+        id=row.id,
+        chat_id=row.chat_id,
+        kind=OutboxKind(row.kind),
+        parts=tuple(payload["parts"]),
+        parts_sent=row.parts_sent,
+        attempts=row.attempts,
+        protect=bool(payload.get("protect")),
+        markup=payload.get("markup"),
+        message_ids=tuple(row.message_ids.get("ids", [])),
+    )
+
+
+class SqlOutboxRepository:
+    """Rows of the outbox."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(self, messages: Sequence[Outgoing], now: dt.datetime) -> int:
+        """Insert the messages whose dedupe key is new; return how many were new."""
+        if not messages:
+            return 0
+        rows: list[dict[str, Any]] = [
+            {
+                "chat_id": m.chat_id,
+                "member_id": m.member_id,
+                "kind": m.kind.value,
+                "job": m.job,
+                "dedupe_key": m.dedupe_key,
+                "payload": {"parts": list(m.parts), "protect": m.protect, "markup": m.markup},
+                "parts_sent": 0,
+                "status": QUEUED,
+                "attempts": 0,
+                "not_before": m.not_before or now,
+                "in_flight": False,
+                "maybe_duplicate": False,
+                "message_ids": {"ids": []},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for m in messages
+        ]
+        insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        result = await self._session.execute(
+            insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def claim(self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> Sequence[Queued]:
+        """Take due rows (and rows whose lease ran out: their sender died) for `worker`."""
+        due = (
+            select(OutboxRow.id)
+            .where(
+                ((OutboxRow.status == QUEUED) & (OutboxRow.not_before <= now))
+                | ((OutboxRow.status == SENDING) & (OutboxRow.lease_until < now))
+            )
+            .order_by(OutboxRow.not_before, OutboxRow.id)
+            .limit(limit)
+        )
+        if self._session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(due.scalar_subquery()))
+            .values(
+                status=SENDING,
+                claimed_by=worker,
+                lease_until=now + lease,
+                updated_at=now,
+                # A row still marked in flight was being sent when its sender died: it may go twice.
+                maybe_duplicate=case((OutboxRow.in_flight, True), else_=OutboxRow.maybe_duplicate),
+                in_flight=False,
+            )
+            .returning(
+                OutboxRow.id,
+                OutboxRow.chat_id,
+                OutboxRow.kind,
+                OutboxRow.payload,
+                OutboxRow.parts_sent,
+                OutboxRow.attempts,
+                OutboxRow.message_ids,
+            )
+        )
+        return sorted((_queued(r) for r in result), key=lambda q: q.id)
+
+    async def begin_part(self, row_id: int, worker: str, now: dt.datetime, lease: dt.timedelta) -> bool:
+        """Mark the next part in flight (and renew the lease); False if the row is no longer ours."""
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id, OutboxRow.claimed_by == worker, OutboxRow.status == SENDING)
+            .values(in_flight=True, lease_until=now + lease, updated_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def part_sent(self, row: Queued, message_id: int, now: dt.datetime) -> None:
+        """One part arrived; the row is sent when its last part is."""
+        done = row.parts_sent + 1 >= len(row.parts)
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row.id)
+            .values(
+                parts_sent=row.parts_sent + 1,
+                in_flight=False,
+                updated_at=now,
+                message_ids={"ids": [*row.message_ids, message_id]},
+                status=OutboxStatus.SENT.value if done else SENDING,
+                sent_at=now if done else None,
+                lease_until=None if done else OutboxRow.lease_until,
+            )
+        )
+
+    async def retry(
+        self,
+        row_id: int,
+        not_before: dt.datetime,
+        error: str,
+        now: dt.datetime,
+        *,
+        count_attempt: bool = True,
+        maybe_duplicate: bool = False,
+    ) -> None:
+        """Back to the queue until `not_before` (a 429 does not count as an attempt)."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id)
+            .values(
+                status=QUEUED,
+                not_before=not_before,
+                last_error=error[:500],
+                in_flight=False,
+                lease_until=None,
+                claimed_by=None,
+                updated_at=now,
+                attempts=OutboxRow.attempts + (1 if count_attempt else 0),
+                maybe_duplicate=OutboxRow.maybe_duplicate | maybe_duplicate,
+            )
+        )
+
+    async def fail(
+        self, row_id: int, error: str, now: dt.datetime, status: OutboxStatus = OutboxStatus.FAILED
+    ) -> None:
+        """Give up on a row (failed), or skip it (recipient unreachable)."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id)
+            .values(
+                status=status.value,
+                last_error=error[:500],
+                in_flight=False,
+                lease_until=None,
+                attempts=OutboxRow.attempts + 1,
+                updated_at=now,
+            )
+        )
+
+    async def skip_chat(self, chat_id: int, reason: str, now: dt.datetime) -> int:
+        """Skip every unsent row to a chat that cannot be reached."""
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.chat_id == chat_id, OutboxRow.status.in_([QUEUED, SENDING]))
+            .values(
+                status=OutboxStatus.SKIPPED.value,
+                last_error=reason[:500],
+                in_flight=False,
+                lease_until=None,
+                updated_at=now,
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def release(self, worker: str, ids: Sequence[int], now: dt.datetime) -> None:
+        """Hand claimed rows that were not started back to the queue (clean shutdown)."""
+        if ids:
+            await self._session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id.in_(list(ids)),
+                    OutboxRow.claimed_by == worker,
+                    OutboxRow.status == SENDING,
+                    OutboxRow.in_flight.is_(False),
+                )
+                .values(status=QUEUED, lease_until=None, claimed_by=None, updated_at=now)
+            )
+
+    async def next_due(self) -> dt.datetime | None:
+        """When the earliest queued row becomes due."""
+        value = await self._session.scalar(
+            select(func.min(OutboxRow.not_before)).where(OutboxRow.status == QUEUED)
+        )
+        return value
+
+    async def state(self, job: str | None = None) -> OutboxState:
+        """Counts by status (of one job if given), failures, and unreachable recipients."""
+        where = [OutboxRow.job == job] if job else []
+        counts = await self._session.execute(
+            select(OutboxRow.status, func.count()).where(*where).group_by(OutboxRow.status)
+        )
+        dupes = await self._session.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.maybe_duplicate.is_(True), *where)
+        )
+        failures = await self._session.execute(
+            select(OutboxRow.chat_id, OutboxRow.last_error)
+            .where(OutboxRow.status == OutboxStatus.FAILED.value, *where)
+            .order_by(OutboxRow.id.desc())
+            .limit(10)
+        )
+        unreachable = await self._session.execute(
+            select(MemberRow.telegram_user_id, MemberRow.display_name)
+            .where(MemberRow.reachable.is_(False))
+            .order_by(MemberRow.display_name)
+            .limit(20)
+        )
+        return OutboxState(
+            by_status={str(s): int(n) for s, n in counts},
+            maybe_duplicates=int(dupes or 0),
+            recent_failures=[(int(c), str(e or "")) for c, e in failures],
+            unreachable=[(int(u), str(n)) for u, n in unreachable],
+        )
