@@ -23,6 +23,7 @@ from bot.domain.model import (
     Update,
 )
 from bot.domain.outbox import OutboxState, OutboxStatus, Outgoing, Queued
+from bot.domain.posting import Draft, FollowKind
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.seed import SeedData
 from bot.domain.vocab import RequestStatus, Role
@@ -214,6 +215,32 @@ class OutboxRepository(Protocol):
     async def state(self, job: str | None = None) -> OutboxState: ...
 
 
+class PostingRepository(Protocol):
+    """Updates as written (whatever their label: services check who may see them), and follows."""
+
+    async def by_id(self, update_id: int) -> Update | None: ...
+
+    async def by_key(self, key: str) -> Update | None: ...
+
+    async def add(self, draft: Draft, author_id: int, delegation: str, now: dt.datetime) -> Update | None: ...
+
+    async def edit(self, update_id: int, text: str, editor_id: int, now: dt.datetime) -> Update: ...
+
+    async def withdraw(self, update_id: int, now: dt.datetime) -> None: ...
+
+    async def history(self, update_id: int) -> Sequence[tuple[dt.datetime, str]]: ...
+
+    async def follow(self, member_id: int, kind: FollowKind, target: str, now: dt.datetime) -> bool: ...
+
+    async def unfollow(self, member_id: int, kind: FollowKind, target: str) -> bool: ...
+
+    async def follows(self, member_id: int) -> Sequence[tuple[FollowKind, str]]: ...
+
+    async def followers(
+        self, initiative_id: int, countries: Sequence[str], regions: Sequence[str]
+    ) -> list[int]: ...
+
+
 class SendBudget(Protocol):
     """One rate budget shared by every process sending with the bot's token."""
 
@@ -278,6 +305,9 @@ class UnitOfWork(Protocol):
 
     @property
     def budget(self) -> SendBudget: ...
+
+    @property
+    def posting(self) -> PostingRepository: ...
 
     @property
     def requests(self) -> AccessRequestRepository: ...

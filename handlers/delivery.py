@@ -12,7 +12,7 @@ import socket
 import uuid
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
@@ -145,7 +145,7 @@ class Sender:
                 self._in_memory -= 1
 
     async def _deliver(self, row: Queued) -> None:
-        for index in range(row.parts_sent, len(row.parts)):
+        for index in range(row.parts_sent, row.steps):
             await self._wait_for_slot(row.chat_id)
             if not await self.ledger.begin(row, self.clock.now()):
                 return
@@ -176,19 +176,28 @@ class Sender:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def _send_part(self, row: Queued, index: int) -> int | None:
-        """Send one part; return Telegram's message id, or None after recording why not."""
-        last = index == len(row.parts) - 1
+    async def _send(self, row: Queued, index: int) -> Message:
+        last = index == row.steps - 1
         markup = InlineKeyboardMarkup.de_json(row.markup, self.bot) if row.markup and last else None
-        try:
-            message = await self.bot.send_message(
+        protect = row.protect or None
+        if index < len(row.parts):
+            return await self.bot.send_message(
                 row.chat_id,
                 row.parts[index],
                 parse_mode=ParseMode.HTML,
-                protect_content=row.protect or None,
+                protect_content=protect,
                 reply_markup=markup,
                 disable_web_page_preview=True,
             )
+        assert row.attachment is not None
+        kind, file_id = row.attachment
+        send = self.bot.send_photo if kind == "photo" else self.bot.send_document
+        return await send(row.chat_id, file_id, protect_content=protect, reply_markup=markup)
+
+    async def _send_part(self, row: Queued, index: int) -> int | None:
+        """Send one part; return Telegram's message id, or None after recording why not."""
+        try:
+            message = await self._send(row, index)
         except RetryAfter as exc:
             await self._too_many(row, exc)
         except Forbidden as exc:

@@ -89,6 +89,14 @@ def _buttons(viewer: Viewer, detail: browse.Detail, shown: int) -> list[list[Inl
     if detail.offset + shown < detail.total_updates:
         nav.append(button(t(lang, "initiative.older"), "inu", ini.id, detail.offset + shown))
     rows.append(nav)
+    rows.append([button(f"✉ {n + 1}", "upd", "show", u.id) for n, u in enumerate(detail.updates[:shown])])
+    actions = [button(t(lang, "initiative.post"), "pst", "start", ini.id)] if viewer.role in POSTERS else []
+    follow = ("off", "initiative.unfollow") if detail.following else ("on", "initiative.follow")
+    actions.append(button(t(lang, follow[1]), "fol", follow[0], "initiative", ini.id))
+    rows.append(actions)
     if viewer.role is Role.ADMIN:
         rows.append([button(t(lang, "initiative.edit"), "ied", ini.id, "menu")])
     return rows
+
+
+POSTERS = (Role.CONTACT, Role.ADMIN)

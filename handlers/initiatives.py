@@ -83,6 +83,8 @@ def _filter_rows(lang: str, where: InitiativeFilter, code: str) -> list[list[Inl
         button(t(lang, "initiatives.by_status"), "ini", "f", "s", code),
     ]
     clear = [button(t(lang, "initiatives.clear"), "ini", "p", 0, "-.-.-.-")]
+    if where.region:
+        clear.append(button(t(lang, "initiatives.follow_region"), "fol", "on", "region", where.region))
     return [row, [] if where.empty else clear]
 
 

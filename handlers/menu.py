@@ -30,6 +30,8 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
         "newinitiative",
         "search",
         "notices",
+        "post",
+        "following",
     }
 )
 GROUP_COMMANDS: tuple[str, ...] = ("help", "search")

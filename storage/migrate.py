@@ -14,6 +14,38 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+SEARCH_OBJECTS = {
+    "updates_fts",
+    "initiatives_fts",
+    "search_vector",
+    "ix_updates_search_vector",
+    "ix_initiatives_search_vector",
+}
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Autogenerate must not drop what migration 0004 made by hand: FTS5 tables and search vectors."""
+    if name is None:
+        return True
+    return not (name in SEARCH_OBJECTS or name.startswith(("updates_fts_", "initiatives_fts_")))
+
+
+async def model_drift(engine: AsyncEngine) -> list[object]:
+    """Differences between the migrated schema and the models (empty when they agree)."""
+    from alembic.autogenerate import compare_metadata
+
+    from storage.models import Base
+
+    def compare(connection: Connection) -> list[object]:
+        context = MigrationContext.configure(
+            connection, opts={"include_object": include_object, "compare_type": True}
+        )
+        return list(compare_metadata(context, Base.metadata))
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(compare)
+
+
 def alembic_config() -> Config:
     """An Alembic configuration pointing at the shipped migrations."""
     config = Config()

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -164,7 +165,10 @@ class InitiativeRow(Base):
 
 class UpdateRow(Base):
     __tablename__ = "updates"
-    __table_args__ = (Index("ix_updates_initiative_created", "initiative_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_updates_initiative_created", "initiative_id", "created_at"),
+        Index("uq_updates_client_key", "client_key", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"))
     kind: Mapped[str] = mapped_column(String(16))
@@ -175,6 +179,10 @@ class UpdateRow(Base):
     created_at: Mapped[dt.datetime]
     edited_at: Mapped[dt.datetime | None]
     withdrawn_at: Mapped[dt.datetime | None]
+    # The draft's key: a second tap on "confirm" finds the update already posted instead of posting twice.
+    client_key: Mapped[str | None] = mapped_column(String(64))
+    attachment_kind: Mapped[str | None] = mapped_column(String(16))
+    attachment_file_id: Mapped[str | None] = mapped_column(String(200))
     readers: Mapped[list[DelegationRow]] = relationship(secondary=update_readers)
 
 
@@ -272,3 +280,26 @@ class SendBudgetRow(Base):
     __tablename__ = "send_budget"
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_slot: Mapped[dt.datetime]
+
+
+class UpdateEditRow(Base):
+    """The history of an update: its text before each edit."""
+
+    __tablename__ = "update_edits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    update_id: Mapped[int] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), index=True)
+    text_before: Mapped[str] = mapped_column(Text)
+    edited_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    edited_at: Mapped[dt.datetime]
+
+
+class FollowRow(Base):
+    """A member follows an initiative, a country or a region."""
+
+    __tablename__ = "follows"
+    __table_args__ = (UniqueConstraint("member_id", "kind", "target", name="uq_follows_member_target"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]

@@ -28,6 +28,7 @@ def _queued(row: Any) -> Queued:
         protect=bool(payload.get("protect")),
         markup=payload.get("markup"),
         message_ids=tuple(row.message_ids.get("ids", [])),
+        attachment=tuple(payload["file"]) if payload.get("file") else None,
     )
 
 
@@ -48,7 +49,12 @@ class SqlOutboxRepository:
                 "kind": m.kind.value,
                 "job": m.job,
                 "dedupe_key": m.dedupe_key,
-                "payload": {"parts": list(m.parts), "protect": m.protect, "markup": m.markup},
+                "payload": {
+                    "parts": list(m.parts),
+                    "protect": m.protect,
+                    "markup": m.markup,
+                    "file": list(m.attachment) if m.attachment else None,
+                },
                 "parts_sent": 0,
                 "status": QUEUED,
                 "attempts": 0,
@@ -115,7 +121,7 @@ class SqlOutboxRepository:
 
     async def part_sent(self, row: Queued, message_id: int, now: dt.datetime) -> None:
         """One part arrived; the row is sent when its last part is."""
-        done = row.parts_sent + 1 >= len(row.parts)
+        done = row.parts_sent + 1 >= row.steps
         await self._session.execute(
             update(OutboxRow)
             .where(OutboxRow.id == row.id)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
 from storage.initiatives import SqlInitiativeRepository
 from storage.outbox import SqlOutboxRepository
+from storage.posting import SqlPostingRepository
 from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
 from storage.search import SqlSearchRepository
 from storage.send_budget import SqlSendBudget
@@ -29,6 +30,7 @@ class SqlUnitOfWork:
     events: SqlEventRepository
     outbox: SqlOutboxRepository
     budget: SqlSendBudget
+    posting: SqlPostingRepository
     search: SqlSearchRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -48,6 +50,7 @@ class SqlUnitOfWork:
         self.events = SqlEventRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.budget = SqlSendBudget(session)
+        self.posting = SqlPostingRepository(session)
         self.search = SqlSearchRepository(session)
         return self
 

@@ -32,6 +32,8 @@ def update_of(row: UpdateRow) -> Update:
         red_delegations=frozenset(d.code for d in row.readers),
         edited_at=aware(row.edited_at) if row.edited_at else None,
         withdrawn_at=aware(row.withdrawn_at) if row.withdrawn_at else None,
+        attachment_kind=row.attachment_kind,
+        attachment_file_id=row.attachment_file_id,
     )
 
 

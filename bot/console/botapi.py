@@ -140,10 +140,17 @@ class InProcessBotApi(BaseRequest):
         upload = params.get("_files", {}).get("document")
         name = upload[0] if upload else "file"
         size = len(upload[1]) if upload else 0
-        doc = {"file_id": f"doc-{name}", "file_unique_id": f"doc-{name}", "file_name": name}
+        file_id = str(params.get("document")) if not upload else f"doc-{name}"
+        doc = {"file_id": file_id, "file_unique_id": file_id[:32], "file_name": name}
         doc["file_size"] = size
         extra = {"caption": params["caption"]} if params.get("caption") else {}
         return self._message(params, document=doc, **extra)
+
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("photo"))
+        photo = [{"file_id": file_id, "file_unique_id": file_id[:32], "width": 640, "height": 480}]
+        extra = {"caption": params["caption"]} if params.get("caption") else {}
+        return self._message(params, photo=photo, **extra)
 
     def _api_editMessageText(self, params: dict[str, Any]) -> dict[str, Any] | tuple[int, str]:
         chat = self.chat(int(params["chat_id"]))

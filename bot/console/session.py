@@ -24,6 +24,7 @@ GROUP_CHAT_ID = -100_910_000
 HELP = """Console commands (everything else is sent to the bot as a message):
   !as admin|contact|observer|guest   switch identity       !chat private|group   switch chat
   !press N                           press button N of the latest message with buttons (or just !N)
+  !file NAME / !photo                send a document or a photo (as when attaching one to an update)
   !whoami                            who you are now        !quit                  leave (or Ctrl-D)"""
 
 
@@ -80,6 +81,8 @@ class Printer:
         text = message.get("text") or message.get("caption") or ""
         if document:
             text = f"[file {document['file_name']}, {document.get('file_size', 0)} bytes] {text}"
+        elif message.get("photo"):
+            text = f"[photo] {text}"
         verb = "bot (edited)" if call.method == "editMessageText" else "bot"
         if chat_id != int(self._state.who().chat["id"]):
             verb += f" → {chat_name(chat_id)}"
@@ -171,6 +174,9 @@ async def _console_command(
     elif command == "chat" and len(words) > 1 and words[1] in ("private", "group"):
         state.in_group = words[1] == "group"
         out.write(f"(writing in the {'working party group' if state.in_group else 'private chat'})\n")
+    elif command in ("file", "photo"):
+        name = " ".join(words[1:]) or ("photo.jpg" if command == "photo" else "document.pdf")
+        await app.process_update(factory.attachment(state.who(), command, name))
     elif command == "whoami":
         out.write(
             f"({state.who().first_name}, {state.identity}, {'group' if state.in_group else 'private'})\n"

@@ -122,6 +122,8 @@ class Update:
     red_delegations: frozenset[str] = frozenset()
     edited_at: dt.datetime | None = None
     withdrawn_at: dt.datetime | None = None
+    attachment_kind: str | None = None
+    attachment_file_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

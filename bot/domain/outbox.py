@@ -41,6 +41,9 @@ class Outgoing:
     protect: bool = False
     markup: dict[str, Any] | None = None
     not_before: dt.datetime | None = None
+    attachment: tuple[str, str] | None = (
+        None  # ("document" or "photo", Telegram file_id), sent after the text
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,12 @@ class Queued:
     protect: bool = False
     markup: dict[str, Any] | None = None
     message_ids: tuple[int, ...] = field(default=())
+    attachment: tuple[str, str] | None = None
+
+    @property
+    def steps(self) -> int:
+        """Messages this row sends: its text parts, then its attachment if any."""
+        return len(self.parts) + (1 if self.attachment else 0)
 
 
 @dataclass(frozen=True, slots=True)

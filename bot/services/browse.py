@@ -6,13 +6,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.access import visibility_for
+from bot.domain.access import Visibility, visibility_for
 from bot.domain.catalogue import InitiativeFilter
 from bot.domain.country_index import CountryIndex, CountryMatch, normalise
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.filters import TypedFilter
 from bot.domain.ids import parse_id
 from bot.domain.model import Country, Event, Initiative, Region, Update, Viewer
+from bot.domain.posting import FollowKind
+from bot.domain.search_query import parse_query
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 PAGE_SIZE = 10
@@ -43,6 +45,7 @@ class Detail:
     updates: Sequence[Update]
     total_updates: int
     offset: int
+    following: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ async def initiative_detail(
         regions = {r.key: r.name for r in await uow.catalog.regions() if r.key in initiative.regions}
         partners = await uow.catalog.organisation_names()
         instruments = await uow.catalog.instrument_names()
+        follows = await uow.posting.follows(viewer.member.id) if viewer.member else []
     return Detail(
         initiative,
         countries,
@@ -101,6 +105,7 @@ async def initiative_detail(
         updates,
         total,
         max(0, offset),
+        following=(FollowKind.INITIATIVE, str(initiative.id)) in follows,
     )
 
 
@@ -207,3 +212,29 @@ def _country(index: CountryIndex, name: str) -> str:
     if match.country is None:
         raise InvalidInput("filter.unknown_place", name=name[:40])
     return match.country.code
+
+
+async def find_initiatives(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str) -> Sequence[Initiative]:
+    """For picking one: a reference or number, else a country's initiatives, else the best word matches."""
+    require_reader(viewer)
+    wanted = text.strip()[:200]
+    if not wanted:
+        return []
+    async with uow_factory() as uow:
+        number = parse_id(wanted)
+        exact = await (
+            uow.initiatives.by_id(number) if number is not None else uow.initiatives.by_ref(wanted)
+        )
+        if exact is not None:
+            return [exact]
+        match = (await DIRECTORY.index(uow)).find(wanted)
+        if match.country is not None:
+            found = await uow.initiatives.for_country(match.country.code, [])
+            if found:
+                return found
+        query = parse_query(wanted)
+        if query.empty:
+            return []
+        results = await uow.search.search(query, Visibility(nothing=True), 0, 1)
+        ids = [hit.initiative_id for hit in results.initiatives]
+        return [i for i in [await uow.initiatives.by_id(n) for n in ids] if i is not None]

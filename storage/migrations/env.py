@@ -5,19 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
+from storage.migrate import include_object
 from storage.models import Base
 
 target_metadata = Base.metadata
-
-
-SEARCH_OBJECTS = {"updates_fts", "initiatives_fts", "search_vector"}
-
-
-def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Autogenerate must not drop what migration 0004 made by hand: FTS5 tables and search vectors."""
-    if name is None:
-        return True
-    return not (name in SEARCH_OBJECTS or name.startswith(("updates_fts_", "initiatives_fts_")))
 
 
 def run_migrations(connection: Connection) -> None:

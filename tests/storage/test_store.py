@@ -15,7 +15,7 @@ from bot.domain.vocab import DelegationKind, InitiativeStatus, InitiativeType, R
 from bot.services.seeding import seed_if_empty, seed_store
 from storage.countries import load_countries
 from storage.factory import Store, open_store
-from storage.migrate import pending
+from storage.migrate import model_drift, pending
 from storage.seed_loader import load_seed
 from tests.databases import SqliteTemplates
 
@@ -172,3 +172,31 @@ async def test_default_sqlite_file_is_created_in_the_data_directory(tmp_path: Pa
     finally:
         await store.dispose()
     assert (tmp_path / "nested" / "dir" / "emwp.sqlite3").exists()
+
+
+async def test_migrations_build_exactly_the_schema_the_models_describe(store: Store) -> None:
+    assert await model_drift(store.engine) == []
+
+
+async def test_later_migrations_keep_the_search_and_audit_triggers(store: Store) -> None:
+    if store.backend == "sqlite":
+        query = "select name from sqlite_master where type = 'trigger'"
+    else:
+        query = "select tgname from pg_trigger where not tgisinternal"
+    async with store.engine.connect() as connection:
+        names = set((await connection.execute(text(query))).scalars())
+    expected = (
+        {
+            "audit_log_append_only_UPDATE",
+            "audit_log_append_only_DELETE",
+            "updates_fts_insert",
+            "updates_fts_update",
+            "updates_fts_delete",
+            "initiatives_fts_insert",
+            "initiatives_fts_update",
+            "initiatives_fts_delete",
+        }
+        if store.backend == "sqlite"
+        else {"audit_log_append_only"}
+    )
+    assert expected <= names

@@ -1,0 +1,214 @@
+"""Posting updates, editing and withdrawing them, and following initiatives, countries and regions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from bot.domain.access import may_read, member_may_read
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.model import Initiative, Member, Update, Viewer
+from bot.domain.outbox import Outgoing
+from bot.domain.posting import Draft, Follow, FollowKind, check_text, editable_until
+from bot.domain.vocab import Role, Tlp
+from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.services.actors import Actor, require_member
+
+Notify = Callable[[Member, Update, Initiative], Outgoing]
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """The update, and whether this call posted it (False: the same draft was already posted)."""
+
+    update: Update
+    new: bool
+    notified: int
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateView:
+    """One update as a reader sees it, with what they may do with it."""
+
+    update: Update
+    initiative: Initiative
+    history: Sequence[tuple[dt.datetime, str]]
+    can_change: bool
+
+
+async def require_poster(uow: UnitOfWork, actor: Actor) -> Member:
+    """Contacts and admins post; an observer hears why not."""
+    if actor.in_group:
+        raise NotAllowed("error.private_only")
+    member = await require_member(uow, actor)
+    if member.role not in (Role.CONTACT, Role.ADMIN):
+        raise NotAllowed("post.observers_cannot")
+    return member
+
+
+async def may_post(uow_factory: UnitOfWorkFactory, actor: Actor) -> Member:
+    """Check before the flow starts."""
+    async with uow_factory() as uow:
+        return await require_poster(uow, actor)
+
+
+async def post_update(
+    uow_factory: UnitOfWorkFactory, actor: Actor, draft: Draft, now: dt.datetime, notify: Notify
+) -> Posted:
+    """Store the update (once per draft); queue it, in the same transaction, to followers who may read it."""
+    draft = replace(draft, text=check_text(draft.text))
+    async with uow_factory() as uow:
+        author = await require_poster(uow, actor)
+        initiative = await uow.initiatives.by_id(draft.initiative_id)
+        if initiative is None:
+            raise NotFound("initiative.not_found", ref=str(draft.initiative_id))
+        await _check_readers(uow, draft)
+        earlier = await uow.posting.by_key(draft.key)
+        if earlier is not None:
+            return Posted(earlier, new=False, notified=0)
+        update = await uow.posting.add(draft, author.id, author.delegation.code, now)
+        if update is None:
+            raise Conflict("post.already_posted")
+        await uow.audit.append(
+            at=now,
+            actor_id=author.id,
+            action="update.posted",
+            subject=f"update {update.id}",
+            details={"initiative": initiative.ref, "tlp": update.tlp.value},
+        )
+        readers = await _followers(uow, initiative, update, author)
+        await uow.outbox.enqueue([notify(member, update, initiative) for member in readers], now)
+        await uow.commit()
+    return Posted(update, new=True, notified=len(readers))
+
+
+async def _check_readers(uow: UnitOfWork, draft: Draft) -> None:
+    if draft.tlp is not Tlp.RED and draft.red_delegations:
+        raise InvalidInput("error.stale")
+    known = {d.code for d in await uow.catalog.delegations()}
+    if not draft.red_delegations <= known:
+        raise InvalidInput("error.stale")
+
+
+async def _followers(uow: UnitOfWork, initiative: Initiative, update: Update, author: Member) -> list[Member]:
+    regions = {
+        r.key
+        for r in await uow.catalog.regions()
+        if r.key in initiative.regions or set(r.countries) & set(initiative.countries)
+    }
+    ids = await uow.posting.followers(initiative.id, initiative.countries, sorted(regions))
+    members = await uow.members.by_ids(ids)
+    return [
+        m for m in members if m.active and m.reachable and m.id != author.id and member_may_read(m, update)
+    ]
+
+
+async def update_view(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, update_id: int, now: dt.datetime
+) -> UpdateView:
+    """An update the viewer may read (otherwise it does not exist for them)."""
+    async with uow_factory() as uow:
+        update = await uow.posting.by_id(update_id)
+        if update is None or update.withdrawn_at is not None or not may_read(viewer, update):
+            raise NotFound("post.not_found")
+        initiative = await uow.initiatives.by_id(update.initiative_id)
+        history = await uow.posting.history(update_id)
+    assert initiative is not None
+    return UpdateView(update, initiative, history, _may_change(viewer.member, update, now))
+
+
+def _may_change(member: Member | None, update: Update, now: dt.datetime) -> bool:
+    if member is None or not member.active or now >= editable_until(update.created_at):
+        return False
+    return member.id == update.author_id or member.role is Role.ADMIN
+
+
+async def _changeable(
+    uow: UnitOfWork, actor: Actor, update_id: int, now: dt.datetime
+) -> tuple[Member, Update]:
+    member = await require_member(uow, actor)
+    update = await uow.posting.by_id(update_id)
+    if update is None or update.withdrawn_at is not None or not member_may_read(member, update):
+        raise NotFound("post.not_found")
+    if not _may_change(member, update, now):
+        raise NotAllowed("post.not_yours_or_too_late", hours=48)
+    return member, update
+
+
+async def edit_update(
+    uow_factory: UnitOfWorkFactory, actor: Actor, update_id: int, text: str, now: dt.datetime
+) -> Update:
+    """New text within 48 hours, by its author or an admin; the old text stays in the history."""
+    checked = check_text(text)
+    async with uow_factory() as uow:
+        member, _ = await _changeable(uow, actor, update_id, now)
+        edited = await uow.posting.edit(update_id, checked, member.id, now)
+        await uow.audit.append(
+            at=now, actor_id=member.id, action="update.edited", subject=f"update {update_id}"
+        )
+        await uow.commit()
+    return edited
+
+
+async def withdraw_update(
+    uow_factory: UnitOfWorkFactory, actor: Actor, update_id: int, now: dt.datetime
+) -> None:
+    """Hide it from every reader within 48 hours, by its author or an admin; audited."""
+    async with uow_factory() as uow:
+        member, update = await _changeable(uow, actor, update_id, now)
+        await uow.posting.withdraw(update_id, now)
+        await uow.audit.append(
+            at=now,
+            actor_id=member.id,
+            action="update.withdrawn",
+            subject=f"update {update_id}",
+            details={"author": update.author_id, "tlp": update.tlp.value},
+        )
+        await uow.commit()
+
+
+async def set_follow(
+    uow_factory: UnitOfWorkFactory, actor: Actor, kind: FollowKind, target: str, on: bool, now: dt.datetime
+) -> bool:
+    """Follow or stop following something that exists; True if that changed anything."""
+    async with uow_factory() as uow:
+        if actor.in_group:
+            raise NotAllowed("error.private_only")
+        member = await require_member(uow, actor)
+        await _label(uow, kind, target)
+        changed = (
+            await uow.posting.follow(member.id, kind, target, now)
+            if on
+            else await uow.posting.unfollow(member.id, kind, target)
+        )
+        await uow.commit()
+    return changed
+
+
+async def following(uow_factory: UnitOfWorkFactory, actor: Actor) -> list[Follow]:
+    """What the member follows, with names."""
+    async with uow_factory() as uow:
+        member = await require_member(uow, actor)
+        return [
+            Follow(kind, target, await _label(uow, kind, target))
+            for kind, target in await uow.posting.follows(member.id)
+        ]
+
+
+async def _label(uow: UnitOfWork, kind: FollowKind, target: str) -> str:
+    if kind is FollowKind.INITIATIVE:
+        initiative = (
+            await uow.initiatives.by_id(int(target)) if target.isascii() and target.isdigit() else None
+        )
+        if initiative is not None:
+            return f"{initiative.ref} {initiative.title}"
+    elif kind is FollowKind.COUNTRY:
+        country = await uow.catalog.country(target) if len(target) == 2 else None
+        if country is not None:
+            return country.name
+    else:
+        region = next((r for r in await uow.catalog.regions() if r.key == target), None)
+        if region is not None:
+            return region.name
+    raise NotFound()

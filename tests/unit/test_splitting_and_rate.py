@@ -1,0 +1,123 @@
+"""Splitting long HTML, and the rate scheduler's guarantees, checked on many inputs."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import random
+from html.parser import HTMLParser
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain.outbox import RetryPolicy
+from bot.domain.rate import Limits, RateScheduler
+from bot.domain.splitting import split_html
+
+
+class Balance(HTMLParser):
+    """Fails on a tag closed that was not open; records what stays open."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.open: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open}"
+        self.open.pop()
+
+
+def balanced(part: str) -> bool:
+    parser = Balance()
+    parser.feed(part)
+    parser.close()
+    return not parser.open
+
+
+words = st.sampled_from(["word", "Morocco", "&amp;", "&lt;tag&gt;", "x" * 40, "é", "🙂"])
+line = st.lists(words, min_size=1, max_size=400).map(" ".join)
+wrapped = st.tuples(st.sampled_from(["", "b", "i", "code"]), line).map(
+    lambda pair: f"<{pair[0]}>{pair[1]}</{pair[0]}>" if pair[0] else pair[1]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(wrapped, min_size=1, max_size=60))
+def test_parts_fit_keep_every_character_and_never_break_tags_or_entities(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    parts = split_html(text)
+    assert all(len(p) <= 4096 for p in parts)
+    assert all(balanced(p) for p in parts)
+    for part in parts:
+        for amp in [i for i, c in enumerate(part) if c == "&"]:
+            assert ";" in part[amp : amp + 10], "an entity was cut"
+    rejoined = "".join(parts)
+    for tag in ("<b>", "</b>", "<i>", "</i>", "<code>", "</code>"):
+        rejoined = rejoined.replace(tag, "")
+    plain = text
+    for tag in ("<b>", "</b>", "<i>", "</i>", "<code>", "</code>"):
+        plain = plain.replace(tag, "")
+    assert rejoined == plain
+
+
+def test_short_text_is_one_part() -> None:
+    assert split_html("<b>hi</b>") == ["<b>hi</b>"]
+
+
+def test_a_bold_block_split_is_closed_and_reopened() -> None:
+    parts = split_html("<b>" + "word " * 3000 + "</b>")
+    assert len(parts) > 1
+    assert all(p.startswith("<b>") and p.rstrip().endswith("</b>") for p in parts)
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    ordered = sorted(times)
+    return max(bisect.bisect_left(ordered, t + window) - i for i, t in enumerate(ordered))
+
+
+@settings(max_examples=60, deadline=None)
+@given(chats=st.lists(st.integers(min_value=-5, max_value=40).filter(bool), min_size=1, max_size=400))
+def test_grants_never_exceed_any_limit(chats: list[int]) -> None:
+    scheduler = RateScheduler(Limits())
+    now = 0.0
+    grants: list[tuple[int, float]] = []
+    for chat in chats:
+        now = max(now, scheduler.ready_at(chat))
+        at = scheduler.reserve(chat, now)
+        grants.append((chat, at))
+    assert max_in_window([at for _, at in grants], 1.0) <= 30
+    for chat in set(chats):
+        times = [at for c, at in grants if c == chat]
+        if chat > 0:
+            assert max_in_window(times, 1.0) <= 1
+        else:
+            assert max_in_window(times, 60.0) <= 20
+
+
+def test_distinct_chats_get_close_to_the_limit_without_bursts() -> None:
+    scheduler = RateScheduler(Limits())
+    grants = [scheduler.reserve(1000 + n, 0.0) for n in range(3000)]
+    rate = (len(grants) - 1) / grants[-1]
+    assert 0.97 * 30 <= rate <= 30
+    assert min(b - a for a, b in itertools.pairwise(grants)) >= 1 / 30 - 1e-9
+
+
+def test_a_429_pauses_everything_until_retry_after() -> None:
+    scheduler = RateScheduler(Limits())
+    scheduler.reserve(1, 0.0)
+    scheduler.pause(5.0, now=0.5)
+    assert scheduler.reserve(2, 0.6) >= 5.5
+
+
+def test_retry_policy_backs_off_exponentially_with_jitter_and_gives_up() -> None:
+    policy = RetryPolicy(base_seconds=2.0, max_seconds=60.0, max_attempts=5)
+    rng = random.Random(7)
+    delays = [policy.delay(n, rng) for n in range(1, 8)]
+    assert 1.0 <= delays[0] <= 2.0
+    assert 4.0 <= delays[2] <= 8.0
+    assert all(d <= 60.0 for d in delays)
+    assert not policy.exhausted(4)
+    assert policy.exhausted(5)
