@@ -22,6 +22,7 @@ from bot.domain.model import (
     SeedReport,
     Update,
 )
+from bot.domain.notices import Audience, Notice, NoticeDraft, NoticeReport, NoticeStatus
 from bot.domain.outbox import OutboxState, OutboxStatus, Outgoing, Queued
 from bot.domain.posting import Draft, FollowKind
 from bot.domain.search import SearchQuery, SearchResults
@@ -210,6 +211,8 @@ class OutboxRepository(Protocol):
 
     async def release(self, worker: str, ids: Sequence[int], now: dt.datetime) -> None: ...
 
+    async def skip_job(self, job: str, reason: str, now: dt.datetime) -> int: ...
+
     async def next_due(self) -> dt.datetime | None: ...
 
     async def state(self, job: str | None = None) -> OutboxState: ...
@@ -239,6 +242,26 @@ class PostingRepository(Protocol):
     async def followers(
         self, initiative_id: int, countries: Sequence[str], regions: Sequence[str]
     ) -> list[int]: ...
+
+
+class NoticeRepository(Protocol):
+    """Admin notices and their audiences."""
+
+    async def by_key(self, key: str) -> Notice | None: ...
+
+    async def by_id(self, notice_id: int) -> Notice | None: ...
+
+    async def add(
+        self, draft: NoticeDraft, author: Member, recipients: int, now: dt.datetime
+    ) -> Notice | None: ...
+
+    async def set_status(self, notice_id: int, status: NoticeStatus, now: dt.datetime) -> None: ...
+
+    async def latest(self, limit: int) -> Sequence[Notice]: ...
+
+    async def audience(self, audience: Audience) -> Sequence[Member]: ...
+
+    async def report(self, notice: Notice) -> NoticeReport: ...
 
 
 class SendBudget(Protocol):
@@ -308,6 +331,9 @@ class UnitOfWork(Protocol):
 
     @property
     def posting(self) -> PostingRepository: ...
+
+    @property
+    def notices(self) -> NoticeRepository: ...
 
     @property
     def requests(self) -> AccessRequestRepository: ...

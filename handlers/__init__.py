@@ -16,6 +16,7 @@ from telegram.ext import (
 from handlers import (
     access_request,
     audit,
+    broadcast,
     chat_member,
     common,
     country,
@@ -45,6 +46,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *settings.handlers(),
         *members.handlers(),
         *audit.handlers(),
+        *broadcast.handlers(),
         *notices.handlers(),
         *posting.handlers(),
         *follow_view.handlers(),

@@ -30,6 +30,7 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
         "newinitiative",
         "search",
         "notices",
+        "broadcast",
         "post",
         "following",
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from bot.domain.model import Initiative, Update, Viewer
 from handlers.dates import local_date
@@ -15,6 +16,11 @@ SNIPPET = 400
 def esc(text: str | None) -> str:
     """User or reference text, escaped for Telegram HTML."""
     return html.escape(text or "", quote=False)
+
+
+def plain(markup: str) -> str:
+    """Telegram HTML as plain text (tags dropped, entities decoded), for a one-line summary."""
+    return html.unescape(re.sub(r"<[^>]*>", "", markup))
 
 
 def link(url: str, label: str | None = None) -> str:

@@ -303,3 +303,22 @@ class FollowRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime]
+
+
+class NoticeRow(Base):
+    """An admin broadcast; its messages are outbox rows with job 'notice:<id>'."""
+
+    __tablename__ = "notices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_key: Mapped[str] = mapped_column(String(64), unique=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    delegation_code: Mapped[str] = mapped_column(ForeignKey("delegations.code"))
+    text: Mapped[str] = mapped_column(Text)
+    audience: Mapped[dict[str, Any]]
+    send_at: Mapped[dt.datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    recipients: Mapped[int] = mapped_column(default=0)
+    attachment_kind: Mapped[str | None] = mapped_column(String(16))
+    attachment_file_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]

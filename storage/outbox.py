@@ -195,6 +195,21 @@ class SqlOutboxRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def skip_job(self, job: str, reason: str, now: dt.datetime) -> int:
+        """Stop a job: its rows not yet started are skipped (a row in flight finishes)."""
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.job == job,
+                (OutboxRow.status == QUEUED)
+                | ((OutboxRow.status == SENDING) & OutboxRow.in_flight.is_(False)),
+            )
+            .values(
+                status=OutboxStatus.SKIPPED.value, last_error=reason[:500], lease_until=None, updated_at=now
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def release(self, worker: str, ids: Sequence[int], now: dt.datetime) -> None:
         """Hand claimed rows that were not started back to the queue (clean shutdown)."""
         if ids:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
 from storage.initiatives import SqlInitiativeRepository
+from storage.notices import SqlNoticeRepository
 from storage.outbox import SqlOutboxRepository
 from storage.posting import SqlPostingRepository
 from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
@@ -31,6 +32,7 @@ class SqlUnitOfWork:
     outbox: SqlOutboxRepository
     budget: SqlSendBudget
     posting: SqlPostingRepository
+    notices: SqlNoticeRepository
     search: SqlSearchRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -51,6 +53,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(session)
         self.budget = SqlSendBudget(session)
         self.posting = SqlPostingRepository(session)
+        self.notices = SqlNoticeRepository(session)
         self.search = SqlSearchRepository(session)
         return self
 

@@ -1,0 +1,97 @@
+"""Admin notices: who they go to, when, and where they stand."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.domain.errors import InvalidInput
+
+
+class AudienceKind(StrEnum):
+    """Who a notice is for."""
+
+    EVERYONE = "everyone"
+    DELEGATIONS = "delegations"
+    ROLE = "role"
+    REGION = "region"
+    COUNTRY = "country"
+    INITIATIVE = "initiative"
+
+
+class NoticeStatus(StrEnum):
+    """What happened to a notice; 'scheduled', 'sending' and 'done' are read off the outbox."""
+
+    ACTIVE = "active"
+    CANCELLED = "cancelled"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """The audience: a kind and its values (delegation codes, a role, a region key, a country, an id)."""
+
+    kind: AudienceKind
+    values: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if (self.kind is AudienceKind.EVERYONE) != (not self.values):
+            raise InvalidInput("broadcast.bad_audience")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeDraft:
+    """A notice as the admin composed it; `key` makes confirming it twice send it once."""
+
+    key: str
+    text: str
+    audience: Audience
+    send_at: dt.datetime
+    attachment_kind: str | None = None
+    attachment_file_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A stored notice."""
+
+    id: int
+    author_id: int
+    delegation_code: str
+    text: str
+    audience: Audience
+    send_at: dt.datetime
+    status: NoticeStatus
+    recipients: int
+    created_at: dt.datetime
+    attachment_kind: str | None = None
+    attachment_file_id: str | None = None
+
+    @property
+    def job(self) -> str:
+        """The outbox job of its messages."""
+        return f"notice:{self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeReport:
+    """A notice with its delivery figures."""
+
+    notice: Notice
+    queued: int
+    sent: int
+    failed: int
+    skipped: int
+    unreachable: tuple[str, ...]
+
+    def phase(self, now: dt.datetime) -> str:
+        """scheduled, sending, done, cancelled or stopped."""
+        if self.notice.status is not NoticeStatus.ACTIVE:
+            return self.notice.status.value
+        if self.queued == 0:
+            return "done"
+        return "scheduled" if self.notice.send_at > now and self.sent == 0 else "sending"
+
+
+TEXT_LIMIT = 3500

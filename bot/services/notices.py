@@ -1,0 +1,148 @@
+"""Admins broadcast notices to an audience, now or later; reports, cancelling and stopping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.model import Member
+from bot.domain.notices import (
+    TEXT_LIMIT,
+    Audience,
+    AudienceKind,
+    Notice,
+    NoticeDraft,
+    NoticeReport,
+    NoticeStatus,
+)
+from bot.domain.outbox import Outgoing
+from bot.domain.vocab import Role
+from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.services.actors import Actor, require_admin
+
+Render = Callable[[Member, Notice], Outgoing]
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """The notice, and whether this call created it (False: the same draft was confirmed before)."""
+
+    notice: Notice
+    new: bool
+
+
+def check_text(text: str) -> str:
+    """1 to 3,500 characters (the notice header and any split keep each message under Telegram's limit)."""
+    if not text.strip():
+        raise InvalidInput("broadcast.text_empty", limit=TEXT_LIMIT)
+    if len(text) > TEXT_LIMIT:
+        raise InvalidInput("broadcast.text_long", limit=TEXT_LIMIT, length=len(text))
+    return text
+
+
+async def audience_size(uow_factory: UnitOfWorkFactory, actor: Actor, audience: Audience) -> int:
+    """How many members would receive it now (admins only)."""
+    async with uow_factory() as uow:
+        await require_admin(uow, actor)
+        await _check_audience(uow, audience)
+        return len(await uow.notices.audience(audience))
+
+
+async def broadcast(
+    uow_factory: UnitOfWorkFactory, actor: Actor, draft: NoticeDraft, now: dt.datetime, render: Render
+) -> Broadcast:
+    """Store the notice and queue one message per recipient, due at its send time, in one transaction."""
+    if draft.attachment_file_id is None:
+        check_text(draft.text)
+    async with uow_factory() as uow:
+        admin = await require_admin(uow, actor)
+        await _check_audience(uow, draft.audience)
+        earlier = await uow.notices.by_key(draft.key)
+        if earlier is not None:
+            return Broadcast(earlier, new=False)
+        recipients = await uow.notices.audience(draft.audience)
+        notice = await uow.notices.add(draft, admin, len(recipients), now)
+        if notice is None:
+            raise Conflict("broadcast.already_sent")
+        await uow.outbox.enqueue([render(member, notice) for member in recipients], now)
+        await uow.audit.append(
+            at=now,
+            actor_id=admin.id,
+            action="notice.created",
+            subject=notice.job,
+            details={
+                "audience": draft.audience.kind.value,
+                "values": list(draft.audience.values),
+                "recipients": len(recipients),
+                "send_at": draft.send_at.isoformat(),
+            },
+        )
+        await uow.commit()
+    return Broadcast(notice, new=True)
+
+
+async def _check_audience(uow: UnitOfWork, audience: Audience) -> None:
+    kind, values = audience.kind, set(audience.values)
+    if kind is AudienceKind.DELEGATIONS:
+        known = {d.code for d in await uow.catalog.delegations()}
+    elif kind is AudienceKind.ROLE:
+        known = {r.value for r in Role}
+    elif kind is AudienceKind.REGION:
+        known = {r.key for r in await uow.catalog.regions()}
+    elif kind is AudienceKind.COUNTRY:
+        known = {c for c in values if await uow.catalog.country(c) is not None}
+    elif kind is AudienceKind.INITIATIVE:
+        known = {v for v in values if v.isascii() and v.isdigit() and await uow.initiatives.by_id(int(v))}
+    else:
+        known = set()
+    if not values <= known:
+        raise InvalidInput("broadcast.bad_audience")
+
+
+async def reports(uow_factory: UnitOfWorkFactory, actor: Actor, limit: int = 5) -> Sequence[NoticeReport]:
+    """The latest notices with their delivery figures (admins only)."""
+    async with uow_factory() as uow:
+        await require_admin(uow, actor)
+        return [await uow.notices.report(n) for n in await uow.notices.latest(limit)]
+
+
+async def report(uow_factory: UnitOfWorkFactory, actor: Actor, notice_id: int) -> NoticeReport:
+    """One notice's figures (admins only)."""
+    async with uow_factory() as uow:
+        await require_admin(uow, actor)
+        notice = await uow.notices.by_id(notice_id)
+        if notice is None:
+            raise NotFound()
+        return await uow.notices.report(notice)
+
+
+async def halt(
+    uow_factory: UnitOfWorkFactory, actor: Actor, notice_id: int, now: dt.datetime
+) -> NoticeReport:
+    """Cancel a notice that has not started, or stop one that is sending; what was sent stays sent."""
+    async with uow_factory() as uow:
+        admin = await require_admin(uow, actor)
+        notice = await uow.notices.by_id(notice_id)
+        if notice is None:
+            raise NotFound()
+        before = await uow.notices.report(notice)
+        phase = before.phase(now)
+        if phase not in ("scheduled", "sending"):
+            raise Conflict("broadcast.not_running", phase=phase)
+        status = NoticeStatus.CANCELLED if phase == "scheduled" else NoticeStatus.STOPPED
+        skipped = await uow.outbox.skip_job(notice.job, f"notice {status.value} by an admin", now)
+        await uow.notices.set_status(notice_id, status, now)
+        await uow.audit.append(
+            at=now,
+            actor_id=admin.id,
+            action=f"notice.{status.value}",
+            subject=notice.job,
+            details={"sent_before": before.sent, "not_sent": skipped},
+        )
+        updated = await uow.notices.by_id(notice_id)
+        assert updated is not None
+        result = await uow.notices.report(updated)
+        await uow.commit()
+    return result
