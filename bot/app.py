@@ -14,6 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.settings import Settings
 from handlers.context import DEPS_KEY, BotContext, Deps
 from handlers.delivery import Sender, SenderConfig
+from handlers.jobs import rebuild as rebuild_jobs
 from handlers.menu import set_default_menus
 from storage.factory import Store
 
@@ -71,6 +72,8 @@ async def _post_init(app: BotApplication) -> None:
         deps.outbox.attach(sender.wake)
         sender.start()
         app.bot_data["sender"] = sender
+        scheduled = await rebuild_jobs(app)  # background work: only where the sender runs too
+        log.info("%s digest subscription(s) scheduled", scheduled)
     log.info("bot @%s ready", app.bot.username)
 
 

@@ -9,6 +9,7 @@ from typing import Protocol, Self
 
 from bot.domain.access import Visibility
 from bot.domain.catalogue import EventSpec, InitiativeFilter, InitiativeSpec
+from bot.domain.digests import Frequency, Scope, Subscription
 from bot.domain.model import (
     AccessRequest,
     AuditEntry,
@@ -264,6 +265,63 @@ class NoticeRepository(Protocol):
     async def report(self, notice: Notice) -> NoticeReport: ...
 
 
+class SubscriptionRepository(Protocol):
+    """Digest subscriptions, their runs, and bulk reads for composing many digests at once."""
+
+    async def save(
+        self,
+        member_id: int,
+        scope: Scope,
+        frequency: Frequency,
+        weekday: int,
+        at: dt.time,
+        send_empty: bool,
+        next_due_at: dt.datetime,
+        now: dt.datetime,
+        subscription_id: int | None = None,
+    ) -> Subscription: ...
+
+    async def by_id(self, subscription_id: int) -> Subscription | None: ...
+
+    async def for_member(self, member_id: int) -> Sequence[Subscription]: ...
+
+    async def set_paused(
+        self, subscription_id: int, paused: bool, next_due_at: dt.datetime, now: dt.datetime
+    ) -> None: ...
+
+    async def delete(self, subscription_ids: Sequence[int]) -> None: ...
+
+    async def active(self, due_before: dt.datetime | None = None) -> Sequence[Subscription]: ...
+
+    async def record_run(
+        self,
+        subscription_id: int,
+        start: dt.datetime,
+        end: dt.datetime,
+        outcome: str,
+        items: int,
+        now: dt.datetime,
+    ) -> bool: ...
+
+    async def advance(
+        self,
+        subscription_id: int,
+        last_period_end: dt.datetime | None,
+        next_due_at: dt.datetime,
+        now: dt.datetime,
+    ) -> None: ...
+
+    async def runs(self, subscription_id: int) -> Sequence[tuple[dt.datetime, dt.datetime, str]]: ...
+
+    async def updates_between(self, start: dt.datetime, end: dt.datetime) -> Sequence[Update]: ...
+
+    async def status_changes(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> Sequence[tuple[str, str, dt.datetime]]: ...
+
+    async def created_refs(self, start: dt.datetime, end: dt.datetime) -> set[str]: ...
+
+
 class SendBudget(Protocol):
     """One rate budget shared by every process sending with the bot's token."""
 
@@ -334,6 +392,9 @@ class UnitOfWork(Protocol):
 
     @property
     def notices(self) -> NoticeRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
 
     @property
     def requests(self) -> AccessRequestRepository: ...

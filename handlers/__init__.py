@@ -30,6 +30,7 @@ from handlers import (
     search,
     settings,
     start,
+    subscriptions,
     upcoming,
 )
 from handlers.menu import PRIVATE_ONLY_COMMANDS
@@ -49,6 +50,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *broadcast.handlers(),
         *notices.handlers(),
         *posting.handlers(),
+        *subscriptions.handlers(),
         *follow_view.handlers(),
         *curation.handlers(),
         *initiatives.handlers(),

@@ -33,6 +33,10 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
         "broadcast",
         "post",
         "following",
+        "subscribe",
+        "subscriptions",
+        "unsubscribe",
+        "digest",
     }
 )
 GROUP_COMMANDS: tuple[str, ...] = ("help", "search")

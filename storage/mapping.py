@@ -70,6 +70,7 @@ def initiative(row: InitiativeRow) -> Initiative:
         source_url=row.source_url,
         notes=row.notes,
         last_activity_at=aware(row.last_activity_at),
+        created_at=aware(row.created_at),
     )
 
 

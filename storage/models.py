@@ -322,3 +322,35 @@ class NoticeRow(Base):
     attachment_file_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+
+
+class SubscriptionRow(Base):
+    """A member's digest subscription; `next_due_at` is when its next digest is due (UTC)."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    scope: Mapped[dict[str, Any]]
+    frequency: Mapped[str] = mapped_column(String(16))
+    weekday: Mapped[int]
+    at: Mapped[str] = mapped_column(String(5))
+    send_empty: Mapped[bool] = mapped_column(Boolean)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_due_at: Mapped[dt.datetime] = mapped_column(index=True)
+    last_period_end: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class DigestRunRow(Base):
+    """One digest per subscription and period: sent, empty (nothing to say) or missed (bot was down)."""
+
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("subscription_id", "period_end", name="uq_digest_runs_period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id", ondelete="CASCADE"))
+    period_start: Mapped[dt.datetime]
+    period_end: Mapped[dt.datetime]
+    outcome: Mapped[str] = mapped_column(String(16))
+    items: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime]

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
+from storage.digests import SqlSubscriptionRepository
 from storage.initiatives import SqlInitiativeRepository
 from storage.notices import SqlNoticeRepository
 from storage.outbox import SqlOutboxRepository
@@ -33,6 +34,7 @@ class SqlUnitOfWork:
     budget: SqlSendBudget
     posting: SqlPostingRepository
     notices: SqlNoticeRepository
+    subscriptions: SqlSubscriptionRepository
     search: SqlSearchRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
         self.budget = SqlSendBudget(session)
         self.posting = SqlPostingRepository(session)
         self.notices = SqlNoticeRepository(session)
+        self.subscriptions = SqlSubscriptionRepository(session)
         self.search = SqlSearchRepository(session)
         return self
 

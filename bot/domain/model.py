@@ -105,6 +105,7 @@ class Initiative:
     source_url: str | None
     notes: str | None
     last_activity_at: dt.datetime
+    created_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

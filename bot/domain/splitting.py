@@ -73,3 +73,21 @@ def _track(open_tags: list[str], piece: str) -> list[str]:
 def _name(tag: str) -> str:
     match = OPEN.fullmatch(tag)
     return match.group(1).lower() if match else ""
+
+
+def pack_blocks(blocks: list[str], limit: int = LIMIT, separator: str = "\n\n") -> list[str]:
+    """Messages of whole blocks (items), each under `limit`; only a block too long alone is split inside."""
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        pieces = split_html(block, limit) if len(block) > limit else [block]
+        for piece in pieces:
+            candidate = f"{current}{separator}{piece}" if current else piece
+            if len(candidate) > limit:
+                messages.append(current)
+                current = piece
+            else:
+                current = candidate
+    if current:
+        messages.append(current)
+    return messages

@@ -42,12 +42,15 @@ async def import_records(
         if problems:
             raise ImportRejected(sorted(problems, key=lambda p: p.line))
         created = updated = unchanged = 0
+        created_refs: list[str] = []
         for _line, spec in parsed.initiatives:
             existing = await uow.initiatives.by_ref(spec.ref)
             if existing is not None and same(existing, spec):
                 unchanged += 1
                 continue
             await uow.initiatives.save(spec, now, existing.id if existing else None)
+            if existing is None:
+                created_refs.append(spec.ref)
             created, updated = (created + 1, updated) if existing is None else (created, updated + 1)
         events_new = [await uow.events.save(spec) for _line, spec in parsed.events]
         report = ImportReport(
@@ -58,7 +61,11 @@ async def import_records(
             sum(1 for _, new in events_new if not new),
         )
         await uow.audit.append(
-            at=now, actor_id=None, action="initiatives.imported", subject="import", details=_counts(report)
+            at=now,
+            actor_id=None,
+            action="initiatives.imported",
+            subject="import",
+            details={**_counts(report), "created_refs": created_refs[:500]},
         )
         await uow.commit()
     return report

@@ -1,0 +1,118 @@
+"""Subscriptions and digests: what a member subscribed to, when it is due, and what a digest holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from bot.domain.model import Event, Initiative, Update
+from bot.domain.vocab import InitiativeType
+
+GRACE = dt.timedelta(hours=24)
+FIRST_PERIOD = dt.timedelta(days=7)
+EVENTS_AHEAD = dt.timedelta(days=14)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Frequency(StrEnum):
+    """How often a digest goes out."""
+
+    WEEKLY = "weekly"
+    DAILY = "daily"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a digest covers: everything, or any mix of regions, countries, types and initiatives."""
+
+    everything: bool = True
+    regions: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    types: tuple[InitiativeType, ...] = ()
+    initiatives: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """Equal scopes share one computation."""
+        return (self.everything, self.regions, self.countries, self.types, self.initiatives)
+
+    def covers(self, initiative: Initiative, regions_of_countries: dict[str, set[str]]) -> bool:
+        """Whether an initiative falls in the scope (a region covers its countries' initiatives too)."""
+        if self.everything:
+            return True
+        if initiative.id in self.initiatives or initiative.type in self.types:
+            return True
+        if set(initiative.countries) & set(self.countries):
+            return True
+        regions = set(initiative.regions)
+        for country in initiative.countries:
+            regions |= regions_of_countries.get(country, set())
+        return bool(regions & set(self.regions))
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A member's digest: what, how often, when (in the member's time zone), and quiet weeks."""
+
+    id: int
+    member_id: int
+    scope: Scope
+    frequency: Frequency
+    weekday: int
+    at: dt.time
+    send_empty: bool
+    paused: bool
+    next_due_at: dt.datetime
+    last_period_end: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """What changed in a period on the initiatives in scope, as the member may see it."""
+
+    period_start: dt.datetime
+    period_end: dt.datetime
+    updates: Sequence[Update]
+    initiatives: dict[int, Initiative]
+    new_initiatives: Sequence[Initiative]
+    status_changes: Sequence[tuple[Initiative, str]]
+    events: Sequence[Event] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing new at all."""
+        return not (self.updates or self.new_initiatives or self.status_changes)
+
+
+def next_due(after: dt.datetime, frequency: Frequency, weekday: int, at: dt.time, zone: str) -> dt.datetime:
+    """The first local wall-clock `at` (on `weekday` if weekly) strictly after `after`, in UTC.
+
+    Computed on local dates, so a daylight-saving change keeps 08:00 at 08:00 local time.
+    """
+    tz = ZoneInfo(zone)
+    local = after.astimezone(tz)
+    for days in range(0, 9):
+        day = local.date() + dt.timedelta(days=days)
+        if frequency is Frequency.WEEKLY and day.weekday() != weekday:
+            continue
+        candidate = dt.datetime.combine(day, at, tzinfo=tz).astimezone(dt.UTC)
+        if candidate > after:
+            return candidate
+    raise AssertionError("a day matches within nine days")
+
+
+def period_of(subscription: Subscription, due: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+    """From the end of the previous digest (or seven days before) to this due time: no gaps."""
+    start = subscription.last_period_end or (due - FIRST_PERIOD)
+    return start, due
+
+
+def parse_time(text: str) -> dt.time:
+    """'08:00' or '8:30'."""
+    hours, _, minutes = text.strip().partition(":")
+    if not (hours.isascii() and hours.isdigit() and minutes.isascii() and minutes.isdigit()):
+        raise ValueError(text)
+    return dt.time(int(hours), int(minutes))
