@@ -201,6 +201,7 @@ class SqlOutboxRepository:
             update(OutboxRow)
             .where(
                 OutboxRow.job == job,
+                OutboxRow.parts_sent == 0,  # a row whose text went out still sends its file
                 (OutboxRow.status == QUEUED)
                 | ((OutboxRow.status == SENDING) & OutboxRow.in_flight.is_(False)),
             )

@@ -68,6 +68,8 @@ async def set_status(
         if target.status is status:
             raise Conflict("members.already_" + status.value)
         changed = await uow.members.change(member_id, now, status=status)
+        if status is MemberStatus.REVOKED:  # nothing more reaches them: queued notices, digests, alerts
+            await uow.outbox.skip_chat(target.telegram_user_id, "member revoked", now)
         action = "member.revoked" if status is MemberStatus.REVOKED else "member.reinstated"
         await uow.audit.append(at=now, actor_id=admin.id, action=action, subject=f"member {member_id}")
         await uow.commit()
