@@ -191,8 +191,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="untimed updates per path first (20)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data (1)")
     args = parser.parse_args(argv)
-    if args.initiatives < 100 or args.updates < 2000 or args.runs < 1 or args.warmup < 0:
-        parser.error("need --initiatives >= 100, --updates >= 2000, --runs >= 1, --warmup >= 0")
+    if args.initiatives < 500 or args.updates < 2000 or args.runs < 1 or args.warmup < 0:
+        parser.error(
+            "need --initiatives >= 500 (page 50 must exist), --updates >= 2000, --runs >= 1, --warmup >= 0"
+        )
     return args
 
 

@@ -149,6 +149,10 @@ class InitiativeRepository(Protocol):
 
     async def for_country(self, code: str, region_keys: Sequence[str]) -> Sequence[Initiative]: ...
 
+    async def ids_for_country(self, code: str, region_keys: Sequence[str]) -> list[int]: ...
+
+    async def by_ids(self, ids: Sequence[int]) -> Sequence[Initiative]: ...
+
     async def save(
         self, spec: InitiativeSpec, now: dt.datetime, initiative_id: int | None = None
     ) -> Initiative: ...
@@ -160,7 +164,12 @@ class UpdateRepository(Protocol):
     """Updates, always read through a TLP visibility."""
 
     async def latest(
-        self, initiative_ids: Sequence[int], visibility: Visibility, offset: int, limit: int
+        self,
+        initiative_ids: Sequence[int],
+        visibility: Visibility,
+        offset: int,
+        limit: int,
+        count: bool = True,
     ) -> tuple[Sequence[Update], int]: ...
 
 
@@ -213,6 +222,10 @@ class OutboxRepository(Protocol):
     async def release(self, worker: str, ids: Sequence[int], now: dt.datetime) -> None: ...
 
     async def skip_job(self, job: str, reason: str, now: dt.datetime) -> int: ...
+
+    async def defer_chat(
+        self, chat_id: int, after_id: int, until: dt.datetime, worker: str, now: dt.datetime
+    ) -> int: ...
 
     async def next_due(self) -> dt.datetime | None: ...
 

@@ -56,9 +56,9 @@ async def _profile(update: Update, context: BotContext, code: str) -> None:
         else []
     )
     blocks = ["\n".join(head)]
-    items = profile.initiatives[:SHOWN]
+    items = profile.initiatives[:SHOWN]  # the service loads only these
     if items:
-        lines = [t(lang, "country.initiatives", total=len(profile.initiatives))]
+        lines = [t(lang, "country.initiatives", total=profile.total)]
         lines += [initiative_line(viewer, n + 1, i) for n, i in enumerate(items)]
         blocks.append("\n".join(lines))
     else:
@@ -72,8 +72,11 @@ async def _profile(update: Update, context: BotContext, code: str) -> None:
         blocks.append("\n".join(lines))
     opens = [button(str(n + 1), "ini", "o", i.id, "-.-.-.-") for n, i in enumerate(items)]
     more = [button(t(lang, "country.all_initiatives"), "ini", "p", 0, f"{country.code}.-.-.-")]
+    follow = [button(t(lang, "country.follow"), "fol", "on", "country", country.code)]
     await show(
-        update, fit(blocks), keyboard(*grid(opens, 5), more if len(profile.initiatives) > SHOWN else [])
+        update,
+        fit(blocks),
+        keyboard(*grid(opens, 5), more if profile.total > SHOWN else [], follow),
     )
 
 

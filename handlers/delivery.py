@@ -65,6 +65,7 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._queues: list[asyncio.Queue[Queued]] = []
         self._in_memory = 0
+        self._deferred: dict[int, int] = {}  # chat → id of its retried row: later rows of it were handed back
 
     def start(self) -> None:
         """Run in the background of the current event loop."""
@@ -107,10 +108,10 @@ class Sender:
             await self.ledger.release(leftover, self.clock.now())
 
     async def _claim(self) -> int:
-        room = self.config.batch - self._in_memory
-        if room <= self.config.batch // 4:
+        if self._in_memory > self.config.batch // 4:  # enough in hand: claim in big batches, not dribbles
             await asyncio.sleep(0.05)
             return 1
+        room = self.config.batch - self._in_memory
         try:
             rows = await self.ledger.claim(self.clock.now(), room)
         except Exception:
@@ -137,6 +138,12 @@ class Sender:
                 queue.put_nowait(row)  # handed back in run()'s finally
                 queue.put_nowait(_STOP)
                 return
+            deferred = self._deferred.get(row.chat_id)
+            if deferred is not None and row.id > deferred:
+                self._in_memory -= 1  # handed back by defer_chat; claimed again after the retried row
+                continue
+            if deferred is not None:
+                del self._deferred[row.chat_id]  # the retried row is back: the chat's order resumes
             try:
                 await self._deliver(row)
             except Exception:  # a bug or the store is down: the lease expires and the row is tried again
@@ -146,14 +153,27 @@ class Sender:
 
     async def _deliver(self, row: Queued) -> None:
         for index in range(row.parts_sent, row.steps):
-            await self._wait_for_slot(row.chat_id)
+            # Mark it in flight first: the store's write then never sits between the rate slot and the send.
             if not await self.ledger.begin(row, self.clock.now()):
                 return
+            await self._wait_for_slot(row.chat_id)
             outcome = await self._send_part(row, index)
             if outcome is None:
                 return
-            await self.ledger.sent(row, outcome, self.clock.now())
+            await self._record_sent(row, outcome)
             row = dataclasses.replace(row, parts_sent=index + 1, message_ids=(*row.message_ids, outcome))
+
+    async def _record_sent(self, row: Queued, message_id: int) -> None:
+        """Record a delivered part; retried, since losing this write would send the part again later."""
+        for attempt in range(5):
+            try:
+                await self.ledger.sent(row, message_id, self.clock.now())
+                return
+            except Exception:
+                if attempt == 4:
+                    raise
+                log.warning("recording outbox row %s as sent failed; retrying", row.id, exc_info=True)
+                await asyncio.sleep(0.1 * (attempt + 1))
 
     async def _wait_for_slot(self, chat_id: int) -> None:
         loop = asyncio.get_running_loop()
@@ -168,11 +188,9 @@ class Sender:
 
     async def _wait_for_shared_slot(self, chat_id: int) -> None:
         limits = self.config.limits
-        spacing = (1.0 + limits.margin_seconds) / limits.overall_per_second
-        gap = 60.0 / limits.group_per_minute if chat_id < 0 else limits.per_chat_seconds
-        now = self.clock.now()
-        at = await self.ledger.reserve(chat_id, now, spacing, gap + limits.margin_seconds)
-        delay = (at - now).total_seconds()
+        gap = limits.group_window / limits.group if chat_id < 0 else limits.per_chat_seconds
+        at = await self.ledger.reserve(chat_id, self.clock.now(), limits.spacing, gap * (1 + limits.margin))
+        delay = (at - self.clock.now()).total_seconds()  # measured after the query, which took time
         if delay > 0:
             await asyncio.sleep(delay)
 
@@ -212,6 +230,10 @@ class Sender:
             return message.message_id
         return None
 
+    def _hold_chat(self, row: Queued) -> None:
+        """Rows of this chat already in memory and behind `row` are not sent now (the store deferred them)."""
+        self._deferred[row.chat_id] = min(row.id, self._deferred.get(row.chat_id, row.id))
+
     async def _too_many(self, row: Queued, exc: RetryAfter) -> None:
         seconds = (
             exc.retry_after.total_seconds() if isinstance(exc.retry_after, dt.timedelta) else exc.retry_after
@@ -221,6 +243,7 @@ class Sender:
             float(seconds), loop_now
         )  # Telegram's flood limit is the bot's: pause everything
         log.warning("429 from Telegram: pausing %.1f s", seconds)
+        self._hold_chat(row)
         await self.ledger.retry(
             row, float(seconds), f"429 retry after {seconds}", self.clock.now(), attempt=False
         )
@@ -239,6 +262,7 @@ class Sender:
             await self.ledger.fail(row, f"gave up after {attempts} attempts: {reason}", self.clock.now())
             return
         delay = self.config.retry.delay(attempts, self._rng)
+        self._hold_chat(row)
         # A timed-out request may still have reached Telegram: if it did, the retry is a duplicate.
         await self.ledger.retry(
             row, delay, reason, self.clock.now(), attempt=True, maybe_duplicate=isinstance(exc, TimedOut)

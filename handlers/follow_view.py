@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.posting import FollowKind, protected
 from bot.services import posting
 from handlers.context import BotContext
@@ -14,7 +14,7 @@ from handlers.dates import local
 from handlers.flow import END, guided, scratch
 from handlers.keyboards import as_int, button, grid, keyboard, parts
 from handlers.render import esc, shorten
-from handlers.respond import actor_of, guarded, show
+from handlers.respond import actor_of, guarded, show, show_long
 from handlers.texts import t
 from handlers.update_render import as_received
 
@@ -47,7 +47,7 @@ async def _show_update(update: Update, context: BotContext, update_id: int, send
         if view.can_change
         else []
     )
-    await show(update, "\n\n".join(lines), keyboard(*rows))
+    await show_long(update, "\n\n".join(lines), keyboard(*rows))
     found = view.update
     if send_file and found.attachment_file_id and update.effective_chat is not None:
         send = context.bot.send_photo if found.attachment_kind == "photo" else context.bot.send_document
@@ -106,7 +106,9 @@ async def edit_ask(update: Update, context: BotContext) -> int:
     if ident is None:
         raise InvalidInput("error.stale")
     viewer = await context.viewer(update)
-    await posting.update_view(context.deps.uow, viewer, ident, context.deps.clock.now())
+    view = await posting.update_view(context.deps.uow, viewer, ident, context.deps.clock.now())
+    if not view.can_change:
+        raise NotAllowed("post.not_yours_or_too_late", hours=48)
     scratch(context, "upd_edit")["id"] = ident
     await show(update, t(viewer.language, "post.ask_new_text", limit=3500))
     return EDITING

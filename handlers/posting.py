@@ -15,7 +15,7 @@ from bot.services.catalog import delegations
 from handlers.context import BotContext
 from handlers.flow import END, clear, guided, scratch
 from handlers.keyboards import as_int, button, grid, keyboard, parts
-from handlers.respond import actor_of, guarded, reply, show
+from handlers.respond import actor_of, guarded, reply, show, show_long
 from handlers.texts import t
 from handlers.update_render import as_received, draft_update, notification
 
@@ -212,7 +212,7 @@ async def _preview(update: Update, context: BotContext) -> int:
             button(t(viewer.language, "post.change_tlp"), "pst", "retlp", "-"),
         ],
     ]
-    await show(update, "\n\n".join(lines), keyboard(*buttons))
+    await show_long(update, "\n\n".join(lines), keyboard(*buttons))
     return PREVIEW
 
 
@@ -268,7 +268,11 @@ async def stale_confirm(update: Update, context: BotContext) -> None:
     """A confirm pressed again after the flow ended: the service already has it."""
     if update.callback_query is not None:
         viewer = await context.viewer(update)
-        await update.callback_query.answer(t(viewer.language, "post.already_posted"), show_alert=True)
+        data = parts(update.callback_query.data, "pst", 2)
+        posted = data is not None and await posting.posted(context.deps.uow, data[1])
+        await update.callback_query.answer(
+            t(viewer.language, "post.already_posted" if posted else "post.preview_ended"), show_alert=True
+        )
 
 
 def handlers() -> list[object]:

@@ -12,6 +12,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.domain.errors import DomainError
+from bot.domain.splitting import split_html
 from bot.services.actors import Actor
 from handlers.context import BotContext
 from handlers.texts import t
@@ -50,6 +51,14 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
+
+
+async def show_long(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Like `show`, for text that may exceed one message: split on lines, the buttons on the last part."""
+    parts = split_html(text)
+    await show(update, parts[0], markup if len(parts) == 1 else None)
+    for index, part in enumerate(parts[1:], start=2):
+        await reply(update, part, markup if index == len(parts) else None)
 
 
 async def refuse(update: Update, context: BotContext, error: DomainError) -> None:

@@ -12,6 +12,7 @@ from bot.domain.digests import WEEKDAYS, Frequency, Scope, Subscription, parse_t
 from bot.domain.errors import InvalidInput
 from bot.domain.filters import TYPE_CODES
 from bot.domain.model import Viewer
+from bot.domain.splitting import split_html
 from bot.domain.vocab import InitiativeType
 from bot.services import browse, curation, digests
 from bot.services.catalog import place_names
@@ -194,7 +195,10 @@ async def _ask_frequency(update: Update, context: BotContext) -> int:
 @guarded
 async def got_frequency(update: Update, context: BotContext) -> int:
     """Weekly asks the weekday; daily goes to the time."""
-    frequency = Frequency(_data(update, 2)[1])
+    value = _data(update, 2)[1]
+    if value not in {f.value for f in Frequency}:
+        raise InvalidInput("error.stale")
+    frequency = Frequency(value)
     answers = scratch(context, FLOW)
     answers["frequency"] = frequency.value
     viewer = await context.viewer(update)
@@ -233,7 +237,7 @@ async def got_time(update: Update, context: BotContext) -> int:
         viewer = await context.viewer(update)
         await show(update, t(viewer.language, "subscribe.ask_typed_time"))
         return TYPED_TIME
-    if not (value.isdigit() and len(value) == 4):
+    if value not in {time.replace(":", "") for time in TIMES}:
         raise InvalidInput("error.stale")
     scratch(context, FLOW)["at"] = f"{value[:2]}:{value[2:]}"
     return await _ask_empty(update, context)
@@ -294,7 +298,11 @@ async def got_empty(update: Update, context: BotContext) -> int:
     )[0]
     summary = t(viewer.language, "subscribe.summary", when=_when(viewer, answers))
     confirm = keyboard([button(t(viewer.language, "subscribe.confirm"), "sb", "ok", "-")])
-    await show(update, f"{summary}\n\n{t(viewer.language, 'subscribe.preview')}\n\n{first[:3000]}", confirm)
+    await show(
+        update,
+        f"{summary}\n\n{t(viewer.language, 'subscribe.preview')}\n\n{split_html(first, 3000)[0]}",
+        confirm,
+    )
     return PREVIEW
 
 

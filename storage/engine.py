@@ -33,12 +33,15 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         # Sessions and connections always end their transactions; the pool need not roll back again.
         engine = create_async_engine(target, pool_reset_on_return=None, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     # No pre-ping: it costs three round trips per checkout; a dropped connection is invalidated on error.
     return create_async_engine(target, pool_recycle=1800, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is off: `_sqlite_begin` starts every transaction itself.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -50,3 +53,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """One `AsyncSession` per unit of work; objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """BEGIN IMMEDIATE: a transaction takes the write lock up front (waiting up to busy_timeout), instead of
+    failing with "database is locked" when a read turns into a write while another writer is active. It
+    also makes SAVEPOINTs (begin_nested) work as they should on SQLite."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

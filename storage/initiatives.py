@@ -71,8 +71,19 @@ class SqlInitiativeRepository:
         )
         return await self._in_order(ids), total
 
+    async def by_ids(self, ids: Sequence[int]) -> Sequence[Initiative]:
+        """These initiatives, in the order given."""
+        return await self._in_order(list(ids))
+
+    async def ids_for_country(self, code: str, region_keys: Sequence[str]) -> list[int]:
+        """Ids of the initiatives naming the country, then those of its regions, newest activity first."""
+        return await self._country_ids(code, region_keys)
+
     async def for_country(self, code: str, region_keys: Sequence[str]) -> Sequence[Initiative]:
         """Initiatives naming the country, then those of its regions, newest activity first."""
+        return await self._in_order(await self._country_ids(code, region_keys))
+
+    async def _country_ids(self, code: str, region_keys: Sequence[str]) -> list[int]:
         direct = exists().where(
             initiative_countries.c.initiative_id == InitiativeRow.id,
             initiative_countries.c.country_code == code,
@@ -89,7 +100,7 @@ class SqlInitiativeRepository:
                 .order_by(direct.desc(), InitiativeRow.last_activity_at.desc(), InitiativeRow.id.desc())
             )
         )
-        return await self._in_order(ids)
+        return ids
 
     async def all(self) -> Sequence[Initiative]:
         """Every initiative by reference (for export)."""

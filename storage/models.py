@@ -168,6 +168,8 @@ class UpdateRow(Base):
     __table_args__ = (
         Index("ix_updates_initiative_created", "initiative_id", "created_at"),
         Index("uq_updates_client_key", "client_key", unique=True),
+        # Counting and listing what a reader may see on an initiative reads the index alone.
+        Index("ix_updates_visibility", "initiative_id", "tlp", "delegation_code", "withdrawn_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"))

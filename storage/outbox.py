@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.outbox import OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
 from storage.models import MemberRow, OutboxRow
 
+CHUNK = 1000
 QUEUED, SENDING = OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value
 
 
@@ -68,10 +69,15 @@ class SqlOutboxRepository:
             for m in messages
         ]
         insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        result = await self._session.execute(
-            insert(OutboxRow).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        new = 0
+        for start in range(0, len(rows), CHUNK):  # asyncpg allows 32,767 parameters a statement
+            result = await self._session.execute(
+                insert(OutboxRow)
+                .values(rows[start : start + CHUNK])
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            )
+            new += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return new
 
     async def claim(self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> Sequence[Queued]:
         """Take due rows (and rows whose lease ran out: their sender died) for `worker`."""
@@ -191,6 +197,33 @@ class SqlOutboxRepository:
                 in_flight=False,
                 lease_until=None,
                 updated_at=now,
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def defer_chat(
+        self, chat_id: int, after_id: int, until: dt.datetime, worker: str, now: dt.datetime
+    ) -> int:
+        """Keep a chat's order: its rows after `after_id` (queued, or claimed by `worker` and not started)
+        wait until `until`, so a retried message is not overtaken by the ones behind it."""
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.id > after_id,
+                (OutboxRow.status == QUEUED)
+                | (
+                    (OutboxRow.status == SENDING)
+                    & (OutboxRow.claimed_by == worker)
+                    & OutboxRow.in_flight.is_(False)
+                ),
+            )
+            .values(
+                status=QUEUED,
+                claimed_by=None,
+                lease_until=None,
+                updated_at=now,
+                not_before=case((OutboxRow.not_before < until, until), else_=OutboxRow.not_before),
             )
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

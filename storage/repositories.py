@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -121,11 +123,26 @@ class SqlMemberRepository:
         return mapping.member(row)
 
 
+REFERENCE_TTL = 300.0  # seconds; countries and regions change only when the seed is applied
+_reference: dict[tuple[int, str], tuple[float, Any]] = {}
+
+
 class SqlCatalogRepository:
-    """Reference data."""
+    """Reference data; countries and regions are kept in memory per engine for a few minutes."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    def _cache_key(self, what: str) -> tuple[int, str]:
+        return (id(self._session.get_bind()), what)
+
+    def _cached(self, what: str) -> Any:
+        hit = _reference.get(self._cache_key(what))
+        return hit[1] if hit and time.monotonic() - hit[0] < REFERENCE_TTL else None
+
+    def _keep(self, what: str, value: Any) -> Any:
+        _reference[self._cache_key(what)] = (time.monotonic(), value)
+        return value
 
     async def delegations(self) -> Sequence[Delegation]:
         """All delegations: member states, institutions, observers."""
@@ -146,8 +163,11 @@ class SqlCatalogRepository:
 
     async def countries(self) -> Sequence[Country]:
         """Every country with its names."""
+        cached = self._cached("countries")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         rows = await self._session.scalars(select(CountryRow).order_by(CountryRow.code))
-        return [mapping.country(r) for r in rows]
+        return self._keep("countries", tuple(mapping.country(r) for r in rows))  # type: ignore[no-any-return]
 
     async def organisation_names(self) -> dict[str, str]:
         """Partner organisations: key → full name."""
@@ -161,13 +181,17 @@ class SqlCatalogRepository:
 
     async def regions(self) -> Sequence[Region]:
         """All regions with their countries."""
+        cached = self._cached("regions")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         rows = await self._session.scalars(
             select(RegionRow).options(selectinload(RegionRow.countries)).order_by(RegionRow.name)
         )
-        return [mapping.region(r) for r in rows]
+        return self._keep("regions", tuple(mapping.region(r) for r in rows))  # type: ignore[no-any-return]
 
     async def apply_seed(self, seed: SeedData, countries: Sequence[Country], now: dt.datetime) -> SeedReport:
         """Insert or update the seed by natural keys; unchanged rows stay untouched."""
+        _reference.clear()
         return await SeedWriter(self._session, now).apply(seed, countries)
 
 

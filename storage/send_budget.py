@@ -1,8 +1,9 @@
 """One sending budget for every process that shares a bot token (PostgreSQL): slots handed out atomically.
 
-Each send takes the next slot of its chat (one a second; three seconds for a group, so twenty a minute)
-and then the next overall slot at or after it (evenly spaced at the overall rate), in one statement, so
-two processes never exceed Telegram's limits together. The sender waits for a chat's own readiness
+Each send takes the next overall slot (evenly spaced at the overall rate) at or after its chat's next
+slot, and moves the chat's next slot to one gap after the time granted (one second; three for a group,
+so twenty a minute), in one statement with the chat's row locked, so two processes never exceed
+Telegram's limits together. The sender waits for a chat's own readiness
 locally first, so a busy chat does not push the overall slots ahead.
 """
 
@@ -13,22 +14,26 @@ import datetime as dt
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+# The chat's row must exist before it can be locked: two first messages to a chat would both miss it.
+ENSURE_CHAT = text(
+    "INSERT INTO send_budget (key, next_slot) VALUES (:chat_key, :epoch) ON CONFLICT (key) DO NOTHING"
+)
 RESERVE = text(
     """
     WITH chat AS (
-        INSERT INTO send_budget (key, next_slot) VALUES (:chat_key, :now)
-        ON CONFLICT (key) DO UPDATE
-            SET next_slot = GREATEST(send_budget.next_slot + make_interval(secs => :chat_gap), :now)
-        RETURNING next_slot
+        SELECT next_slot FROM send_budget WHERE key = :chat_key FOR UPDATE
     ), overall AS (
         INSERT INTO send_budget (key, next_slot)
-        VALUES ('overall', GREATEST(:now, (SELECT next_slot FROM chat)))
+        VALUES ('overall', GREATEST(:now, COALESCE((SELECT next_slot FROM chat), :now)))
         ON CONFLICT (key) DO UPDATE
             SET next_slot = GREATEST(send_budget.next_slot + make_interval(secs => :spacing), :now,
-                                     (SELECT next_slot FROM chat))
+                                     COALESCE((SELECT next_slot FROM chat), :now))
         RETURNING next_slot
     )
-    SELECT next_slot FROM overall
+    INSERT INTO send_budget (key, next_slot)
+    SELECT :chat_key, next_slot + make_interval(secs => :chat_gap) FROM overall
+    ON CONFLICT (key) DO UPDATE SET next_slot = EXCLUDED.next_slot
+    RETURNING next_slot - make_interval(secs => :chat_gap)
     """
 )
 
@@ -41,6 +46,9 @@ class SqlSendBudget:
 
     async def reserve(self, chat_id: int, now: dt.datetime, spacing: float, chat_gap: float) -> dt.datetime:
         """The earliest time this message may start, given every other process's reservations."""
+        await self._session.execute(
+            ENSURE_CHAT, {"chat_key": f"chat:{chat_id}", "epoch": now - dt.timedelta(days=1)}
+        )
         value = await self._session.scalar(
             RESERVE, {"now": now, "spacing": spacing, "chat_key": f"chat:{chat_id}", "chat_gap": chat_gap}
         )

@@ -60,14 +60,21 @@ class SqlUpdateRepository:
         self._session = session
 
     async def latest(
-        self, initiative_ids: Sequence[int], visibility: Visibility, offset: int, limit: int
+        self,
+        initiative_ids: Sequence[int],
+        visibility: Visibility,
+        offset: int,
+        limit: int,
+        count: bool = True,
     ) -> tuple[Sequence[Update], int]:
         """Newest first, only what `visibility` allows; the page and how many there are in all."""
         if not initiative_ids:
             return [], 0
         where = (UpdateRow.initiative_id.in_(list(initiative_ids)), visible_updates(visibility))
-        total = int(
-            await self._session.scalar(select(func.count()).select_from(UpdateRow).where(*where)) or 0
+        total = (
+            int(await self._session.scalar(select(func.count()).select_from(UpdateRow).where(*where)) or 0)
+            if count
+            else -1  # not asked for: the caller shows no total
         )
         rows = await self._session.scalars(
             select(UpdateRow)

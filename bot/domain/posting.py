@@ -46,7 +46,12 @@ class Follow:
 
 
 def check_text(text: str) -> str:
-    """1 to 3,500 characters, stored exactly as written (only surrounding blank lines trimmed)."""
+    """1 to 3,500 characters, stored exactly as written (only surrounding blank lines are trimmed).
+
+    A NUL character is refused with a reason: PostgreSQL cannot store it, and it shows as nothing.
+    """
+    if "\x00" in text:
+        raise InvalidInput("post.text_nul")
     stripped = text.strip("\n\r ")
     if not stripped:
         raise InvalidInput("post.text_empty", limit=TEXT_LIMIT)

@@ -18,15 +18,21 @@ def split_html(text: str, limit: int = LIMIT) -> list[str]:
     current = ""
     open_tags: list[str] = []
     for piece in _pieces(text, limit * 3 // 4):
-        closing = "".join(f"</{_name(tag)}>" for tag in reversed(open_tags))
-        if current and len(current) + len(piece) + len(closing) > limit:
-            parts.append(current + closing)
+        after = _track(open_tags, piece)
+        # The part must still fit once the tags open after this piece are closed at the cut.
+        if current and len(current) + len(piece) + len(_closing(after)) > limit:
+            parts.append(current + _closing(open_tags))
             current = "".join(open_tags)
+            after = _track(open_tags, piece)
         current += piece
-        open_tags = _track(open_tags, piece)
+        open_tags = after
     if current.strip():
         parts.append(current)
     return parts
+
+
+def _closing(open_tags: list[str]) -> str:
+    return "".join(f"</{_name(tag)}>" for tag in reversed(open_tags))
 
 
 def _pieces(text: str, longest: int) -> list[str]:

@@ -58,6 +58,7 @@ class CountryProfile:
     updates: Sequence[Update]
     events: Sequence[Event]
     refs: dict[int, str]
+    total: int = 0
 
 
 def require_reader(viewer: Viewer) -> None:
@@ -144,21 +145,25 @@ async def find_country(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str
 
 
 async def country_profile(
-    uow_factory: UnitOfWorkFactory, viewer: Viewer, code: str, now: dt.datetime
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, code: str, now: dt.datetime, shown: int = 10
 ) -> CountryProfile:
-    """Regions, initiatives (direct first, then regional), five recent visible updates, events ahead."""
+    """Regions, initiatives (direct first, then regional), five recent visible updates, events ahead.
+
+    Only the initiatives shown are loaded whole; the rest are counted by id.
+    """
     require_reader(viewer)
     async with uow_factory() as uow:
         country = await uow.catalog.country(code)
         if country is None:
             raise NotFound("country.not_found", name=code)
         regions = [r for r in await uow.catalog.regions() if country.code in r.countries]
-        initiatives = await uow.initiatives.for_country(country.code, [r.key for r in regions])
-        ids = [i.id for i in initiatives]
-        updates, _ = await uow.updates.latest(ids, visibility_for(viewer), 0, DETAIL_UPDATES)
+        ids = await uow.initiatives.ids_for_country(country.code, [r.key for r in regions])
+        initiatives = await uow.initiatives.by_ids(ids[:shown])
+        updates, _ = await uow.updates.latest(ids, visibility_for(viewer), 0, DETAIL_UPDATES, count=False)
         events = await uow.events.between(now, now + dt.timedelta(days=UPCOMING_DAYS * 3), country.code, ids)
-    refs = {i.id: i.ref for i in initiatives}
-    return CountryProfile(country, regions, initiatives, updates, events, refs)
+        named = await uow.initiatives.by_ids(sorted({u.initiative_id for u in updates}))
+    refs = {i.id: i.ref for i in [*initiatives, *named]}
+    return CountryProfile(country, regions, initiatives, updates, events, refs, total=len(ids))
 
 
 async def upcoming_events(

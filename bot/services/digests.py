@@ -287,7 +287,10 @@ async def send_due(
                 start, end = period_of(sub, sub.next_due_at)
                 if await uow.subscriptions.record_run(sub.id, start, end, "missed", 0, now):
                     missed += 1
-                await uow.subscriptions.advance(sub.id, sub.last_period_end, _next(sub, member, now), now)
+                # The next digest starts where the missed one would have: nothing falls between.
+                await uow.subscriptions.advance(
+                    sub.id, sub.last_period_end or start, _next(sub, member, now), now
+                )
                 continue
             start, end = period_of(sub, sub.next_due_at)
             jobs.append((sub, member, start, end))

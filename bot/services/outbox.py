@@ -65,6 +65,10 @@ class Ledger:
     ) -> None:
         """Try again after `delay` seconds."""
         async with self._uow() as uow:
+            # The chat's later messages wait for this one, so a retry never reorders a conversation.
+            await uow.outbox.defer_chat(
+                row.chat_id, row.id, now + dt.timedelta(seconds=delay), self.worker, now
+            )
             await uow.outbox.retry(
                 row.id,
                 now + dt.timedelta(seconds=delay),

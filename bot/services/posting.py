@@ -104,6 +104,12 @@ async def _followers(uow: UnitOfWork, initiative: Initiative, update: Update, au
     ]
 
 
+async def posted(uow_factory: UnitOfWorkFactory, key: str) -> bool:
+    """Whether the draft with this key was posted."""
+    async with uow_factory() as uow:
+        return await uow.posting.by_key(key[:64]) is not None
+
+
 async def update_view(
     uow_factory: UnitOfWorkFactory, viewer: Viewer, update_id: int, now: dt.datetime
 ) -> UpdateView:

@@ -469,9 +469,7 @@ async def test_stopping_a_document_notice_never_leaves_a_recipient_with_the_text
     await tap(bot, admin, "In one hour")
     await tap(bot, admin, "📢 Send to 3")
     bot.clock.current = NOW + dt.timedelta(hours=1)
-    slow = SenderConfig(
-        limits=Limits(overall_per_second=1000, per_chat_seconds=1.0, margin_seconds=0), workers=4
-    )
+    slow = SenderConfig(limits=Limits(overall=1000, per_chat_seconds=1.0, margin=0), workers=4)
     running = asyncio.create_task(Sender(bot.app.bot, store.uow, bot.clock, slow, worker_id="bg").drain())
 
     async def texts_recorded() -> bool:
