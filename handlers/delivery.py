@@ -153,10 +153,11 @@ class Sender:
 
     async def _deliver(self, row: Queued) -> None:
         for index in range(row.parts_sent, row.steps):
-            # Mark it in flight first: the store's write then never sits between the rate slot and the send.
+            await self._wait_for_slot(row.chat_id)
             if not await self.ledger.begin(row, self.clock.now()):
                 return
-            await self._wait_for_slot(row.chat_id)
+            # The store's write may have taken a while: the chat's next message counts from the real start.
+            self.scheduler.starting(row.chat_id, asyncio.get_running_loop().time())
             outcome = await self._send_part(row, index)
             if outcome is None:
                 return

@@ -84,6 +84,11 @@ class RateScheduler:
                 group.popleft()
         return at
 
+    def starting(self, chat_id: int, now: float) -> None:
+        """A send to the chat starts now (perhaps later than granted): its next one counts from now."""
+        gap = self.limits.per_chat_seconds * (1 + self.limits.margin)
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), now + gap)
+
     def pause(self, seconds: float, now: float, chat_id: int | None = None) -> None:
         """Telegram said 429: nothing (or nothing to that chat) before `retry_after` seconds."""
         until = now + seconds

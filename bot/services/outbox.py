@@ -115,6 +115,12 @@ class Ledger:
             await uow.commit()
         return at
 
+    async def abandon(self, row: Queued, now: dt.datetime) -> None:
+        """Hand back a row whose part was marked in flight but not sent."""
+        async with self._uow() as uow:
+            await uow.outbox.abandon(row.id, self.worker, now)
+            await uow.commit()
+
     async def next_due(self) -> dt.datetime | None:
         """When the next queued row is due."""
         async with self._uow() as uow:

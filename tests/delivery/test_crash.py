@@ -147,11 +147,16 @@ async def test_a_broadcast_survives_a_kill_and_a_graceful_restart(
     # The kill: whatever was in flight may have gone twice, and only that is flagged.
     assert duplicated <= flagged, f"unflagged duplicates: {sorted(duplicated - flagged)}"
     assert len(flagged) <= WORKERS
-    # The graceful stop: the messages in flight were finished, the rest handed back.
+    # The graceful stop: the messages in flight were finished, the rest handed back. Rows the killed
+    # sender still holds under an unexpired lease stay "sending" until the lease runs out (then the next
+    # process takes them); nothing the second sender held may be left so.
     assert left, "nothing was left for the next process"
-    assert {r.status for r in left} == {"queued"}
-    assert not [r for r in stored if r.in_flight]
-    assert set(received) == {r.chat_id for r in stored if r.status == "sent"}
+    dead = [r for r in left if r.status == "sending"]
+    assert all(r.claimed_by == "first" for r in dead), [(r.id, r.claimed_by) for r in dead]
+    assert {r.status for r in left} - {"sending"} == {"queued"}
+    assert not [r for r in stored if r.in_flight and r.claimed_by != "first"]
+    dead_chats = {r.chat_id for r in dead}
+    assert set(received) - dead_chats == {r.chat_id for r in stored if r.status == "sent"} - dead_chats
 
     third = await processes.spawn("third")
     await processes.until(lambda: finished(fake, store, chats), 40, "the third sender to finish")
@@ -162,9 +167,12 @@ async def test_a_broadcast_survives_a_kill_and_a_graceful_restart(
     after = Counter(d.chat_id for d in fake.deliveries)
     print(f"in all: {sum(after.values())} deliveries for {ROWS} rows; 429s {fake.counters.rejected_429}")
     assert set(after) == set(chats), "a recipient got nothing"
-    assert {chat for chat, n in after.items() if n > 1} == duplicated, "the restart duplicated"
+    # Rows in flight at the kill may go twice once their lease runs out; the ledger flags each of them.
+    twice = {chat for chat, n in after.items() if n > 1}
+    now_flagged = {r.chat_id for r in stored if r.maybe_duplicate}
+    assert duplicated <= twice <= now_flagged, (sorted(twice), sorted(now_flagged))
     assert max(after.values()) <= 2
-    assert {r.chat_id for r in stored if r.maybe_duplicate} == flagged
+    assert len(now_flagged) <= WORKERS
     assert not [r for r in stored if r.status != "sent" or r.in_flight]
 
 
