@@ -800,7 +800,8 @@ async def run(args: argparse.Namespace) -> int:
                     if index == 0 and only is None:
                         problems = await check(store, world)
                     await reset(store)
-            progress("traced full send_due")
+            if args.trace:
+                progress("traced full send_due")
             memory = await traced_peak(store, names, args.trace)
             await reset(store)
             print(report(figures, world, store, args, memory))
