@@ -118,6 +118,8 @@ class Sender:
             log.exception("outbox claim failed; retrying")
             await asyncio.sleep(self.config.idle_poll_seconds)
             return 0
+        # Per-chat rate state older than the windows is dropped, so a long-running sender stays small.
+        self.scheduler.forget_idle(asyncio.get_running_loop().time())
         for row in rows:
             self._in_memory += 1
             self._queues[hash(row.chat_id) % len(self._queues)].put_nowait(row)

@@ -121,10 +121,5 @@ class Ledger:
             await uow.outbox.abandon(row.id, self.worker, now)
             await uow.commit()
 
-    async def next_due(self) -> dt.datetime | None:
-        """When the next queued row is due."""
-        async with self._uow() as uow:
-            return await uow.outbox.next_due()
-
 
 __all__ = ["Ledger", "OutboxStatus", "engine_state", "enqueue"]
