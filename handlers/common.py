@@ -54,8 +54,9 @@ async def unknown_command(update: Update, context: BotContext) -> None:
         return
     word = message.text.split(maxsplit=1)[0]
     command, _, addressee = word.partition("@")
-    if addressee and addressee.lower() != (context.bot.username or "").lower():
-        return
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    if not private and addressee and addressee.lower() != (context.bot.username or "").lower():
+        return  # in a group, a command for another bot is not ours to answer
     viewer = await context.viewer(update)
     await reply(update, t(viewer.language, "unknown.command", command=command[:64]))
 

@@ -152,3 +152,12 @@ async def test_a_stale_or_forged_button_is_refused_politely(
     [answer] = [c for c in calls if c.method == "answerCallbackQuery"]
     assert "no longer available" in answer.params["text"]
     assert [c.method for c in calls] == ["answerCallbackQuery"]
+
+
+async def test_in_a_private_chat_every_command_gets_an_answer(
+    bot: BotHarness, people: dict[str, Identity]
+) -> None:
+    """In a private chat there is no other bot: `/@0` or `/poll@other` still gets a reply."""
+    for text in ("/@0", "/poll@some_other_bot", "/"):
+        [reply_text] = bot.texts(await bot.send(people["contact"], text))
+        assert reply_text
