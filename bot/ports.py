@@ -9,7 +9,7 @@ from typing import Protocol, Self
 
 from bot.domain.access import Visibility
 from bot.domain.catalogue import EventSpec, InitiativeFilter, InitiativeSpec
-from bot.domain.digests import Frequency, Scope, Subscription
+from bot.domain.digests import Advance, Frequency, Run, Scope, Subscription
 from bot.domain.model import (
     AccessRequest,
     AuditEntry,
@@ -17,6 +17,7 @@ from bot.domain.model import (
     Delegation,
     Event,
     Initiative,
+    InitiativeHeadline,
     Invite,
     Member,
     Region,
@@ -145,13 +146,13 @@ class InitiativeRepository(Protocol):
 
     async def page(
         self, where: InitiativeFilter, offset: int, limit: int
-    ) -> tuple[Sequence[Initiative], int]: ...
+    ) -> tuple[Sequence[InitiativeHeadline], int]: ...
 
     async def for_country(self, code: str, region_keys: Sequence[str]) -> Sequence[Initiative]: ...
 
     async def ids_for_country(self, code: str, region_keys: Sequence[str]) -> list[int]: ...
 
-    async def by_ids(self, ids: Sequence[int]) -> Sequence[Initiative]: ...
+    async def headlines(self, ids: Sequence[int]) -> Sequence[InitiativeHeadline]: ...
 
     async def save(
         self, spec: InitiativeSpec, now: dt.datetime, initiative_id: int | None = None
@@ -308,23 +309,9 @@ class SubscriptionRepository(Protocol):
 
     async def active(self, due_before: dt.datetime | None = None) -> Sequence[Subscription]: ...
 
-    async def record_run(
-        self,
-        subscription_id: int,
-        start: dt.datetime,
-        end: dt.datetime,
-        outcome: str,
-        items: int,
-        now: dt.datetime,
-    ) -> bool: ...
+    async def record_runs(self, runs: Sequence[Run], now: dt.datetime) -> set[int]: ...
 
-    async def advance(
-        self,
-        subscription_id: int,
-        last_period_end: dt.datetime | None,
-        next_due_at: dt.datetime,
-        now: dt.datetime,
-    ) -> None: ...
+    async def advance(self, moves: Sequence[Advance], now: dt.datetime) -> None: ...
 
     async def runs(self, subscription_id: int) -> Sequence[tuple[dt.datetime, dt.datetime, str]]: ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.domain.model import Initiative, Update, Viewer
+from bot.domain.model import Initiative, InitiativeHeadline, Update, Viewer
 from handlers.dates import local_date
 from handlers.texts import t
 
@@ -68,7 +68,7 @@ def update_block(
     return " · ".join(head) + "\n" + body
 
 
-def initiative_line(viewer: Viewer, number: int, initiative: Initiative) -> str:
+def initiative_line(viewer: Viewer, number: int, initiative: Initiative | InitiativeHeadline) -> str:
     """'3. MP-MA-2013 EU-Morocco Mobility Partnership · partnership · active'."""
     lang = viewer.language
     return (

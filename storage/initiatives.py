@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.catalogue import InitiativeFilter, InitiativeSpec
-from bot.domain.model import Initiative
+from bot.domain.model import Initiative, InitiativeHeadline
 from storage import mapping
 from storage.models import (
     CountryRow,
@@ -58,7 +58,7 @@ class SqlInitiativeRepository:
 
     async def page(
         self, where: InitiativeFilter, offset: int, limit: int
-    ) -> tuple[Sequence[Initiative], int]:
+    ) -> tuple[Sequence[InitiativeHeadline], int]:
         """Newest activity first; the page and the total that match."""
         query = _filtered(select(InitiativeRow.id), where)
         total = int(await self._session.scalar(select(func.count()).select_from(query.subquery())) or 0)
@@ -69,11 +69,24 @@ class SqlInitiativeRepository:
                 .limit(limit)
             )
         )
-        return await self._in_order(ids), total
+        return await self.headlines(ids), total
 
-    async def by_ids(self, ids: Sequence[int]) -> Sequence[Initiative]:
-        """These initiatives, in the order given."""
-        return await self._in_order(list(ids))
+    async def headlines(self, ids: Sequence[int]) -> Sequence[InitiativeHeadline]:
+        """The list lines of these initiatives, in the order given (one query, no links)."""
+        if not ids:
+            return []
+        rows = await self._session.execute(
+            select(
+                InitiativeRow.id,
+                InitiativeRow.ref,
+                InitiativeRow.title,
+                InitiativeRow.type,
+                InitiativeRow.status,
+                InitiativeRow.last_activity_at,
+            ).where(InitiativeRow.id.in_(list(ids)))
+        )
+        by_id = {row.id: mapping.headline(row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
 
     async def ids_for_country(self, code: str, region_keys: Sequence[str]) -> list[int]:
         """Ids of the initiatives naming the country, then those of its regions, newest activity first."""
@@ -84,20 +97,24 @@ class SqlInitiativeRepository:
         return await self._in_order(await self._country_ids(code, region_keys))
 
     async def _country_ids(self, code: str, region_keys: Sequence[str]) -> list[int]:
-        direct = exists().where(
-            initiative_countries.c.initiative_id == InitiativeRow.id,
-            initiative_countries.c.country_code == code,
+        # Two indexed lookups joined by UNION: an OR of two EXISTS would test every initiative.
+        direct = select(initiative_countries.c.initiative_id).where(
+            initiative_countries.c.country_code == code
         )
-        regional = exists().where(
-            initiative_regions.c.initiative_id == InitiativeRow.id,
-            initiative_regions.c.region_id == RegionRow.id,
-            RegionRow.key.in_(list(region_keys)),
+        regional = (
+            select(initiative_regions.c.initiative_id)
+            .join(RegionRow, RegionRow.id == initiative_regions.c.region_id)
+            .where(RegionRow.key.in_(list(region_keys)))
         )
         ids = list(
             await self._session.scalars(
                 select(InitiativeRow.id)
-                .where(or_(direct, regional))
-                .order_by(direct.desc(), InitiativeRow.last_activity_at.desc(), InitiativeRow.id.desc())
+                .where(InitiativeRow.id.in_(union(direct, regional)))
+                .order_by(
+                    InitiativeRow.id.in_(direct).desc(),
+                    InitiativeRow.last_activity_at.desc(),
+                    InitiativeRow.id.desc(),
+                )
             )
         )
         return ids

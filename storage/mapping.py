@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.domain.model import AuditEntry, Country, Delegation, Initiative, Member, Region
+from sqlalchemy import Row
+
+from bot.domain.model import AuditEntry, Country, Delegation, Initiative, InitiativeHeadline, Member, Region
 from bot.domain.vocab import DelegationKind, InitiativeStatus, InitiativeType, MemberStatus, Role
 from storage.models import AuditRow, CountryRow, DelegationRow, InitiativeRow, MemberRow, RegionRow
 
@@ -71,6 +73,18 @@ def initiative(row: InitiativeRow) -> Initiative:
         notes=row.notes,
         last_activity_at=aware(row.last_activity_at),
         created_at=aware(row.created_at),
+    )
+
+
+def headline(row: Row[int, str, str, str, str, dt.datetime]) -> InitiativeHeadline:
+    """A row of (id, ref, title, type, status, last_activity_at) as a list line."""
+    return InitiativeHeadline(
+        id=row.id,
+        ref=row.ref,
+        title=row.title,
+        type=InitiativeType(row.type),
+        status=InitiativeStatus(row.status),
+        last_activity_at=aware(row.last_activity_at),
     )
 
 

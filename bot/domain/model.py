@@ -109,6 +109,18 @@ class Initiative:
 
 
 @dataclass(frozen=True, slots=True)
+class InitiativeHeadline:
+    """What a list line shows of an initiative: no links, so lists load fast."""
+
+    id: int
+    ref: str
+    title: str
+    type: InitiativeType
+    status: InitiativeStatus
+    last_activity_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Update:
     """A dated post on an initiative by a member."""
 

@@ -12,7 +12,7 @@ from bot.domain.country_index import CountryIndex, CountryMatch, normalise
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.filters import TypedFilter
 from bot.domain.ids import parse_id
-from bot.domain.model import Country, Event, Initiative, Region, Update, Viewer
+from bot.domain.model import Country, Event, Initiative, InitiativeHeadline, Region, Update, Viewer
 from bot.domain.posting import FollowKind
 from bot.domain.search_query import parse_query
 from bot.ports import UnitOfWork, UnitOfWorkFactory
@@ -26,7 +26,7 @@ UPCOMING_DAYS = 30
 class Listing:
     """One page of initiatives under a filter."""
 
-    items: Sequence[Initiative]
+    items: Sequence[InitiativeHeadline]
     total: int
     page: int
     pages: int
@@ -54,7 +54,7 @@ class CountryProfile:
 
     country: Country
     regions: Sequence[Region]
-    initiatives: Sequence[Initiative]
+    initiatives: Sequence[InitiativeHeadline]
     updates: Sequence[Update]
     events: Sequence[Event]
     refs: dict[int, str]
@@ -158,11 +158,14 @@ async def country_profile(
             raise NotFound("country.not_found", name=code)
         regions = [r for r in await uow.catalog.regions() if country.code in r.countries]
         ids = await uow.initiatives.ids_for_country(country.code, [r.key for r in regions])
-        initiatives = await uow.initiatives.by_ids(ids[:shown])
         updates, _ = await uow.updates.latest(ids, visibility_for(viewer), 0, DETAIL_UPDATES, count=False)
         events = await uow.events.between(now, now + dt.timedelta(days=UPCOMING_DAYS * 3), country.code, ids)
-        named = await uow.initiatives.by_ids(sorted({u.initiative_id for u in updates}))
-    refs = {i.id: i.ref for i in [*initiatives, *named]}
+        # The initiatives shown and those the updates belong to, loaded in one go.
+        loaded = await uow.initiatives.headlines(
+            list(dict.fromkeys([*ids[:shown], *(u.initiative_id for u in updates)]))
+        )
+    initiatives = loaded[: len(ids[:shown])]
+    refs = {i.id: i.ref for i in loaded}
     return CountryProfile(country, regions, initiatives, updates, events, refs, total=len(ids))
 
 
