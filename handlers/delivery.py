@@ -158,8 +158,12 @@ class Sender:
             await self._wait_for_slot(row.chat_id)
             if not await self.ledger.begin(row, self.clock.now()):
                 return
-            # The store's write may have taken a while: the chat's next message counts from the real start.
-            self.scheduler.starting(row.chat_id, asyncio.get_running_loop().time())
+            # The store's write may have taken a while: the window and the chat's next message count
+            # from the real start, and a send that fell behind its grant waits if the window is full.
+            loop = asyncio.get_running_loop()
+            while (delay := self.scheduler.gate(loop.time())) > 0:  # noqa: ASYNC110 - waits for a time
+                await asyncio.sleep(delay)
+            self.scheduler.starting(row.chat_id, loop.time())
             outcome = await self._send_part(row, index)
             if outcome is None:
                 return

@@ -56,6 +56,7 @@ class RateScheduler:
         self._chat_next: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self._paused_until = 0.0
+        self._started: deque[float] = deque()  # when sends really started, newest last
 
     def ready_at(self, chat_id: int) -> float:
         """When the chat's own limits (one a second; twenty a minute for a group) next allow a message."""
@@ -84,10 +85,28 @@ class RateScheduler:
                 group.popleft()
         return at
 
+    def gate(self, now: float) -> float:
+        """How long to wait before a granted send may really start.
+
+        Grants are spaced evenly, but the work between a grant and the send (the store's write) takes
+        varying time, so two sends granted a window apart may start closer than that. This checks the
+        window against the real starts of the sends before it: zero when the send may go now.
+        """
+        limits = self.limits
+        at = self._paused_until  # a 429 since the grant holds this send too
+        if len(self._started) >= limits.overall:
+            at = max(at, self._started[-limits.overall] + limits.window * (1 + limits.margin))
+        return max(0.0, at - now)
+
     def starting(self, chat_id: int, now: float) -> None:
-        """A send to the chat starts now (perhaps later than granted): its next one counts from now."""
-        gap = self.limits.per_chat_seconds * (1 + self.limits.margin)
+        """A send to the chat starts now (perhaps later than granted): counted in the window of real starts,
+        and the chat's next message counts from now."""
+        limits = self.limits
+        gap = limits.per_chat_seconds * (1 + limits.margin)
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), now + gap)
+        self._started.append(now)
+        while len(self._started) > limits.overall:
+            self._started.popleft()
 
     def pause(self, seconds: float, now: float, chat_id: int | None = None) -> None:
         """Telegram said 429: nothing (or nothing to that chat) before `retry_after` seconds."""

@@ -7,6 +7,7 @@ import itertools
 import random
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -110,6 +111,27 @@ def test_a_429_pauses_everything_until_retry_after() -> None:
     scheduler.reserve(1, 0.0)
     scheduler.pause(5.0, now=0.5)
     assert scheduler.reserve(2, 0.6) >= 5.5
+
+
+@settings(max_examples=60, deadline=None)
+@given(delays=st.lists(st.floats(min_value=0.0, max_value=0.2), min_size=31, max_size=300))
+def test_real_starts_never_crowd_a_window_whatever_the_delay_after_the_grant(delays: list[float]) -> None:
+    """Each send starts some time after its grant (the store's write); the gate keeps the window."""
+    scheduler = RateScheduler(Limits())
+    starts: list[float] = []
+    for n, delay in enumerate(delays):
+        now = max(scheduler.reserve(1000 + n, 0.0), starts[-1] if starts else 0.0) + delay
+        now += scheduler.gate(now)
+        scheduler.starting(1000 + n, now)
+        starts.append(now)
+    assert max_in_window(starts, 1.0) <= 30
+
+
+def test_the_gate_holds_a_send_granted_before_a_429() -> None:
+    scheduler = RateScheduler(Limits())
+    scheduler.reserve(1, 0.0)
+    scheduler.pause(2.0, now=0.1)
+    assert scheduler.gate(0.2) == pytest.approx(1.9)
 
 
 def test_retry_policy_backs_off_exponentially_with_jitter_and_gives_up() -> None:
