@@ -65,8 +65,9 @@ from bot.domain.digests import Digest, Frequency, Scope, period_of
 from bot.domain.vocab import DelegationKind, InitiativeStatus, InitiativeType, Role, Tlp, UpdateKind
 from bot.ports import UnitOfWork
 from bot.services.catalog import place_names
-from bot.services.digests import Job, Sweep, compose, send_due
-from handlers.digest_render import DigestRenderer
+from bot.services.digest_compose import Job, compose
+from bot.services.digests import Sweep, send_due
+from handlers.digest_render import MAX_PARTS, SHOWN, DigestRenderer
 from storage.digests import scope_json
 from storage.factory import Store, open_store
 from storage.models import (
@@ -97,6 +98,9 @@ BRUSSELS = "Europe/Brussels"
 DUE = dt.datetime(2025, 6, 16, 8, 0, tzinfo=ZoneInfo(BRUSSELS)).astimezone(dt.UTC)
 WEEK = dt.timedelta(days=7)
 MARK = re.compile(r"\[#(\d+)\]")  # every update's text starts with its id, to find it in a digest
+HEADLINE = re.compile(r"<b>(\d+) update\(s\)</b> on (\d+) initiative\(s\)")
+MORE = re.compile(r"\n\+\d+ more · /initiative ")
+CLOSING = re.compile(r"… and (\d+) more initiative\(s\)")
 TLP_WEIGHTS = {Tlp.CLEAR: 10, Tlp.GREEN: 60, Tlp.AMBER: 15, Tlp.AMBER_STRICT: 8, Tlp.RED: 7}
 ROLE_WEIGHTS = {Role.CONTACT: 80, Role.OBSERVER: 17, Role.ADMIN: 3}
 KIND_WEIGHTS = {DelegationKind.MEMBER_STATE: 6, DelegationKind.INSTITUTION: 4, DelegationKind.OBSERVER: 1}
@@ -153,6 +157,8 @@ class Posted:
     delegation: str
     readers: frozenset[str]
     live: bool  # not withdrawn
+    initiative: int
+    created: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -337,7 +343,9 @@ def update_rows(
                 "withdrawn_at": created + dt.timedelta(hours=1) if withdrawn else None,
             }
         )
-        posted[ident] = Posted(tlp, author["delegation_code"], allowed, not withdrawn)
+        posted[ident] = Posted(
+            tlp, author["delegation_code"], allowed, not withdrawn, int(rows[-1]["initiative_id"]), created
+        )
     return rows, readers, posted
 
 
@@ -602,13 +610,14 @@ async def check(store: Store, world: World) -> list[str]:
         run_count = await conn.scalar(select(func.count()).select_from(DigestRunRow))
         texts: dict[int, str] = {}
         jobs: Counter[int] = Counter()
-        longest = 0
+        longest = most_parts = 0
         watched = {s.subscription_id for s in world.checked.values()}
         result = await conn.stream(select(OutboxRow.job, OutboxRow.payload).execution_options(yield_per=200))
         async for job, payload in result:
             ident = int(str(job).rsplit(":", 1)[1])
             jobs[ident] += 1
             longest = max([longest, *(len(p) for p in payload["parts"])])
+            most_parts = max(most_parts, len(payload["parts"]))
             if ident in watched:
                 texts[ident] = "\n".join(payload["parts"])
     if run_count != len(world.subscription_ids) or set(runs) != set(world.subscription_ids):
@@ -618,19 +627,48 @@ async def check(store: Store, world: World) -> list[str]:
         problems.append(f"{sum(jobs.values())} outbox rows for {len(sent)} sent digests")
     if longest > LIMIT:
         problems.append(f"a message of {longest} characters")
-    week = {i for i, u in world.updates.items() if u.live}
+    if most_parts > MAX_PARTS:
+        problems.append(f"a digest of {most_parts} messages")
     for name, reader in world.checked.items():
-        shown = {int(m) for m in MARK.findall(texts.get(reader.subscription_id, ""))}
-        expected = {i for i in week if may_read(reader, world.updates[i])}
-        amber = {i for i in shown if world.updates[i].tlp is Tlp.AMBER}
-        if shown != expected:
-            problems.append(f"{name}: {len(shown)} updates shown, {len(expected)} expected")
-        if reader.role is Role.ADMIN and shown != week:
-            problems.append(f"{name}: {len(shown)} of the week's {len(week)} updates")
-        if reader.role is not Role.ADMIN and (
-            amber or f"[{Tlp.AMBER.value}]" in texts.get(reader.subscription_id, "")
-        ):
-            problems.append(f"{name}: {len(amber)} TLP:AMBER updates in the digest")
+        problems += [
+            f"{name}: {p}" for p in check_digest(world, reader, texts.get(reader.subscription_id, ""))
+        ]
+    return problems
+
+
+def check_digest(world: World, reader: Subscriber, text: str) -> list[str]:
+    """An "everything" digest against the oracle: the headline counts every update of the week the reader
+    may read; each initiative shown holds its newest three of them (and says how many more); what is left
+    out is counted in the closing line; no TLP:AMBER for observers."""
+    problems: list[str] = []
+    week = {i for i, u in world.updates.items() if u.live}
+    expected = {i for i in week if may_read(reader, world.updates[i])}
+    by_initiative: dict[int, list[int]] = {}
+    for ident in sorted(expected, key=lambda i: (world.updates[i].created, i), reverse=True):
+        by_initiative.setdefault(world.updates[ident].initiative, []).append(ident)
+    shown = {int(m) for m in MARK.findall(text)}
+    headline = HEADLINE.search(text)
+    if headline is None or (int(headline[1]), int(headline[2])) != (len(expected), len(by_initiative)):
+        found = headline[0] if headline else "no headline"
+        problems.append(f"{found!r}, expected {len(expected)} updates on {len(by_initiative)} initiatives")
+    if reader.role is Role.ADMIN and len(expected) != len(week):
+        problems.append(f"the headline counts {len(expected)} of the week's {len(week)} updates")
+    if shown - expected:
+        problems.append(f"{len(shown - expected)} updates shown that the reader may not read")
+    initiatives = {world.updates[i].initiative for i in shown}
+    wrong = [i for i in initiatives if shown & set(by_initiative[i]) != set(by_initiative[i][:SHOWN])]
+    if wrong:
+        problems.append(f"{len(wrong)} initiatives not showing their newest {SHOWN} updates")
+    more = sum(1 for i in initiatives if len(by_initiative[i]) > SHOWN)
+    if len(MORE.findall(text)) != more:
+        problems.append(f'{len(MORE.findall(text))} "+N more" lines for {more} initiatives with more')
+    closing = CLOSING.search(text)
+    left = len(by_initiative) - len(initiatives)
+    if (int(closing[1]) if closing else 0) != left:
+        problems.append(f"closing line {closing[0] if closing else None!r}, {left} initiatives left out")
+    amber = {i for i in shown if world.updates[i].tlp is Tlp.AMBER}
+    if reader.role is not Role.ADMIN and (amber or f"[{Tlp.AMBER.value}]" in text):
+        problems.append(f"{len(amber)} TLP:AMBER updates in the digest")
     return problems
 
 

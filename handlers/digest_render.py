@@ -1,56 +1,139 @@
-"""A digest as its reader gets it: headline, then region → country → initiative, newest first."""
+"""A digest as its reader gets it: headline, then region → country → initiative, newest first.
+
+A digest is read, not archived: under each initiative only its newest updates are shown, with a pointer
+to the rest; and the whole digest stays within a few messages, the most recently active initiatives
+first, with a closing line that counts what was left out. The headline counts everything.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import heapq
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from bot.domain.digests import Digest, Subscription
 from bot.domain.model import Initiative, Member, Update, Viewer
 from bot.domain.outbox import OutboxKind, Outgoing
-from bot.domain.splitting import pack_blocks
+from bot.domain.splitting import LIMIT, pack_blocks
+from bot.domain.vocab import Tlp
 from handlers.dates import local, local_date
 from handlers.render import esc, shorten, update_block
 from handlers.texts import t
 
 OTHER = "~"
+SHOWN = 3  # newest updates under each initiative
+MAX_PARTS = 3  # Telegram messages a digest may take
+BUDGET = MAX_PARTS * LIMIT - 600  # characters: room for the blank lines packing leaves at the cuts
+RANKED = 64  # more initiatives than fit in the budget, ranked without sorting them all
+LISTED = 10  # new initiatives, status changes: lines each
+EVENTS = 15
+SHAREABLE = (Tlp.CLEAR, Tlp.GREEN)
+Header = tuple[bool, str, str]  # (the catch-all group, name to sort by, the header as shown)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A digest's messages, and whether any update shown in them forbids forwarding."""
+
+    parts: list[str]
+    protect: bool
+
+
+class Blocks:
+    """Text pieces shared by every digest of one run: an update is rendered once per language and zone."""
+
+    def __init__(self, region_names: dict[str, str], country_names: dict[str, str]) -> None:
+        self.region_names = region_names
+        self.country_names = country_names
+        self._updates: dict[tuple[int, str, str], str] = {}
+
+    def update(self, viewer: Viewer, update: Update) -> str:
+        """The update as a digest shows it (label first, text cut short)."""
+        zone = viewer.member.time_zone if viewer.member else ""
+        key = (update.id, viewer.language, zone)
+        found = self._updates.get(key)
+        if found is None:
+            found = self._updates[key] = update_block(viewer, update, limit=300)
+        return found
+
+    def initiative(self, viewer: Viewer, initiative: Initiative, updates: Sequence[Update]) -> str:
+        """The initiative's line, its newest updates, and how many more there are."""
+        lines = [_line(initiative), *(self.update(viewer, u) for u in updates[:SHOWN])]
+        if len(updates) > SHOWN:
+            more = t(viewer.language, "digest.more_updates", count=len(updates) - SHOWN, ref=initiative.ref)
+            lines.append(more)
+        return "\n".join(lines)
+
+    def place(self, viewer: Viewer, initiative: Initiative) -> tuple[Header, Header]:
+        """The region and country headers an initiative stands under (named places first, by name)."""
+        lang, regions, countries = viewer.language, self.region_names, self.country_names
+        region = min(initiative.regions, key=lambda k: regions.get(k, k), default=OTHER)
+        country = initiative.countries[0] if len(initiative.countries) == 1 else OTHER
+        region_name = regions.get(region, t(lang, "digest.other_region"))
+        country_name = countries.get(country, t(lang, "digest.several_countries"))
+        return (
+            (region == OTHER, regions.get(region, region), f"🌍 <b>{esc(region_name)}</b>"),
+            (country == OTHER, countries.get(country, country), f"📍 <b>{esc(country_name)}</b>"),
+        )
 
 
 def digest_messages(
     viewer: Viewer, digest: Digest, region_names: dict[str, str], country_names: dict[str, str]
 ) -> list[str]:
-    """The digest split under Telegram's limit on item boundaries."""
+    """The digest split under Telegram's limit on item boundaries, in at most `MAX_PARTS` messages."""
+    return render_digest(viewer, digest, Blocks(region_names, country_names)).parts
+
+
+def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
+    """The digest's messages: the newest initiatives that fit, grouped; the counts cover everything."""
     lang = viewer.language
+    start, end = local_date(digest.period_start, viewer), local_date(digest.period_end, viewer)
     if digest.empty:
-        return [
-            t(
-                lang,
-                "digest.nothing",
-                start=local_date(digest.period_start, viewer),
-                end=local_date(digest.period_end, viewer),
-            )
-        ]
-    blocks = [
-        t(
-            lang,
-            "digest.headline",
-            start=local_date(digest.period_start, viewer),
-            end=local_date(digest.period_end, viewer),
-            updates=len(digest.updates),
-            initiatives=len(digest.initiatives),
-            new=len(digest.new_initiatives),
-            changes=len(digest.status_changes),
-        )
-    ]
-    blocks += _grouped(viewer, digest, region_names, country_names)
-    if digest.new_initiatives:
-        blocks.append(t(lang, "digest.new") + "\n" + "\n".join(_line(i) for i in digest.new_initiatives))
-    if digest.status_changes:
-        lines = [f"{_line(i)} → {esc(t(lang, f'status.{value}'))}" for i, value in digest.status_changes]
-        blocks.append(t(lang, "digest.status") + "\n" + "\n".join(lines))
-    if digest.events:
-        lines = [f"{local(e.starts_at, viewer)} · {esc(e.title)}" for e in digest.events[:15]]
-        blocks.append(t(lang, "digest.events") + "\n" + "\n".join(lines))
-    return pack_blocks(blocks)
+        return Rendered([t(lang, "digest.nothing", start=start, end=end)], False)
+    head = t(
+        lang,
+        "digest.headline",
+        start=start,
+        end=end,
+        updates=digest.update_count,
+        initiatives=len(digest.initiatives),
+        new=len(digest.new_initiatives),
+        changes=len(digest.status_changes),
+    )
+    tail = _tail(viewer, digest)
+    newest = _most_recent(digest)
+    items: list[tuple[Initiative, str]] = []
+    room = BUDGET - len(head) - sum(len(b) + 2 for b in tail) - 300  # 300: the closing line
+    for initiative in newest:
+        text = blocks.initiative(viewer, initiative, digest.by_initiative[initiative.id])
+        room -= len(text) + 2 + 60  # 60: the headers it may open
+        if room < 0:
+            break
+        items.append((initiative, text))
+    while True:
+        left = len(digest.initiatives) - len(items)
+        closing = [t(lang, "digest.more_initiatives", count=left)] if left else []
+        parts = pack_blocks([head, *_grouped(viewer, digest, items, blocks), *closing, *tail])
+        if len(parts) <= MAX_PARTS or not items:
+            shown = (u for i, _ in items for u in digest.by_initiative[i.id][:SHOWN])
+            return Rendered(parts, any(u.tlp not in SHAREABLE for u in shown))
+        items.pop()
+
+
+def _most_recent(digest: Digest) -> Iterator[Initiative]:
+    """The initiatives, most recently updated first: the few a digest can show, then (rarely) the rest."""
+    every = digest.initiatives.values()
+    first = heapq.nlargest(RANKED, every, key=lambda i: _newest(digest, i))
+    yield from first
+    if len(every) > RANKED:
+        yield from sorted(every, key=lambda i: _newest(digest, i), reverse=True)[RANKED:]
+
+
+def _newest(digest: Digest, initiative: Initiative) -> tuple[dt.datetime, int]:
+    newest = digest.by_initiative[initiative.id][0]
+    return newest.created_at, newest.id
 
 
 def _line(initiative: Initiative) -> str:
@@ -58,60 +141,80 @@ def _line(initiative: Initiative) -> str:
     return f"<code>{ref}</code> {esc(shorten(initiative.title, 80))} · /initiative {ref}"
 
 
+def _listed(lang: str, title: str, lines: list[str], limit: int) -> str:
+    shown = lines[:limit]
+    if len(lines) > limit:
+        shown.append(t(lang, "digest.more_lines", count=len(lines) - limit))
+    return t(lang, title) + "\n" + "\n".join(shown)
+
+
+def _tail(viewer: Viewer, digest: Digest) -> list[str]:
+    """New initiatives, status changes, events of the next two weeks: each a few lines at most."""
+    lang = viewer.language
+    tail: list[str] = []
+    if digest.new_initiatives:
+        tail.append(_listed(lang, "digest.new", [_line(i) for i in digest.new_initiatives], LISTED))
+    if digest.status_changes:
+        lines = [f"{_line(i)} → {esc(t(lang, f'status.{value}'))}" for i, value in digest.status_changes]
+        tail.append(_listed(lang, "digest.status", lines, LISTED))
+    if digest.events:
+        lines = [f"{local(e.starts_at, viewer)} · {esc(e.title)}" for e in digest.events]
+        tail.append(_listed(lang, "digest.events", lines, EVENTS))
+    return tail
+
+
 def _grouped(
-    viewer: Viewer, digest: Digest, region_names: dict[str, str], country_names: dict[str, str]
+    viewer: Viewer, digest: Digest, items: list[tuple[Initiative, str]], blocks: Blocks
 ) -> list[str]:
-    tree: dict[str, dict[str, list[Initiative]]] = defaultdict(lambda: defaultdict(list))
-    for initiative in digest.initiatives.values():
-        region = min(initiative.regions, key=lambda k: region_names.get(k, k), default=OTHER)
-        country = initiative.countries[0] if len(initiative.countries) == 1 else OTHER
-        tree[region][country].append(initiative)
-    by_initiative: dict[int, list[Update]] = defaultdict(list)
-    for update in digest.updates:  # newest first already
-        by_initiative[update.initiative_id].append(update)
-    blocks: list[str] = []
-    for region in sorted(tree, key=lambda k: (k == OTHER, region_names.get(k, k))):
-        blocks.append(f"🌍 <b>{esc(region_names.get(region, t(viewer.language, 'digest.other_region')))}</b>")
-        for country in sorted(tree[region], key=lambda c: (c == OTHER, country_names.get(c, c))):
-            name = country_names.get(country, t(viewer.language, "digest.several_countries"))
-            blocks.append(f"📍 <b>{esc(name)}</b>")
-            for initiative in sorted(
-                tree[region][country], key=lambda i: by_initiative[i.id][0].created_at, reverse=True
-            ):
-                body = "\n".join(update_block(viewer, u, limit=300) for u in by_initiative[initiative.id])
-                blocks.append(f"{_line(initiative)}\n{body}")
-    return blocks
+    """Each initiative under its region and country, newest first; a header travels with the block after
+    it, so that no message ends on a header."""
+    tree: dict[Header, dict[Header, list[tuple[Initiative, str]]]] = defaultdict(lambda: defaultdict(list))
+    for initiative, text in items:
+        region, country = blocks.place(viewer, initiative)
+        tree[region][country].append((initiative, text))
+    out: list[str] = []
+    for region in sorted(tree):
+        headers = [region[2]]
+        for country in sorted(tree[region]):
+            headers.append(country[2])
+            ranked = sorted(tree[region][country], key=lambda item: _newest(digest, item[0]), reverse=True)
+            out += ["\n\n".join([*headers, ranked[0][1]]), *(text for _, text in ranked[1:])]
+            headers = []
+    return out
 
 
 class DigestRenderer:
-    """Renders digests for the outbox; members reading alike (same digest, language, zone) share one text."""
+    """Renders the digests of one run for the outbox: an update is rendered once per language and zone,
+    and members reading alike (same digest, language, zone) share one text."""
 
     def __init__(self, region_names: dict[str, str], country_names: dict[str, str]) -> None:
-        self.region_names = region_names
-        self.country_names = country_names
-        self._cache: dict[tuple[int, str, str], list[str]] = {}
+        self.blocks = Blocks(region_names, country_names)
+        self._cache: dict[tuple[int, str, str], Rendered] = {}
+
+    def rendered(self, member: Member, digest: Digest) -> Rendered:
+        """The digest's messages for this member."""
+        key = (id(digest), member.language, member.time_zone)
+        found = self._cache.get(key)
+        if found is None:
+            viewer = Viewer(member.telegram_user_id, member, member.language)
+            found = self._cache[key] = render_digest(viewer, digest, self.blocks)
+        return found
 
     def messages(self, member: Member, digest: Digest) -> list[str]:
         """The digest's messages for this member."""
-        key = (id(digest), member.language, member.time_zone)
-        parts = self._cache.get(key)
-        if parts is None:
-            viewer = Viewer(member.telegram_user_id, member, member.language)
-            parts = self._cache[key] = digest_messages(viewer, digest, self.region_names, self.country_names)
-        return parts
+        return self.rendered(member, digest).parts
 
     def __call__(self, member: Member, subscription: Subscription, digest: Digest) -> list[Outgoing]:
         """One outbox row per digest, keyed by subscription and period: never twice."""
-        key = f"digest:{subscription.id}:{digest.period_end.isoformat()}"
-        protect = any(u.tlp.value not in ("TLP:CLEAR", "TLP:GREEN") for u in digest.updates)
+        rendered = self.rendered(member, digest)
         return [
             Outgoing(
                 chat_id=member.telegram_user_id,
                 kind=OutboxKind.DIGEST,
-                dedupe_key=key,
-                parts=tuple(self.messages(member, digest)),
+                dedupe_key=f"digest:{subscription.id}:{digest.period_end.isoformat()}",
+                parts=tuple(rendered.parts),
                 member_id=member.id,
-                protect=protect,
+                protect=rendered.protect,
                 job=f"digest:{subscription.id}",
             )
         ]

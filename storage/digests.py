@@ -7,16 +7,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from bot.domain.digests import Frequency, Scope, Subscription, parse_time
+from bot.domain.digests import Advance, Frequency, Run, Scope, Subscription, parse_time
 from bot.domain.model import Update
 from bot.domain.vocab import InitiativeType, MemberStatus
 from storage.mapping import aware
 from storage.models import AuditRow, DigestRunRow, MemberRow, SubscriptionRow, UpdateRow
 from storage.updates_events import update_of
+
+CHUNK = 1000
 
 
 def scope_json(scope: Scope) -> dict[str, Any]:
@@ -129,46 +131,51 @@ class SqlSubscriptionRepository:
         rows = await self._session.scalars(query.order_by(SubscriptionRow.next_due_at, SubscriptionRow.id))
         return [_subscription(r) for r in rows]
 
-    async def record_run(
-        self,
-        subscription_id: int,
-        start: dt.datetime,
-        end: dt.datetime,
-        outcome: str,
-        items: int,
-        now: dt.datetime,
-    ) -> bool:
-        """Note the digest of this period; False if it was already done (a double job, a restart)."""
-        try:
-            async with self._session.begin_nested():
-                self._session.add(
-                    DigestRunRow(
-                        subscription_id=subscription_id,
-                        period_start=start,
-                        period_end=end,
-                        outcome=outcome,
-                        items=items,
-                        created_at=now,
-                    )
-                )
-                await self._session.flush()
-        except IntegrityError:
-            return False
-        return True
+    async def record_runs(self, runs: Sequence[Run], now: dt.datetime) -> set[int]:
+        """Note each digest of its period; the ids of the subscriptions whose run is new.
 
-    async def advance(
-        self,
-        subscription_id: int,
-        last_period_end: dt.datetime | None,
-        next_due_at: dt.datetime,
-        now: dt.datetime,
-    ) -> None:
-        """Move to the next period."""
-        await self._session.execute(
-            update(SubscriptionRow)
-            .where(SubscriptionRow.id == subscription_id)
-            .values(last_period_end=last_period_end, next_due_at=next_due_at, updated_at=now)
-        )
+        One `INSERT … ON CONFLICT DO NOTHING RETURNING` a chunk: a period already recorded (a double
+        job, a restart, another replica) is skipped by the unique key, and a concurrent transaction
+        recording the same period waits for this one and then skips it.
+        """
+        insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        rows = [
+            {
+                "subscription_id": run.subscription_id,
+                "period_start": run.period_start,
+                "period_end": run.period_end,
+                "outcome": run.outcome,
+                "items": run.items,
+                "created_at": now,
+            }
+            for run in runs
+        ]
+        new: set[int] = set()
+        for start in range(0, len(rows), CHUNK):  # 6 parameters a row: far below asyncpg's 32,767
+            result = await self._session.execute(
+                insert(DigestRunRow)
+                .values(rows[start : start + CHUNK])
+                .on_conflict_do_nothing(index_elements=["subscription_id", "period_end"])
+                .returning(DigestRunRow.subscription_id)
+            )
+            new.update(result.scalars())
+        return new
+
+    async def advance(self, moves: Sequence[Advance], now: dt.datetime) -> None:
+        """Move subscriptions to their next period: one UPDATE by primary key, executemany."""
+        if moves:
+            await self._session.execute(
+                update(SubscriptionRow),
+                [
+                    {
+                        "id": m.subscription_id,
+                        "last_period_end": m.last_period_end,
+                        "next_due_at": m.next_due_at,
+                        "updated_at": now,
+                    }
+                    for m in moves
+                ],
+            )
 
     async def runs(self, subscription_id: int) -> Sequence[tuple[dt.datetime, dt.datetime, str]]:
         """Every recorded period, oldest first."""

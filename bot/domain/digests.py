@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -71,20 +71,48 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class Digest:
-    """What changed in a period on the initiatives in scope, as the member may see it."""
+    """What changed in a period on the initiatives in scope, as the member may see it.
+
+    `by_initiative` holds every update of the period the member may read, newest first under each
+    initiative; how much of it a message shows is the renderer's choice, the counts cover it all.
+    """
 
     period_start: dt.datetime
     period_end: dt.datetime
-    updates: Sequence[Update]
-    initiatives: dict[int, Initiative]
+    by_initiative: Mapping[int, Sequence[Update]]
+    initiatives: Mapping[int, Initiative]  # those with updates in `by_initiative`
     new_initiatives: Sequence[Initiative]
     status_changes: Sequence[tuple[Initiative, str]]
     events: Sequence[Event] = field(default_factory=tuple)
+    update_count: int = field(init=False)  # every update of the period the member may read
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "update_count", sum(len(u) for u in self.by_initiative.values()))
 
     @property
     def empty(self) -> bool:
         """Nothing new at all."""
-        return not (self.updates or self.new_initiatives or self.status_changes)
+        return not (self.by_initiative or self.new_initiatives or self.status_changes)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """A subscription's digest of one period, to record: sent, empty (nothing to say) or missed."""
+
+    subscription_id: int
+    period_start: dt.datetime
+    period_end: dt.datetime
+    outcome: str
+    items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """A subscription moved on: where its next period starts, and when it is due."""
+
+    subscription_id: int
+    last_period_end: dt.datetime | None
+    next_due_at: dt.datetime
 
 
 def next_due(after: dt.datetime, frequency: Frequency, weekday: int, at: dt.time, zone: str) -> dt.datetime:

@@ -3,29 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.domain.access import member_may_read
 from bot.domain.digests import (
-    EVENTS_AHEAD,
     FIRST_PERIOD,
     GRACE,
+    Advance,
     Digest,
     Frequency,
+    Run,
     Scope,
     Subscription,
     next_due,
     period_of,
 )
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.model import Event, Initiative, Member, Region, Update
+from bot.domain.model import Member
 from bot.domain.outbox import Outgoing
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member
+from bot.services.digest_compose import Job, compose
 
 Render = Callable[[Member, Subscription, Digest], Sequence[Outgoing]]
+SENT, EMPTY, MISSED = "sent", "empty", "missed"
+ENQUEUE_CHUNK = 1000  # digests rendered and queued at a time: memory stays flat whatever the number
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,146 +169,50 @@ def _union(scopes: Sequence[Scope]) -> Scope:
     )
 
 
-Job = tuple[Subscription, Member, dt.datetime, dt.datetime]
-
-
-async def compose(uow: UnitOfWork, jobs: Sequence[Job], now: dt.datetime) -> list[Digest]:
-    """Digests for many subscriptions with a fixed number of queries, whatever their number.
-
-    Everything the batch needs is read once (updates of the whole window, initiatives, regions, status
-    changes, events); each digest is then a filter in memory, shared by subscriptions with equal scopes.
-    """
-    if not jobs:
-        return []
-    start = min(job[2] for job in jobs)
-    end = max(job[3] for job in jobs)
-    updates = await uow.subscriptions.updates_between(start, end)
-    initiatives = {i.id: i for i in await uow.initiatives.all()}
-    regions = await uow.catalog.regions()
-    changes = await uow.subscriptions.status_changes(start, end)
-    created = await uow.subscriptions.created_refs(start, end)
-    events = await uow.events.between(now, now + EVENTS_AHEAD)
-    index = _Index(initiatives, regions, created)
-    return [index.digest(job, updates, changes, events) for job in jobs]
-
-
-class _Index:
-    """The batch's shared lookups: which initiatives a scope covers, cached per scope."""
-
-    def __init__(
-        self, initiatives: dict[int, Initiative], regions: Sequence[Region], created: set[str]
-    ) -> None:
-        self.initiatives = initiatives
-        self.created = created
-        self.by_ref = {i.ref: i for i in initiatives.values()}
-        self.regions_of: dict[str, set[str]] = defaultdict(set)
-        for region in regions:
-            for country in region.countries:
-                self.regions_of[country].add(region.key)
-        self._covered: dict[tuple[object, ...], set[int]] = {}
-        self._digests: dict[tuple[object, ...], Digest] = {}
-
-    def covered(self, scope: Scope) -> set[int]:
-        """Ids of the initiatives in scope."""
-        found = self._covered.get(scope.key)
-        if found is None:
-            found = {i.id for i in self.initiatives.values() if scope.covers(i, self.regions_of)}
-            self._covered[scope.key] = found
-        return found
-
-    def digest(
-        self,
-        job: Job,
-        updates: Sequence[Update],
-        changes: Sequence[tuple[str, str, dt.datetime]],
-        events: Sequence[Event],
-    ) -> Digest:
-        """One subscription's digest: its scope, its period, what its member may read.
-
-        Members who read alike (same role and delegation), with the same scope and period, share one.
-        """
-        sub, member, start, end = job
-        key = (sub.scope.key, member.role, member.delegation.code, member.delegation.kind, start, end)
-        cached = self._digests.get(key)
-        if cached is None:
-            cached = self._digests[key] = self._compose(sub, member, start, end, updates, changes, events)
-        return cached
-
-    def _compose(
-        self,
-        sub: Subscription,
-        member: Member,
-        start: dt.datetime,
-        end: dt.datetime,
-        updates: Sequence[Update],
-        changes: Sequence[tuple[str, str, dt.datetime]],
-        events: Sequence[Event],
-    ) -> Digest:
-        ids = self.covered(sub.scope)
-        mine = [
-            u
-            for u in updates
-            if u.initiative_id in ids and start <= u.created_at < end and member_may_read(member, u)
-        ]
-        new = [
-            i
-            for i in self.initiatives.values()
-            if i.id in ids and i.ref in self.created and i.created_at and start <= i.created_at < end
-        ]
-        status = [
-            (self.by_ref[ref], value)
-            for ref, value, at in changes
-            if ref in self.by_ref and self.by_ref[ref].id in ids and start <= at < end
-        ]
-        soon = [
-            e
-            for e in events
-            if sub.scope.everything
-            or e.initiative_id in ids
-            or (e.country_code is not None and e.country_code in sub.scope.countries)
-        ]
-        covered = {u.initiative_id for u in mine}
-        return Digest(start, end, mine, {i: self.initiatives[i] for i in covered}, new, status, soon)
-
-
 async def send_due(
     uow_factory: UnitOfWorkFactory, now: dt.datetime, render: Render, only: Sequence[int] | None = None
 ) -> Sweep:
     """Queue every digest due by now, once per subscription and period, in one unit of work.
 
-    A digest more than `GRACE` late (the bot was down) is recorded as missed and the next one covers the
-    gap, since a period always starts where the previous digest ended.
+    The runs are recorded first, in bulk: only the subscriptions whose run is new get an outbox row, in
+    the same transaction, so a double job or a restart queues nothing twice. A digest more than `GRACE`
+    late (the bot was down) is recorded as missed and the next one covers the gap, since a period always
+    starts where the previous digest ended.
     """
-    sent = empty = missed = done = 0
     async with uow_factory() as uow:
         due = [s for s in await uow.subscriptions.active(due_before=now) if only is None or s.id in only]
         members = {m.id: m for m in await uow.members.by_ids({s.member_id for s in due})}
         jobs: list[Job] = []
+        runs: list[Run] = []
+        moves: list[Advance] = []
         for sub in due:
             member = members[sub.member_id]
-            if now - sub.next_due_at > GRACE:
-                start, end = period_of(sub, sub.next_due_at)
-                if await uow.subscriptions.record_run(sub.id, start, end, "missed", 0, now):
-                    missed += 1
-                # The next digest starts where the missed one would have: nothing falls between.
-                await uow.subscriptions.advance(
-                    sub.id, sub.last_period_end or start, _next(sub, member, now), now
-                )
-                continue
             start, end = period_of(sub, sub.next_due_at)
-            jobs.append((sub, member, start, end))
-        for (sub, member, start, end), digest in zip(jobs, await compose(uow, jobs, now), strict=True):
-            outcome = "sent" if not digest.empty or sub.send_empty else "empty"
-            if not await uow.subscriptions.record_run(sub.id, start, end, outcome, len(digest.updates), now):
-                done += 1
-            elif outcome == "sent":
-                await uow.outbox.enqueue(list(render(member, sub, digest)), now)
-                sent += 1
+            if now - sub.next_due_at > GRACE:
+                runs.append(Run(sub.id, start, end, MISSED))
+                # The next digest starts where the missed one would have: nothing falls between.
+                moves.append(Advance(sub.id, sub.last_period_end or start, _next(sub, member, now)))
             else:
-                empty += 1
-            await uow.subscriptions.advance(sub.id, end, _next(sub, member, end), now)
+                jobs.append((sub, member, start, end))
+        composed = list(zip(jobs, await compose(uow, jobs, now), strict=True))
+        for (sub, member, start, end), digest in composed:
+            runs.append(Run(sub.id, start, end, _outcome(sub, digest), digest.update_count))
+            moves.append(Advance(sub.id, end, _next(sub, member, end)))
+        new = await uow.subscriptions.record_runs(runs, now)
+        counts = Counter(run.outcome for run in runs if run.subscription_id in new)
+        sending = [(j, d) for j, d in composed if j[0].id in new and _outcome(j[0], d) == SENT]
+        for first in range(0, len(sending), ENQUEUE_CHUNK):
+            batch = sending[first : first + ENQUEUE_CHUNK]
+            await uow.outbox.enqueue(
+                [m for (sub, member, _, _), d in batch for m in render(member, sub, d)], now
+            )
+        await uow.subscriptions.advance(moves, now)
         await uow.commit()
-    return Sweep(sent, empty, missed, done)
+    return Sweep(counts[SENT], counts[EMPTY], counts[MISSED], len(jobs) - counts[SENT] - counts[EMPTY])
+
+
+def _outcome(sub: Subscription, digest: Digest) -> str:
+    return SENT if not digest.empty or sub.send_empty else EMPTY
 
 
 def _next(sub: Subscription, member: Member, after: dt.datetime) -> dt.datetime:

@@ -38,7 +38,7 @@ from bot.services import curation, digests
 from bot.services.actors import Actor
 from bot.services.catalog import place_names
 from handlers.delivery import Sender, SenderConfig
-from handlers.digest_render import DigestRenderer
+from handlers.digest_render import MAX_PARTS, DigestRenderer
 from handlers.jobs import JOB_KWARGS, job_name, rebuild, schedule
 from storage.factory import Store, open_store
 from storage.models import DigestRunRow, MemberRow, OutboxRow, SubscriptionRow, UpdateRow
@@ -422,12 +422,12 @@ async def test_digest_groups_region_country_initiative_newest_first(
         assert absent not in text
 
 
-TLP_UPDATES = {
-    "green-note": (102, Tlp.GREEN, ()),
-    "amber-note": (102, Tlp.AMBER, ()),
-    "strict-note": (202, Tlp.AMBER_STRICT, ()),
-    "red-frontex-note": (202, Tlp.RED, ("FRONTEX",)),
-    "red-nobody-note": (202, Tlp.RED, ()),
+TLP_UPDATES = {  # each on its own initiative, so that a digest shows every update its reader may see
+    "green-note": (102, Tlp.GREEN, (), "MP-MA-2013"),
+    "amber-note": (102, Tlp.AMBER, (), "MP-TN-2014"),
+    "strict-note": (202, Tlp.AMBER_STRICT, (), "MP-MD-2008"),
+    "red-frontex-note": (202, Tlp.RED, ("FRONTEX",), "TP-MA"),
+    "red-nobody-note": (202, Tlp.RED, (), "AP-WB-2022"),
 }
 # Who reads what under TLP 2.0 (SPEC.md), by hand: the DE contact is made an observer before sending.
 TLP_READERS = {
@@ -446,15 +446,18 @@ async def test_digest_holds_only_what_each_member_may_read_when_it_is_sent(
     await register(store, 202, Role.CONTACT, "IT", "Ivo")
     subs = {uid: await subscribe(store, uid) for uid in TLP_READERS}
     await send_due(store, T0)
-    for n, (text, (author, tlp, red)) in enumerate(TLP_UPDATES.items()):
-        await post(store, author, "MP-MA-2013", text, utc(2026, 11, 17, 10 + n), tlp, red)
+    for n, (text, (author, tlp, red, ref)) in enumerate(TLP_UPDATES.items()):
+        await post(store, author, ref, text, utc(2026, 11, 17, 10 + n), tlp, red)
     await set_member(store, 201, role=Role.OBSERVER.value)
     await send_due(store, T1)
     for uid, expected in TLP_READERS.items():
         [_, row] = await queued(store, uid)
         assert row.dedupe_key == key(subs[uid].id, T1)
         assert {t for t in TLP_UPDATES if t in row.text} == expected, uid
-        for t, (_, tlp, _) in TLP_UPDATES.items():
+        count = len(expected)
+        assert f"<b>{count} update(s)</b> on {count} initiative(s)" in row.text, uid  # nothing hidden counted
+        for t, (_, tlp, _, ref) in TLP_UPDATES.items():
+            assert (f"<code>{ref}</code>" in row.text) is (t in expected), (uid, ref)
             if t in expected:
                 assert f"<b>[{tlp.value}]</b>" in row.text
         assert row.protect is (expected != {"green-note"}), uid  # AMBER and stricter: no forwarding
@@ -529,11 +532,11 @@ async def test_new_initiatives_status_changes_and_the_next_two_weeks_of_events(
     assert "Western Balkans ministerial" not in scoped.text
 
 
-BIG = 36  # initiatives with three updates each: several messages' worth
-GIANT_UPDATES = 18  # one initiative whose block alone is over 4096 characters
+BIG = 36  # initiatives with three updates each: several messages' worth, more than a digest shows
+GIANT_UPDATES = 18  # and the most recent one has eighteen
 
 
-async def test_a_big_week_is_split_under_the_limit_on_item_boundaries(
+async def test_a_big_week_is_capped_to_the_newest_initiatives_split_on_item_boundaries(
     bot: BotHarness, store: Store, people: dict[str, Identity]
 ) -> None:
     sub = await subscribe(store, 101)
@@ -550,20 +553,29 @@ async def test_a_big_week_is_split_under_the_limit_on_item_boundaries(
     await send_due(store, T1)
     [_, row] = await queued(store, 101)
     parts = row.parts
-    assert len(parts) >= 3
+    assert 2 <= len(parts) <= MAX_PARTS
     assert all(len(p) <= LIMIT for p in parts), [len(p) for p in parts]
     assert all(balanced(p) for p in parts)
-    starts = ("📰 ", "🌍 ", "📍 ", "<code>")
-    for ref, found in markers.items():  # every item whole, in one message
+    # The headline counts the whole week, whatever is shown.
+    assert f"<b>{3 * BIG + GIANT_UPDATES} update(s)</b> on {BIG + 1} initiative(s)" in parts[0]
+    # The most recent initiative first: its three newest updates, then a pointer to the rest.
+    assert all(m in row.text for m in giant_markers[-3:])
+    assert not any(m in row.text for m in giant_markers[:-3])
+    assert f"+{GIANT_UPDATES - 3} more · /initiative {giant}" in row.text
+    # Then the next most recent ones, each whole, in one message; none older than one left out.
+    shown = [ref for ref in normal if f"<code>{ref}</code>" in row.text]
+    assert 3 <= len(shown) < BIG
+    assert shown == normal[BIG - len(shown) :]
+    for ref in shown:
         holding = [p for p in parts if f"<code>{ref}</code>" in p]
         assert len(holding) == 1, ref
-        assert all(m in holding[0] for m in found), ref
-    giant_parts = [n for n, p in enumerate(parts) if any(m in p for m in giant_markers)]
-    assert len(giant_parts) >= 2  # the one item too long alone is split, in consecutive messages
-    assert giant_parts == list(range(giant_parts[0], giant_parts[-1] + 1))
-    for n, part in enumerate(parts):
-        if n not in giant_parts[1:]:
-            assert part.startswith(starts), part[:60]
+        assert all(m in holding[0] for m in markers[ref]), ref
+        assert f"more · /initiative {ref}" not in row.text  # all three shown: nothing more to point to
+    left = BIG - len(shown)
+    closing = f"… and {left} more initiative(s) with updates: /initiative REF shows one, /initiatives lists"
+    assert closing in parts[-1]
+    starts = ("📰 ", "🌍 ", "📍 ", "<code>", "…")
+    assert all(part.startswith(starts) for part in parts), [p[:60] for p in parts]
     # The sender sends every part once, in order, and nothing else to the member.
     await bot.deliver()
     sent = [str(c.params["text"]) for c in bot.api.sent("sendMessage", chat_id=101)]

@@ -1,0 +1,161 @@
+"""Composing many digests at once: a fixed number of queries, then indexes shared by the whole batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from bot.domain.access import member_may_read
+from bot.domain.digests import EVENTS_AHEAD, Digest, Scope, Subscription
+from bot.domain.model import Event, Initiative, Member, Region, Update
+from bot.domain.vocab import Tlp
+from bot.ports import UnitOfWork
+
+Job = tuple[Subscription, Member, dt.datetime, dt.datetime]
+Reader = tuple[object, ...]  # what TLP looks at in a member: role, delegation code and kind
+Changes = Sequence[tuple[str, str, dt.datetime]]
+OPEN = (Tlp.CLEAR, Tlp.GREEN)  # every member may read these (bot.domain.access)
+
+
+async def compose(uow: UnitOfWork, jobs: Sequence[Job], now: dt.datetime) -> list[Digest]:
+    """Digests for many subscriptions with a fixed number of queries, whatever their number.
+
+    Everything the batch needs is read once (updates of the whole window, initiatives, regions, status
+    changes, events); each digest is then assembled from shared indexes, and shared by subscriptions
+    whose members read alike with equal scopes and periods.
+    """
+    if not jobs:
+        return []
+    start = min(job[2] for job in jobs)
+    end = max(job[3] for job in jobs)
+    updates = await uow.subscriptions.updates_between(start, end)
+    initiatives = {i.id: i for i in await uow.initiatives.all()}
+    regions = await uow.catalog.regions()
+    changes = await uow.subscriptions.status_changes(start, end)
+    created = await uow.subscriptions.created_refs(start, end)
+    events = await uow.events.between(now, now + EVENTS_AHEAD)
+    index = _Index(initiatives, regions, created, updates, changes, events)
+    return [index.digest(job) for job in jobs]
+
+
+def _reader(member: Member) -> Reader:
+    return (member.role, member.delegation.code, member.delegation.kind)
+
+
+def _within(updates: Sequence[Update], start: dt.datetime, end: dt.datetime) -> Sequence[Update]:
+    """The updates (newest first) posted in [start, end); the same list when all of them are."""
+    if updates[0].created_at < end and updates[-1].created_at >= start:
+        return updates
+    return [u for u in updates if start <= u.created_at < end]
+
+
+class _Index:
+    """The batch's shared lookups: initiatives by place and type, updates by initiative and reader."""
+
+    def __init__(
+        self,
+        initiatives: dict[int, Initiative],
+        regions: Sequence[Region],
+        created: set[str],
+        updates: Sequence[Update],
+        changes: Changes,
+        events: Sequence[Event],
+    ) -> None:
+        self.initiatives = initiatives
+        self.changes = [(initiatives[i], value, at) for i, value, at in self._by_id(changes)]
+        self.events = events
+        self.created = [(i, i.created_at) for i in initiatives.values() if i.ref in created and i.created_at]
+        regions_of: dict[str, set[str]] = defaultdict(set)
+        for region in regions:
+            for country in region.countries:
+                regions_of[country].add(region.key)
+        self.by_region: dict[str, set[int]] = defaultdict(set)
+        self.by_country: dict[str, set[int]] = defaultdict(set)
+        self.by_type: dict[object, set[int]] = defaultdict(set)
+        for i in initiatives.values():
+            self.by_type[i.type].add(i.id)
+            places = set(i.regions)
+            for country in i.countries:
+                self.by_country[country].add(i.id)
+                places |= regions_of.get(country, set())
+            for key in places:
+                self.by_region[key].add(i.id)
+        self.updates: dict[int, list[Update]] = defaultdict(list)
+        for update in updates:  # newest first already
+            self.updates[update.initiative_id].append(update)
+        # Initiatives with an update not every member may read: only those are filtered per reader.
+        self.restricted = {u.initiative_id for u in updates if u.tlp not in OPEN}
+        # The batch's window as its updates span it: a period covering it takes every list whole.
+        self.span = (updates[-1].created_at, updates[0].created_at) if updates else None
+        self._covered: dict[tuple[object, ...], set[int]] = {}
+        self._visible: dict[Reader, dict[int, Sequence[Update]]] = {}
+        self._digests: dict[tuple[object, ...], Digest] = {}
+
+    def _by_id(self, changes: Changes) -> list[tuple[int, str, dt.datetime]]:
+        by_ref = {i.ref: i.id for i in self.initiatives.values()}
+        return [(by_ref[ref], value, at) for ref, value, at in changes if ref in by_ref]
+
+    def covered(self, scope: Scope) -> set[int]:
+        """Ids of the initiatives in scope (as `Scope.covers` decides, by lookups instead of a scan)."""
+        found = self._covered.get(scope.key)
+        if found is None:
+            if scope.everything:
+                found = set(self.initiatives)
+            else:
+                found = {i for i in scope.initiatives if i in self.initiatives}
+                for region in scope.regions:
+                    found |= self.by_region.get(region, set())
+                for country in scope.countries:
+                    found |= self.by_country.get(country, set())
+                for kind in scope.types:
+                    found |= self.by_type.get(kind, set())
+            self._covered[scope.key] = found
+        return found
+
+    def visible(self, member: Member) -> dict[int, Sequence[Update]]:
+        """The batch's updates by initiative, newest first, that members reading like this one may read."""
+        key = _reader(member)
+        found = self._visible.get(key)
+        if found is None:
+            found = self._visible[key] = {}
+            for initiative_id, every in self.updates.items():
+                if initiative_id in self.restricted:
+                    readable = [u for u in every if u.tlp in OPEN or member_may_read(member, u)]
+                    if readable:
+                        found[initiative_id] = every if len(readable) == len(every) else readable
+                else:
+                    found[initiative_id] = every
+        return found
+
+    def digest(self, job: Job) -> Digest:
+        """One subscription's digest: its scope, its period, what its member may read.
+
+        Members who read alike (same role and delegation), with the same scope and period, share one.
+        """
+        sub, member, start, end = job
+        key = (sub.scope.key, *_reader(member), start, end)
+        cached = self._digests.get(key)
+        if cached is None:
+            cached = self._digests[key] = self._compose(sub.scope, member, start, end)
+        return cached
+
+    def _compose(self, scope: Scope, member: Member, start: dt.datetime, end: dt.datetime) -> Digest:
+        ids = self.covered(scope)
+        visible = self.visible(member)
+        if self.span is not None and start <= self.span[0] and self.span[1] < end:
+            by_initiative = {i: visible[i] for i in ids & visible.keys()}
+        else:
+            within = ((i, _within(visible[i], start, end)) for i in ids & visible.keys())
+            by_initiative = {i: mine for i, mine in within if mine}
+        new = [i for i, at in self.created if i.id in ids and start <= at < end]
+        status = [(i, value) for i, value, at in self.changes if i.id in ids and start <= at < end]
+        soon = [
+            e
+            for e in self.events
+            if scope.everything
+            or e.initiative_id in ids
+            or (e.country_code is not None and e.country_code in scope.countries)
+        ]
+        shown = {i: self.initiatives[i] for i in by_initiative}
+        return Digest(start, end, by_initiative, shown, new, status, soon)
