@@ -8,9 +8,8 @@ first, with a closing line that counts what was left out. The headline counts ev
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.digests import Digest, Subscription
@@ -26,7 +25,6 @@ OTHER = "~"
 SHOWN = 3  # newest updates under each initiative
 MAX_PARTS = 3  # Telegram messages a digest may take
 BUDGET = MAX_PARTS * LIMIT - 600  # characters: room for the blank lines packing leaves at the cuts
-RANKED = 64  # more initiatives than fit in the budget, ranked without sorting them all
 LISTED = 10  # new initiatives, status changes: lines each
 EVENTS = 15
 SHAREABLE = (Tlp.CLEAR, Tlp.GREEN)
@@ -42,17 +40,18 @@ class Rendered:
 
 
 class Blocks:
-    """Text pieces shared by every digest of one run: an update is rendered once per language and zone."""
+    """Text pieces shared by every digest of one run, each rendered once per language (and time zone)."""
 
     def __init__(self, region_names: dict[str, str], country_names: dict[str, str]) -> None:
         self.region_names = region_names
         self.country_names = country_names
         self._updates: dict[tuple[int, str, str], str] = {}
+        self._initiatives: dict[tuple[object, ...], str] = {}
+        self._places: dict[tuple[int, str], tuple[Header, Header]] = {}
 
     def update(self, viewer: Viewer, update: Update) -> str:
         """The update as a digest shows it (label first, text cut short)."""
-        zone = viewer.member.time_zone if viewer.member else ""
-        key = (update.id, viewer.language, zone)
+        key = (update.id, viewer.language, _zone(viewer))
         found = self._updates.get(key)
         if found is None:
             found = self._updates[key] = update_block(viewer, update, limit=300)
@@ -60,15 +59,27 @@ class Blocks:
 
     def initiative(self, viewer: Viewer, initiative: Initiative, updates: Sequence[Update]) -> str:
         """The initiative's line, its newest updates, and how many more there are."""
-        lines = [_line(initiative), *(self.update(viewer, u) for u in updates[:SHOWN])]
-        if len(updates) > SHOWN:
-            more = t(viewer.language, "digest.more_updates", count=len(updates) - SHOWN, ref=initiative.ref)
-            lines.append(more)
-        return "\n".join(lines)
+        shown = updates[:SHOWN]
+        key = (initiative.id, *(u.id for u in shown), len(updates), viewer.language, _zone(viewer))
+        found = self._initiatives.get(key)
+        if found is None:
+            lines = [_line(initiative), *(self.update(viewer, u) for u in shown)]
+            if len(updates) > SHOWN:
+                more = len(updates) - SHOWN
+                lines.append(t(viewer.language, "digest.more_updates", count=more, ref=initiative.ref))
+            found = self._initiatives[key] = "\n".join(lines)
+        return found
 
     def place(self, viewer: Viewer, initiative: Initiative) -> tuple[Header, Header]:
         """The region and country headers an initiative stands under (named places first, by name)."""
-        lang, regions, countries = viewer.language, self.region_names, self.country_names
+        key = (initiative.id, viewer.language)
+        found = self._places.get(key)
+        if found is None:
+            found = self._places[key] = self._place(viewer.language, initiative)
+        return found
+
+    def _place(self, lang: str, initiative: Initiative) -> tuple[Header, Header]:
+        regions, countries = self.region_names, self.country_names
         region = min(initiative.regions, key=lambda k: regions.get(k, k), default=OTHER)
         country = initiative.countries[0] if len(initiative.countries) == 1 else OTHER
         region_name = regions.get(region, t(lang, "digest.other_region"))
@@ -77,6 +88,10 @@ class Blocks:
             (region == OTHER, regions.get(region, region), f"🌍 <b>{esc(region_name)}</b>"),
             (country == OTHER, countries.get(country, country), f"📍 <b>{esc(country_name)}</b>"),
         )
+
+
+def _zone(viewer: Viewer) -> str:
+    return viewer.member.time_zone if viewer.member else ""
 
 
 def digest_messages(
@@ -103,10 +118,9 @@ def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
         changes=len(digest.status_changes),
     )
     tail = _tail(viewer, digest)
-    newest = _most_recent(digest)
     items: list[tuple[Initiative, str]] = []
     room = BUDGET - len(head) - sum(len(b) + 2 for b in tail) - 300  # 300: the closing line
-    for initiative in newest:
+    for initiative in digest.initiatives.values():  # the most recently updated first
         text = blocks.initiative(viewer, initiative, digest.by_initiative[initiative.id])
         room -= len(text) + 2 + 60  # 60: the headers it may open
         if room < 0:
@@ -120,15 +134,6 @@ def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
             shown = (u for i, _ in items for u in digest.by_initiative[i.id][:SHOWN])
             return Rendered(parts, any(u.tlp not in SHAREABLE for u in shown))
         items.pop()
-
-
-def _most_recent(digest: Digest) -> Iterator[Initiative]:
-    """The initiatives, most recently updated first: the few a digest can show, then (rarely) the rest."""
-    every = digest.initiatives.values()
-    first = heapq.nlargest(RANKED, every, key=lambda i: _newest(digest, i))
-    yield from first
-    if len(every) > RANKED:
-        yield from sorted(every, key=lambda i: _newest(digest, i), reverse=True)[RANKED:]
 
 
 def _newest(digest: Digest, initiative: Initiative) -> tuple[dt.datetime, int]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -17,8 +17,6 @@ from bot.domain.vocab import InitiativeType, MemberStatus
 from storage.mapping import aware
 from storage.models import AuditRow, DigestRunRow, MemberRow, SubscriptionRow, UpdateRow
 from storage.updates_events import update_of
-
-CHUNK = 1000
 
 
 def scope_json(scope: Scope) -> dict[str, Any]:
@@ -134,45 +132,43 @@ class SqlSubscriptionRepository:
     async def record_runs(self, runs: Sequence[Run], now: dt.datetime) -> set[int]:
         """Note each digest of its period; the ids of the subscriptions whose run is new.
 
-        One `INSERT … ON CONFLICT DO NOTHING RETURNING` a chunk: a period already recorded (a double
-        job, a restart, another replica) is skipped by the unique key, and a concurrent transaction
-        recording the same period waits for this one and then skips it.
+        `INSERT … ON CONFLICT DO NOTHING RETURNING` as one executemany (SQLAlchemy batches it into
+        multi-row statements): a period already recorded (a double job, a restart, another replica) is
+        skipped by the unique key, and a concurrent transaction recording the same period waits for this
+        one, then skips it.
         """
+        if not runs:
+            return set()
         insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        rows = [
-            {
-                "subscription_id": run.subscription_id,
-                "period_start": run.period_start,
-                "period_end": run.period_end,
-                "outcome": run.outcome,
-                "items": run.items,
-                "created_at": now,
-            }
-            for run in runs
-        ]
-        new: set[int] = set()
-        for start in range(0, len(rows), CHUNK):  # 6 parameters a row: far below asyncpg's 32,767
-            result = await self._session.execute(
-                insert(DigestRunRow)
-                .values(rows[start : start + CHUNK])
-                .on_conflict_do_nothing(index_elements=["subscription_id", "period_end"])
-                .returning(DigestRunRow.subscription_id)
-            )
-            new.update(result.scalars())
-        return new
+        table = cast(Table, DigestRunRow.__table__)
+        result = await self._session.execute(
+            insert(table)
+            .on_conflict_do_nothing(index_elements=["subscription_id", "period_end"])
+            .returning(table.c.subscription_id),
+            [
+                {
+                    "subscription_id": run.subscription_id,
+                    "period_start": run.period_start,
+                    "period_end": run.period_end,
+                    "outcome": run.outcome,
+                    "items": run.items,
+                    "created_at": now,
+                }
+                for run in runs
+            ],
+        )
+        return set(result.scalars())
 
     async def advance(self, moves: Sequence[Advance], now: dt.datetime) -> None:
-        """Move subscriptions to their next period: one UPDATE by primary key, executemany."""
+        """Move subscriptions to their next period: one UPDATE, executemany."""
         if moves:
+            table = cast(Table, SubscriptionRow.__table__)
             await self._session.execute(
-                update(SubscriptionRow),
+                update(table)
+                .where(table.c.id == bindparam("moved"))
+                .values(last_period_end=bindparam("last"), next_due_at=bindparam("due"), updated_at=now),
                 [
-                    {
-                        "id": m.subscription_id,
-                        "last_period_end": m.last_period_end,
-                        "next_due_at": m.next_due_at,
-                        "updated_at": now,
-                    }
+                    {"moved": m.subscription_id, "last": m.last_period_end, "due": m.next_due_at}
                     for m in moves
                 ],
             )

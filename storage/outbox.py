@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.outbox import OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
 from storage.models import MemberRow, OutboxRow
 
-CHUNK = 1000
 QUEUED, SENDING = OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value
 
 
@@ -69,15 +68,13 @@ class SqlOutboxRepository:
             for m in messages
         ]
         insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        new = 0
-        for start in range(0, len(rows), CHUNK):  # asyncpg allows 32,767 parameters a statement
-            result = await self._session.execute(
-                insert(OutboxRow)
-                .values(rows[start : start + CHUNK])
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            )
-            new += int(result.rowcount or 0)  # type: ignore[attr-defined]
-        return new
+        table = cast(Table, OutboxRow.__table__)
+        # An executemany: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues", within the
+        # driver's parameter limit) from one compiled statement; RETURNING counts the rows that were new.
+        result = await self._session.execute(
+            insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id), rows
+        )
+        return len(result.all())
 
     async def claim(self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int) -> Sequence[Queued]:
         """Take due rows (and rows whose lease ran out: their sender died) for `worker`."""

@@ -74,7 +74,8 @@ class Digest:
     """What changed in a period on the initiatives in scope, as the member may see it.
 
     `by_initiative` holds every update of the period the member may read, newest first under each
-    initiative; how much of it a message shows is the renderer's choice, the counts cover it all.
+    initiative, the most recently updated initiative first; how much of it a message shows is the
+    renderer's choice, the counts cover it all.
     """
 
     period_start: dt.datetime

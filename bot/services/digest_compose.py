@@ -43,6 +43,10 @@ def _reader(member: Member) -> Reader:
     return (member.role, member.delegation.code, member.delegation.kind)
 
 
+def _newest(updates: Sequence[Update]) -> tuple[dt.datetime, int]:
+    return updates[0].created_at, updates[0].id
+
+
 def _within(updates: Sequence[Update], start: dt.datetime, end: dt.datetime) -> Sequence[Update]:
     """The updates (newest first) posted in [start, end); the same list when all of them are."""
     if updates[0].created_at < end and updates[-1].created_at >= start:
@@ -89,7 +93,7 @@ class _Index:
         # The batch's window as its updates span it: a period covering it takes every list whole.
         self.span = (updates[-1].created_at, updates[0].created_at) if updates else None
         self._covered: dict[tuple[object, ...], set[int]] = {}
-        self._visible: dict[Reader, dict[int, Sequence[Update]]] = {}
+        self._visible: dict[Reader, tuple[dict[int, Sequence[Update]], dict[int, int]]] = {}
         self._digests: dict[tuple[object, ...], Digest] = {}
 
     def _by_id(self, changes: Changes) -> list[tuple[int, str, dt.datetime]]:
@@ -113,19 +117,22 @@ class _Index:
             self._covered[scope.key] = found
         return found
 
-    def visible(self, member: Member) -> dict[int, Sequence[Update]]:
-        """The batch's updates by initiative, newest first, that members reading like this one may read."""
+    def visible(self, member: Member) -> tuple[dict[int, Sequence[Update]], dict[int, int]]:
+        """The batch's updates by initiative, newest first, that members reading like this one may read;
+        and each initiative's rank, the most recently updated first."""
         key = _reader(member)
         found = self._visible.get(key)
         if found is None:
-            found = self._visible[key] = {}
+            readable: dict[int, Sequence[Update]] = {}
             for initiative_id, every in self.updates.items():
                 if initiative_id in self.restricted:
-                    readable = [u for u in every if u.tlp in OPEN or member_may_read(member, u)]
-                    if readable:
-                        found[initiative_id] = every if len(readable) == len(every) else readable
+                    mine = [u for u in every if u.tlp in OPEN or member_may_read(member, u)]
+                    if mine:
+                        readable[initiative_id] = every if len(mine) == len(every) else mine
                 else:
-                    found[initiative_id] = every
+                    readable[initiative_id] = every
+            ranked = sorted(readable, key=lambda i: _newest(readable[i]), reverse=True)
+            found = self._visible[key] = (readable, {i: n for n, i in enumerate(ranked)})
         return found
 
     def digest(self, job: Job) -> Digest:
@@ -142,12 +149,15 @@ class _Index:
 
     def _compose(self, scope: Scope, member: Member, start: dt.datetime, end: dt.datetime) -> Digest:
         ids = self.covered(scope)
-        visible = self.visible(member)
+        visible, rank = self.visible(member)
+        order = sorted(ids & visible.keys(), key=rank.__getitem__)
         if self.span is not None and start <= self.span[0] and self.span[1] < end:
-            by_initiative = {i: visible[i] for i in ids & visible.keys()}
-        else:
-            within = ((i, _within(visible[i], start, end)) for i in ids & visible.keys())
-            by_initiative = {i: mine for i, mine in within if mine}
+            by_initiative = {i: visible[i] for i in order}
+        else:  # a period cutting the batch's window may change which initiative is the most recent
+            within = [(i, _within(visible[i], start, end)) for i in order]
+            by_initiative = dict(
+                sorted(((i, u) for i, u in within if u), key=lambda iu: _newest(iu[1]), reverse=True)
+            )
         new = [i for i, at in self.created if i.id in ids and start <= at < end]
         status = [(i, value) for i, value, at in self.changes if i.id in ids and start <= at < end]
         soon = [

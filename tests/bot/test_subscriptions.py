@@ -484,7 +484,7 @@ async def test_the_preview_of_a_big_week_is_cut_on_a_boundary(
         refs = [i.ref for i in sorted(await uow.initiatives.all(), key=lambda i: i.id)][:20]
     minute = dt.timedelta(minutes=1)
     items = [
-        (ref, f"[{ref}-{k}] " + "plans & progress " * 12, NOW - DAY + (3 * n + k) * minute)
+        (ref, f"[{ref}-{k}] " + "plans & progress " * 6, NOW - DAY + (3 * n + k) * minute)
         for n, ref in enumerate(refs)
         for k in range(3)
     ]
