@@ -534,7 +534,7 @@ async def compose_alone(
     into: Figures,
 ) -> None:
     """compose() in a unit of work (COMPOSE_REPEAT times, its statements counted), then every digest
-    rendered once (timed): cheap beside send_due, so repeated for a steadier figure on a busy machine."""
+    rendered once (timed), a digest's subscribers together as send_due takes them."""
     async with store.uow() as uow:
         jobs = await jobs_for(uow, only)
         for _ in range(COMPOSE_REPEAT):
@@ -546,10 +546,9 @@ async def compose_alone(
                 into.compose_s.append(time.perf_counter() - started)
             into.compose_sql = sum(counts.values())
     renderer = DigestRenderer(*names)
+    together = sorted(zip(jobs, digests, strict=True), key=lambda jd: id(jd[1]))
     started = time.perf_counter()
-    outgoing = [
-        renderer(member, sub, digest) for (sub, member, _, _), digest in zip(jobs, digests, strict=True)
-    ]
+    outgoing = [renderer(member, sub, digest) for (sub, member, _, _), digest in together]
     into.render_s.append(time.perf_counter() - started)
     into.digests = len({id(d) for d in digests})
     into.texts = len({(id(d), j[1].language, j[1].time_zone) for j, d in zip(jobs, digests, strict=True)})

@@ -189,20 +189,24 @@ def _grouped(
 
 
 class DigestRenderer:
-    """Renders the digests of one run for the outbox: an update is rendered once per language and zone,
-    and members reading alike (same digest, language, zone) share one text."""
+    """Renders the digests of one run for the outbox. An update is rendered once per language and zone;
+    members reading one digest alike (same language and zone) share one text. Texts are kept for the
+    digest at hand only, so memory stays flat when the subscribers of a digest come together."""
 
     def __init__(self, region_names: dict[str, str], country_names: dict[str, str]) -> None:
         self.blocks = Blocks(region_names, country_names)
-        self._cache: dict[tuple[int, str, str], Rendered] = {}
+        self._digest: Digest | None = None
+        self._texts: dict[tuple[str, str], Rendered] = {}
 
     def rendered(self, member: Member, digest: Digest) -> Rendered:
         """The digest's messages for this member."""
-        key = (id(digest), member.language, member.time_zone)
-        found = self._cache.get(key)
+        if digest is not self._digest:
+            self._digest, self._texts = digest, {}
+        key = (member.language, member.time_zone)
+        found = self._texts.get(key)
         if found is None:
             viewer = Viewer(member.telegram_user_id, member, member.language)
-            found = self._cache[key] = render_digest(viewer, digest, self.blocks)
+            found = self._texts[key] = render_digest(viewer, digest, self.blocks)
         return found
 
     def messages(self, member: Member, digest: Digest) -> list[str]:

@@ -180,7 +180,8 @@ async def send_due(
     starts where the previous digest ended.
     """
     async with uow_factory() as uow:
-        due = [s for s in await uow.subscriptions.active(due_before=now) if only is None or s.id in only]
+        wanted = None if only is None else set(only)
+        due = [s for s in await uow.subscriptions.active(due_before=now) if wanted is None or s.id in wanted]
         members = {m.id: m for m in await uow.members.by_ids({s.member_id for s in due})}
         jobs: list[Job] = []
         runs: list[Run] = []
@@ -201,6 +202,7 @@ async def send_due(
         new = await uow.subscriptions.record_runs(runs, now)
         counts = Counter(run.outcome for run in runs if run.subscription_id in new)
         sending = [(j, d) for j, d in composed if j[0].id in new and _outcome(j[0], d) == SENT]
+        sending.sort(key=lambda jd: id(jd[1]))  # a digest's subscribers together: its text rendered once
         for first in range(0, len(sending), ENQUEUE_CHUNK):
             batch = sending[first : first + ENQUEUE_CHUNK]
             await uow.outbox.enqueue(
