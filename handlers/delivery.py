@@ -18,7 +18,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.domain.outbox import Queued, RetryPolicy
-from bot.domain.rate import Limits, RateScheduler
+from bot.domain.rate import Limits, RateScheduler, Started
 from bot.ports import UnitOfWorkFactory
 from bot.services.outbox import Ledger
 
@@ -163,8 +163,8 @@ class Sender:
             loop = asyncio.get_running_loop()
             while (delay := self.scheduler.gate(loop.time())) > 0:  # noqa: ASYNC110 - waits for a time
                 await asyncio.sleep(delay)
-            self.scheduler.starting(row.chat_id, loop.time())
-            outcome = await self._send_part(row, index)
+            started = self.scheduler.starting(row.chat_id, loop.time())
+            outcome = await self._send_part(row, index, started)
             if outcome is None:
                 return
             await self._record_sent(row, outcome)
@@ -219,10 +219,13 @@ class Sender:
         send = self.bot.send_photo if kind == "photo" else self.bot.send_document
         return await send(row.chat_id, file_id, protect_content=protect, reply_markup=markup)
 
-    async def _send_part(self, row: Queued, index: int) -> int | None:
+    async def _send_part(self, row: Queued, index: int, started: Started) -> int | None:
         """Send one part; return Telegram's message id, or None after recording why not."""
         try:
-            message = await self._send(row, index)
+            try:
+                message = await self._send(row, index)
+            finally:
+                self.scheduler.answered(started, asyncio.get_running_loop().time())
         except RetryAfter as exc:
             await self._too_many(row, exc)
         except Forbidden as exc:

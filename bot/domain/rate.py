@@ -5,6 +5,20 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+IN_FLIGHT_WAIT = 0.5  # seconds a send's answer is waited for before the window stops counting on it
+IN_FLIGHT_POLL = 0.005
+
+
+class Started:
+    """One send: when it started and, once answered, when its answer came (Telegram saw it in between)."""
+
+    __slots__ = ("answered", "chat_id", "start")
+
+    def __init__(self, chat_id: int, start: float) -> None:
+        self.chat_id = chat_id
+        self.start = start
+        self.answered: float | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class Limits:
@@ -56,7 +70,7 @@ class RateScheduler:
         self._chat_next: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self._paused_until = 0.0
-        self._started: deque[float] = deque()  # when sends really started, newest last
+        self._started: deque[Started] = deque()  # the latest sends, newest last
 
     def ready_at(self, chat_id: int) -> float:
         """When the chat's own limits (one a second; twenty a minute for a group) next allow a message."""
@@ -86,27 +100,42 @@ class RateScheduler:
         return at
 
     def gate(self, now: float) -> float:
-        """How long to wait before a granted send may really start.
+        """How long to wait before a granted send may really start; zero when it may go now.
 
-        Grants are spaced evenly, but the work between a grant and the send (the store's write) takes
-        varying time, so two sends granted a window apart may start closer than that. This checks the
-        window against the real starts of the sends before it: zero when the send may go now.
+        Grants are spaced evenly, but the work between a grant and the send (the store's write) and the
+        way to Telegram take varying time, so sends granted a window apart may reach Telegram closer than
+        that. Telegram saw a send between its start and its answer, so the send a whole window of messages
+        later waits for the earlier one's start plus the window and margin, and for its answer plus the
+        window (the answer is waited for briefly if it has not come yet).
         """
         limits = self.limits
         at = self._paused_until  # a 429 since the grant holds this send too
         if len(self._started) >= limits.overall:
-            at = max(at, self._started[-limits.overall] + limits.window * (1 + limits.margin))
+            earlier = self._started[-limits.overall]
+            at = max(at, earlier.start + limits.window * (1 + limits.margin))
+            if earlier.answered is not None:
+                at = max(at, earlier.answered + limits.window)
+            elif now < earlier.start + limits.window + IN_FLIGHT_WAIT:
+                at = max(at, now + IN_FLIGHT_POLL)
         return max(0.0, at - now)
 
-    def starting(self, chat_id: int, now: float) -> None:
-        """A send to the chat starts now (perhaps later than granted): counted in the window of real starts,
-        and the chat's next message counts from now."""
+    def starting(self, chat_id: int, now: float) -> Started:
+        """A send to the chat starts now (perhaps later than granted): counted in the window, and the
+        chat's next message counts from now; call `answered` with what this returns."""
         limits = self.limits
         gap = limits.per_chat_seconds * (1 + limits.margin)
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), now + gap)
-        self._started.append(now)
+        started = Started(chat_id, now)
+        self._started.append(started)
         while len(self._started) > limits.overall:
             self._started.popleft()
+        return started
+
+    def answered(self, started: Started, now: float) -> None:
+        """Telegram answered the send (or it failed): the chat's next message waits a gap from now."""
+        started.answered = now
+        gap = self.limits.per_chat_seconds
+        self._chat_next[started.chat_id] = max(self._chat_next.get(started.chat_id, 0.0), now + gap)
 
     def pause(self, seconds: float, now: float, chat_id: int | None = None) -> None:
         """Telegram said 429: nothing (or nothing to that chat) before `retry_after` seconds."""
