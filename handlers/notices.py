@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
@@ -18,7 +19,7 @@ from handlers.dates import local
 from handlers.keyboards import as_int, button, keyboard, parts
 from handlers.render import esc, fit, plain, shorten
 from handlers.respond import actor_of, guarded, show
-from handlers.texts import t
+from handlers.texts import Html, t
 
 
 def render_state(language: str, state: OutboxState) -> str:
@@ -43,6 +44,14 @@ def render_state(language: str, state: OutboxState) -> str:
     return fit(blocks)
 
 
+def audience_text(language: str, kind: str, values: Sequence[str]) -> str:
+    """'Everyone', or 'Delegations: FR, DE' (French puts a space before the colon)."""
+    name = t(language, f"broadcast.aud_{kind}")
+    return Html(
+        t(language, "notices.audience", name=Html(name), values=", ".join(values)) if values else name
+    )
+
+
 def render_report(viewer: Viewer, report: NoticeReport, now: dt.datetime) -> str:
     """One notice: what, to whom, when, and how its delivery stands."""
     lang = viewer.language
@@ -54,8 +63,7 @@ def render_report(viewer: Viewer, report: NoticeReport, now: dt.datetime) -> str
         id=notice.id,
         phase=t(lang, f"notices.phase_{phase}"),
         when=local(notice.send_at, viewer),
-        audience=t(lang, f"broadcast.aud_{notice.audience.kind.value}"),
-        values=", ".join(notice.audience.values) or "—",
+        audience=audience_text(lang, notice.audience.kind.value, notice.audience.values),
     )
     figures = t(
         lang,

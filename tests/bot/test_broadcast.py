@@ -200,6 +200,7 @@ async def test_a_formatted_notice_to_everyone_reaches_every_active_member_once(
     assert created.details["recipients"] == 3
     [report] = bot.texts(await bot.send(admin, "/notices"))
     assert "#1 · <b>done</b>" in report
+    assert report.splitlines()[2].endswith(" · Everyone"), "no empty list of values after the audience"
     assert "Recipients 3 · sent 3 · pending 0 · failed 0" in report
 
 
@@ -239,6 +240,9 @@ async def test_a_document_with_a_caption_goes_to_the_chosen_delegations_only(
     values = created.details["values"]
     assert isinstance(values, list) and sorted(values) == ["DE", "FR", "FRONTEX"]
     assert created.details["recipients"] == 2
+    [report] = bot.texts(await bot.send(admin, "/notices"))
+    assert " · Chosen delegations: " in report.splitlines()[2]
+    assert {"DE", "FR", "FRONTEX"} == set(report.splitlines()[2].rsplit(": ", 1)[1].split(", "))
 
 
 async def test_a_notice_to_a_role_carries_the_senders_own_delegation(
