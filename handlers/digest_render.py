@@ -118,15 +118,9 @@ def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
         changes=len(digest.status_changes),
     )
     tail = _tail(viewer, digest)
-    items: list[tuple[Initiative, str]] = []
     room = BUDGET - len(head) - sum(len(b) + 2 for b in tail) - 300  # 300: the closing line
-    for initiative in digest.initiatives.values():  # the most recently updated first
-        text = blocks.initiative(viewer, initiative, digest.by_initiative[initiative.id])
-        room -= len(text) + 2 + 60  # 60: the headers it may open
-        if room < 0:
-            break
-        items.append((initiative, text))
-    while True:
+    items = _fitting(viewer, digest, blocks, room)
+    while True:  # packing leaves room unused at the cuts: drop the oldest shown until the parts fit
         left = len(digest.initiatives) - len(items)
         closing = [t(lang, "digest.more_initiatives", count=left)] if left else []
         parts = pack_blocks([head, *_grouped(viewer, digest, items, blocks), *closing, *tail])
@@ -134,6 +128,18 @@ def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
             shown = (u for i, _ in items for u in digest.by_initiative[i.id][:SHOWN])
             return Rendered(parts, any(u.tlp not in SHAREABLE for u in shown))
         items.pop()
+
+
+def _fitting(viewer: Viewer, digest: Digest, blocks: Blocks, room: int) -> list[tuple[Initiative, str]]:
+    """The most recently updated initiatives, rendered, as many as `room` characters hold."""
+    items: list[tuple[Initiative, str]] = []
+    for initiative in digest.initiatives.values():  # the most recently updated first
+        text = blocks.initiative(viewer, initiative, digest.by_initiative[initiative.id])
+        room -= len(text) + 2 + 60  # 60: the headers it may open
+        if room < 0:
+            break
+        items.append((initiative, text))
+    return items
 
 
 def _newest(digest: Digest, initiative: Initiative) -> tuple[dt.datetime, int]:

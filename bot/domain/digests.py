@@ -81,7 +81,7 @@ class Digest:
     period_start: dt.datetime
     period_end: dt.datetime
     by_initiative: Mapping[int, Sequence[Update]]
-    initiatives: Mapping[int, Initiative]  # those with updates in `by_initiative`
+    initiatives: Mapping[int, Initiative]  # those with updates in `by_initiative`, in its order
     new_initiatives: Sequence[Initiative]
     status_changes: Sequence[tuple[Initiative, str]]
     events: Sequence[Event] = field(default_factory=tuple)
