@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -89,25 +89,15 @@ class SqlNoticeRepository:
 
     async def audience(self, audience: Audience) -> Sequence[Member]:
         """Active, reachable members the audience names."""
-        query = select(MemberRow).where(
-            MemberRow.status == MemberStatus.ACTIVE.value, MemberRow.reachable.is_(True)
+        rows = await self._session.scalars(
+            select(MemberRow).where(_named_by(audience)).order_by(MemberRow.id)
         )
-        kind, values = audience.kind, list(audience.values)
-        if kind is AudienceKind.DELEGATIONS:
-            query = query.where(MemberRow.delegation_code.in_(values))
-        elif kind is AudienceKind.ROLE:
-            query = query.where(MemberRow.role.in_(values))
-        elif kind is not AudienceKind.EVERYONE:
-            follow_kind = {"region": "region", "country": "country", "initiative": "initiative"}[kind.value]
-            query = query.where(
-                MemberRow.id.in_(
-                    select(FollowRow.member_id).where(
-                        FollowRow.kind == follow_kind, FollowRow.target.in_(values)
-                    )
-                )
-            )
-        rows = await self._session.scalars(query.order_by(MemberRow.id))
         return [mapping.member(r) for r in rows]
+
+    async def audience_size(self, audience: Audience) -> int:
+        """How many members `audience` would return, counted in the store."""
+        query = select(func.count()).select_from(MemberRow).where(_named_by(audience))
+        return int(await self._session.scalar(query) or 0)
 
     async def report(self, notice: Notice) -> NoticeReport:
         """Delivery figures of a notice, from its outbox rows."""
@@ -142,3 +132,18 @@ class SqlNoticeRepository:
             skipped=int(counts.get(OutboxStatus.SKIPPED.value, 0)),
             unreachable=tuple(names),
         )
+
+
+def _named_by(audience: Audience) -> ColumnElement[bool]:
+    """The members an audience names: active and reachable, and of its delegations, role or follows."""
+    live = and_(MemberRow.status == MemberStatus.ACTIVE.value, MemberRow.reachable.is_(True))
+    kind, values = audience.kind, list(audience.values)
+    if kind is AudienceKind.DELEGATIONS:
+        return and_(live, MemberRow.delegation_code.in_(values))
+    if kind is AudienceKind.ROLE:
+        return and_(live, MemberRow.role.in_(values))
+    if kind is AudienceKind.EVERYONE:
+        return live
+    follow_kind = {"region": "region", "country": "country", "initiative": "initiative"}[kind.value]
+    followers = select(FollowRow.member_id).where(FollowRow.kind == follow_kind, FollowRow.target.in_(values))
+    return and_(live, MemberRow.id.in_(followers))

@@ -47,7 +47,7 @@ async def audience_size(uow_factory: UnitOfWorkFactory, actor: Actor, audience: 
     async with uow_factory() as uow:
         await require_admin(uow, actor)
         await _check_audience(uow, audience)
-        return len(await uow.notices.audience(audience))
+        return await uow.notices.audience_size(audience)
 
 
 async def broadcast(
