@@ -36,6 +36,12 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     # No pre-ping: it costs three round trips per checkout; a dropped connection is invalidated on error.
+    # No JIT: it compiles for queries the planner guesses are big (tens of ms each), never worth it for
+    # the short reads a chat needs.
+    if target.get_driver_name() == "asyncpg":
+        connect_args = kwargs.pop("connect_args", {})
+        settings = {"jit": "off", **connect_args.get("server_settings", {})}
+        kwargs["connect_args"] = {**connect_args, "server_settings": settings}
     return create_async_engine(target, pool_recycle=1800, **kwargs)
 
 

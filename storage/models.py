@@ -170,6 +170,8 @@ class UpdateRow(Base):
         Index("uq_updates_client_key", "client_key", unique=True),
         # Counting and listing what a reader may see on an initiative reads the index alone.
         Index("ix_updates_visibility", "initiative_id", "tlp", "delegation_code", "withdrawn_at"),
+        # The newest few of a country's (or region's) hundreds of initiatives: walked newest first.
+        Index("ix_updates_created", "created_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     initiative_id: Mapped[int] = mapped_column(ForeignKey("initiatives.id"))
