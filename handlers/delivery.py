@@ -23,6 +23,7 @@ from bot.ports import UnitOfWorkFactory
 from bot.services.outbox import Ledger
 
 log = logging.getLogger(__name__)
+HOLD_SLACK = 5.0  # seconds past its retry time a chat waits for its retried row before going on without it
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was deleted", "have no rights")
 
 
@@ -65,7 +66,8 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._queues: list[asyncio.Queue[Queued]] = []
         self._in_memory = 0
-        self._deferred: dict[int, int] = {}  # chat → id of its retried row: later rows of it were handed back
+        # chat → (id of its retried row, loop time the hold ends): its later rows wait for that row
+        self._deferred: dict[int, tuple[int, float]] = {}
 
     def start(self) -> None:
         """Run in the background of the current event loop."""
@@ -140,12 +142,9 @@ class Sender:
                 queue.put_nowait(row)  # handed back in run()'s finally
                 queue.put_nowait(_STOP)
                 return
-            deferred = self._deferred.get(row.chat_id)
-            if deferred is not None and row.id > deferred:
-                self._in_memory -= 1  # handed back by defer_chat; claimed again after the retried row
+            if await self._held_back(row):
+                self._in_memory -= 1
                 continue
-            if deferred is not None:
-                del self._deferred[row.chat_id]  # the retried row is back: the chat's order resumes
             try:
                 await self._deliver(row)
             except Exception:  # a bug or the store is down: the lease expires and the row is tried again
@@ -154,14 +153,27 @@ class Sender:
                 self._in_memory -= 1
 
     async def _deliver(self, row: Queued) -> None:
+        loop = asyncio.get_running_loop()
         for index in range(row.parts_sent, row.steps):
             await self._wait_for_slot(row.chat_id)
+            if self.config.shared_budget:
+                # Sending later than the store's slot would crowd the next send to the chat, which another
+                # process may make on time: a slot that fell in a 429 pause is traded for one after it.
+                while self.scheduler.paused_until > loop.time():
+                    await self._wait_for_slot(row.chat_id)
+            else:
+                await self._wait_for_gate()  # a 429 or a crowded window since the grant: wait before begin
             if not await self.ledger.begin(row, self.clock.now()):
                 return
-            # The store's write may have taken a while: the window and the chat's next message count
-            # from the real start, and a send that fell behind its grant waits if the window is full.
-            loop = asyncio.get_running_loop()
-            while (delay := self.scheduler.gate(loop.time())) > 0:  # noqa: ASYNC110 - waits for a time
+            # The store's write took a while: a window crowded meanwhile is waited for (at most a window
+            # and a half), but a 429 meanwhile hands the row back, unsent and unflagged, for after the
+            # pause (which could outlast the lease), its chat's later rows behind it.
+            while (delay := self._hold(loop.time())) > 0:
+                pause = self.scheduler.paused_until - loop.time()
+                if pause > 0:
+                    self._hold_chat(row, pause)
+                    await self.ledger.retry(row, pause, "429 pause", self.clock.now(), attempt=False)
+                    return
                 await asyncio.sleep(delay)
             started = self.scheduler.starting(row.chat_id, loop.time())
             outcome = await self._send_part(row, index, started)
@@ -169,6 +181,21 @@ class Sender:
                 return
             await self._record_sent(row, outcome)
             row = dataclasses.replace(row, parts_sent=index + 1, message_ids=(*row.message_ids, outcome))
+
+    def _hold(self, now: float) -> float:
+        """Seconds a granted send must still wait: for the window of this process's real starts and
+        answers, and for a 429 pause. With a shared budget only the pause counts: the slot comes from the
+        store, and this process's sends are not the whole window (waiting here would only make the send
+        late for its slot, closer to the next one another process sends to the same chat)."""
+        if self.config.shared_budget:
+            return max(0.0, self.scheduler.paused_until - now)
+        return self.scheduler.gate(now)
+
+    async def _wait_for_gate(self) -> None:
+        """Until `_hold` lets a send start now."""
+        loop = asyncio.get_running_loop()
+        while (delay := self._hold(loop.time())) > 0:  # noqa: ASYNC110 - waits for a time
+            await asyncio.sleep(delay)
 
     async def _record_sent(self, row: Queued, message_id: int) -> None:
         """Record a delivered part; retried, since losing this write would send the part again later."""
@@ -240,9 +267,28 @@ class Sender:
             return message.message_id
         return None
 
-    def _hold_chat(self, row: Queued) -> None:
-        """Rows of this chat already in memory and behind `row` are not sent now (the store deferred them)."""
-        self._deferred[row.chat_id] = min(row.id, self._deferred.get(row.chat_id, row.id))
+    def _hold_chat(self, row: Queued, seconds: float) -> None:
+        """Rows of this chat behind `row` are not sent before it: the store deferred those it held."""
+        until = asyncio.get_running_loop().time() + seconds + HOLD_SLACK
+        held = self._deferred.get(row.chat_id)
+        self._deferred[row.chat_id] = (min(row.id, held[0]) if held else row.id, until)
+
+    async def _held_back(self, row: Queued) -> bool:
+        """True if the row waits behind its chat's retried row: handed back to the queue until the hold
+        ends (the store already deferred the rows claimed before the retry; this catches those claimed
+        since). The hold ends when the retried row comes back here, or when it should long have been
+        sent (another process took it)."""
+        held = self._deferred.get(row.chat_id)
+        if held is None:
+            return False
+        first, until = held
+        left = until - asyncio.get_running_loop().time()
+        if row.id <= first or left <= 0:
+            del self._deferred[row.chat_id]  # the chat's order resumes
+            return False
+        now = self.clock.now()
+        await self.ledger.hold_chat(row.chat_id, first, now + dt.timedelta(seconds=left), now)
+        return True
 
     async def _too_many(self, row: Queued, exc: RetryAfter) -> None:
         seconds = (
@@ -253,7 +299,7 @@ class Sender:
             float(seconds), loop_now
         )  # Telegram's flood limit is the bot's: pause everything
         log.warning("429 from Telegram: pausing %.1f s", seconds)
-        self._hold_chat(row)
+        self._hold_chat(row, float(seconds))
         await self.ledger.retry(
             row, float(seconds), f"429 retry after {seconds}", self.clock.now(), attempt=False
         )
@@ -272,7 +318,7 @@ class Sender:
             await self.ledger.fail(row, f"gave up after {attempts} attempts: {reason}", self.clock.now())
             return
         delay = self.config.retry.delay(attempts, self._rng)
-        self._hold_chat(row)
+        self._hold_chat(row, delay)
         # A timed-out request may still have reached Telegram: if it did, the retry is a duplicate.
         await self.ledger.retry(
             row, delay, reason, self.clock.now(), attempt=True, maybe_duplicate=isinstance(exc, TimedOut)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 IN_FLIGHT_WAIT = 0.5  # seconds a send's answer is waited for before the window stops counting on it
 IN_FLIGHT_POLL = 0.005
+TRIPS_KEPT = 256  # the latest round trips, whose fastest is taken as the way there and back
 
 
 class Started:
@@ -71,6 +72,8 @@ class RateScheduler:
         self._groups: dict[int, deque[float]] = {}
         self._paused_until = 0.0
         self._started: deque[Started] = deque()  # the latest sends, newest last
+        self._trips: deque[float] = deque(maxlen=TRIPS_KEPT)  # start → answer of the latest sends
+        self._fastest_trip = 0.0
 
     def ready_at(self, chat_id: int) -> float:
         """When the chat's own limits (one a second; twenty a minute for a group) next allow a message."""
@@ -104,17 +107,20 @@ class RateScheduler:
 
         Grants are spaced evenly, but the work between a grant and the send (the store's write) and the
         way to Telegram take varying time, so sends granted a window apart may reach Telegram closer than
-        that. Telegram saw a send between its start and its answer, so the send a whole window of messages
-        later waits for the earlier one's start plus the window and margin, and for its answer plus the
-        window (the answer is waited for briefly if it has not come yet).
+        that. Telegram saw a send at the latest when its answer came, less the way back; a send takes at
+        least the way there. So the send a whole window of messages later waits for the earlier one's start
+        plus the window and margin, and for its answer plus the window less the fastest recent round trip
+        (the way there and back): a send held up on its way (a busy event loop, a slow network) holds the
+        later one by as much, while a steady round trip costs nothing. The answer is waited for briefly
+        if it has not come yet.
         """
         limits = self.limits
-        at = self._paused_until  # a 429 since the grant holds this send too
+        at = self.paused_until  # a 429 since the grant holds this send too
         if len(self._started) >= limits.overall:
             earlier = self._started[-limits.overall]
             at = max(at, earlier.start + limits.window * (1 + limits.margin))
             if earlier.answered is not None:
-                at = max(at, earlier.answered + limits.window)
+                at = max(at, earlier.answered - self._fastest_trip + limits.window)
             elif now < earlier.start + limits.window + IN_FLIGHT_WAIT:
                 at = max(at, now + IN_FLIGHT_POLL)
         return max(0.0, at - now)
@@ -132,10 +138,19 @@ class RateScheduler:
         return started
 
     def answered(self, started: Started, now: float) -> None:
-        """Telegram answered the send (or it failed): the chat's next message waits a gap from now."""
+        """Telegram answered the send (or it failed): the chat's next message waits a gap from when
+        Telegram may have seen this one (the answer, less the fastest round trip)."""
         started.answered = now
+        self._trips.append(now - started.start)
+        self._fastest_trip = min(self._trips)
+        seen = now - self._fastest_trip
         gap = self.limits.per_chat_seconds
-        self._chat_next[started.chat_id] = max(self._chat_next.get(started.chat_id, 0.0), now + gap)
+        self._chat_next[started.chat_id] = max(self._chat_next.get(started.chat_id, 0.0), seen + gap)
+
+    @property
+    def paused_until(self) -> float:
+        """Until when a 429 holds every send (loop time; in the past when none does)."""
+        return self._paused_until
 
     def pause(self, seconds: float, now: float, chat_id: int | None = None) -> None:
         """Telegram said 429: nothing (or nothing to that chat) before `retry_after` seconds."""

@@ -115,6 +115,13 @@ class Ledger:
             await uow.commit()
         return at
 
+    async def hold_chat(self, chat_id: int, after_id: int, until: dt.datetime, now: dt.datetime) -> None:
+        """The chat's rows after `after_id` that this worker holds (not started) go back to the queue
+        until `until`: they wait for an earlier message of the chat that is being retried."""
+        async with self._uow() as uow:
+            await uow.outbox.defer_chat(chat_id, after_id, until, self.worker, now)
+            await uow.commit()
+
     async def abandon(self, row: Queued, now: dt.datetime) -> None:
         """Hand back a row whose part was marked in flight but not sent."""
         async with self._uow() as uow:

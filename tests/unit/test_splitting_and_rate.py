@@ -148,6 +148,26 @@ def test_arrivals_never_crowd_a_window_whatever_the_delays(
     assert max_in_window(arrivals, 1.0) <= 30
 
 
+def test_a_steady_round_trip_costs_no_throughput() -> None:
+    """Answers 150 ms after each start, every time: the window rule must not add the trip to the window."""
+    scheduler = RateScheduler(Limits())
+    now, starts = 0.0, []
+    answers: list[tuple[float, Started]] = []
+    for n in range(600):
+        now = max(now, scheduler.reserve(1000 + n, now))
+        for answer, started in [a for a in answers if a[0] <= now]:
+            scheduler.answered(started, answer)
+            answers.remove((answer, started))
+        while (wait := scheduler.gate(now)) > 0:
+            now += wait
+            for answer, started in [a for a in answers if a[0] <= now]:
+                scheduler.answered(started, answer)
+                answers.remove((answer, started))
+        answers.append((now + 0.15, scheduler.starting(1000 + n, now)))
+        starts.append(now)
+    assert (len(starts) - 1) / starts[-1] >= 0.97 * 30
+
+
 def test_the_gate_holds_a_send_granted_before_a_429() -> None:
     scheduler = RateScheduler(Limits())
     scheduler.reserve(1, 0.0)
