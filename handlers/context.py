@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ class Deps:
     uow: UnitOfWorkFactory
     clock: Clock
     outbox: Waker = field(default_factory=Waker)
+    # One digest sweep at a time: the jobs of subscriptions due together share the first one's sweep.
+    digest_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.domain.digests import (
     FIRST_PERIOD,
@@ -39,6 +39,8 @@ class Sweep:
     empty: int
     missed: int
     already_done: int
+    # subscription → its next due time, for each subscription the sweep moved on (to reschedule its job)
+    next_due: dict[int, dt.datetime] = field(default_factory=dict, compare=False)
 
 
 async def _member(uow: UnitOfWork, actor: Actor) -> Member:
@@ -210,7 +212,13 @@ async def send_due(
             )
         await uow.subscriptions.advance(moves, now)
         await uow.commit()
-    return Sweep(counts[SENT], counts[EMPTY], counts[MISSED], len(jobs) - counts[SENT] - counts[EMPTY])
+    return Sweep(
+        counts[SENT],
+        counts[EMPTY],
+        counts[MISSED],
+        len(jobs) - counts[SENT] - counts[EMPTY],
+        {move.subscription_id: move.next_due_at for move in moves},
+    )
 
 
 def _outcome(sub: Subscription, digest: Digest) -> str:
@@ -219,6 +227,12 @@ def _outcome(sub: Subscription, digest: Digest) -> str:
 
 def _next(sub: Subscription, member: Member, after: dt.datetime) -> dt.datetime:
     return next_due(after, sub.frequency, sub.weekday, sub.at, member.time_zone)
+
+
+async def subscription(uow_factory: UnitOfWorkFactory, subscription_id: int) -> Subscription | None:
+    """One subscription as stored (its job checks whether it is still due)."""
+    async with uow_factory() as uow:
+        return await uow.subscriptions.by_id(subscription_id)
 
 
 async def schedule(uow_factory: UnitOfWorkFactory) -> Sequence[Subscription]:

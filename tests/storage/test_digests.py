@@ -866,6 +866,36 @@ async def test_a_job_scheduled_in_the_past_keeps_no_misfire_grace_and_sends_when
     assert [r.dedupe_key for r in await queued(store, 101)] == [key(sub.id, utc(2026, 11, 27, 7))]
 
 
+async def test_jobs_due_together_share_one_sweep_and_each_is_moved_on_once(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    """Monday 08:00 is everyone's default: the first job sends every digest due and reschedules every
+    subscription it moved on; the other jobs, run after it, send nothing more."""
+    queue = hold_jobs(bot)
+    for telegram_id, code, name in ((201, "DE", "Dora"), (202, "IT", "Ivo"), (203, "ES", "Eva")):
+        await register(store, telegram_id, Role.CONTACT, code, name)
+    subs = [await subscribe(store, who) for who in (101, 102, 201, 202, 203)]
+    assert {s.next_due_at for s in subs} == {T0}
+    await post(store, 101, "MP-MA-2013", "shared-monday", T0 - DAY)
+    bot.clock.current = T0 + SECOND
+    jobs = [schedule(queue, s, T0) for s in subs]
+    assert all(job is not None for job in jobs)
+
+    first = jobs[0]
+    assert first is not None
+    await first.run(bot.app)
+    assert sorted(r.dedupe_key for r in await queued(store)) == sorted(key(s.id, T0) for s in subs)
+    for sub in subs:
+        [job] = queue.get_jobs_by_name(job_name(sub.id))
+        assert job.next_t == T1, "each subscription the sweep moved on is rescheduled by it"
+        assert (await stored(store, sub.id)).next_due_at == T1
+    for job in jobs[1:]:
+        assert job is not None
+        await job.run(bot.app)  # fired at 08:00 too, run after the first: nothing left to send
+    assert len(await queued(store)) == len(subs)
+    assert all(len(queue.get_jobs_by_name(job_name(s.id))) == 1 for s in subs)
+
+
 async def test_the_scheduler_runs_a_late_job_instead_of_skipping_it(
     bot: BotHarness, store: Store, people: dict[str, Identity]
 ) -> None:
