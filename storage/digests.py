@@ -118,14 +118,21 @@ class SqlSubscriptionRepository:
             )
 
     async def active(self, due_before: dt.datetime | None = None) -> Sequence[Subscription]:
-        """Unpaused subscriptions of active members; only those due by `due_before` if given."""
+        """Unpaused subscriptions of active members; only those due by `due_before` if given.
+
+        The due ones are read for a sweep, which records their runs and moves them on in the same
+        transaction: on PostgreSQL they are locked (`FOR UPDATE`), so a subscription deleted or changed
+        meanwhile waits for the sweep (instead of failing its run's foreign key, and the whole sweep
+        with it), and a second sweep waits too, then finds them no longer due. SQLite's write lock, taken
+        at BEGIN, does the same.
+        """
         query = (
             select(SubscriptionRow)
             .join(MemberRow, MemberRow.id == SubscriptionRow.member_id)
             .where(SubscriptionRow.paused.is_(False), MemberRow.status == MemberStatus.ACTIVE.value)
         )
         if due_before is not None:
-            query = query.where(SubscriptionRow.next_due_at <= due_before)
+            query = query.where(SubscriptionRow.next_due_at <= due_before).with_for_update(of=SubscriptionRow)
         rows = await self._session.scalars(query.order_by(SubscriptionRow.next_due_at, SubscriptionRow.id))
         return [_subscription(r) for r in rows]
 

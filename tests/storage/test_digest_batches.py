@@ -182,3 +182,31 @@ async def test_each_initiative_shows_the_newest_three_its_reader_may_see_and_cou
     assert [n for n in range(7) if f"note-{n}-" in watcher.text] == [2, 4, 6]
     assert "+1 more · /initiative MP-MA-2013" in watcher.text
     assert "TLP:AMBER" not in watcher.text and not watcher.protect
+
+
+async def test_a_subscription_deleted_during_a_sweep_waits_for_it(
+    bot: Any, store: Store, people: dict[str, Identity]
+) -> None:
+    """The sweep holds the subscriptions it read until it has recorded their runs: a deletion meanwhile
+    waits (rather than breaking the runs' foreign key and the whole sweep), then removes the runs too."""
+    sub = await subscribe(store, 102)
+    deleted = asyncio.Event()
+
+    async def delete_it() -> None:
+        async with store.uow() as uow:
+            await uow.subscriptions.delete([sub.id])
+            await uow.commit()
+        deleted.set()
+
+    async with store.uow() as sweep:
+        [due] = await sweep.subscriptions.active(due_before=T0)
+        assert due.id == sub.id
+        deleting = asyncio.create_task(delete_it())
+        await asyncio.sleep(0.5)
+        assert not deleted.is_set(), "the deletion waits for the sweep"
+        new = await sweep.subscriptions.record_runs([digests.Run(sub.id, T0 - 7 * DAY, T0, "sent", 1)], T0)
+        assert new == {sub.id}
+        await sweep.commit()
+    await asyncio.wait_for(deleting, 10)
+    async with store.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(DigestRunRow)) == 0
