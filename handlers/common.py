@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 
 from telegram import Update
 
@@ -15,6 +16,7 @@ from handlers.respond import reply
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
+BOT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,29}[Bb][Oo][Tt]")  # Telegram's rule for bot usernames
 
 
 async def help_command(update: Update, context: BotContext) -> None:
@@ -58,7 +60,11 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     if not private and addressee and addressee.lower() != (context.bot.username or "").lower():
         return  # in a group, a command for another bot is not ours to answer
     viewer = await context.viewer(update)
-    await reply(update, t(viewer.language, "unknown.command", command=command[:64]))
+    if BOT_NAME.fullmatch(addressee) and addressee.lower() != (context.bot.username or "").lower():
+        text = t(viewer.language, "unknown.other_bot", command=command[:64], addressee=addressee)
+    else:
+        text = t(viewer.language, "unknown.command", command=command[:64])
+    await reply(update, text)
 
 
 async def free_text(update: Update, context: BotContext) -> None:

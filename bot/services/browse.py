@@ -164,7 +164,8 @@ async def country_profile(
         loaded = await uow.initiatives.headlines(
             list(dict.fromkeys([*ids[:shown], *(u.initiative_id for u in updates)]))
         )
-    initiatives = loaded[: len(ids[:shown])]
+    listed = set(ids[:shown])
+    initiatives = [i for i in loaded if i.id in listed]
     refs = {i.id: i.ref for i in loaded}
     return CountryProfile(country, regions, initiatives, updates, events, refs, total=len(ids))
 

@@ -204,7 +204,11 @@ async def send_due(
         new = await uow.subscriptions.record_runs(runs, now)
         counts = Counter(run.outcome for run in runs if run.subscription_id in new)
         sending = [(j, d) for j, d in composed if j[0].id in new and _outcome(j[0], d) == SENT]
-        sending.sort(key=lambda jd: id(jd[1]))  # a digest's subscribers together: its text rendered once
+        # A digest's subscribers together (its text rendered once), digests in the order composed.
+        first_seen: dict[int, int] = {}
+        for index, (_, digest) in enumerate(sending):
+            first_seen.setdefault(id(digest), index)
+        sending.sort(key=lambda jd: first_seen[id(jd[1])])
         for first in range(0, len(sending), ENQUEUE_CHUNK):
             batch = sending[first : first + ENQUEUE_CHUNK]
             await uow.outbox.enqueue(

@@ -161,3 +161,7 @@ async def test_in_a_private_chat_every_command_gets_an_answer(
     for text in ("/@0", "/poll@some_other_bot", "/"):
         [reply_text] = bot.texts(await bot.send(people["contact"], text))
         assert reply_text
+    [other] = bot.texts(await bot.send(people["contact"], "/help@some_other_bot"))
+    assert other == "/help was addressed to @some_other_bot, another bot. /help lists what I can do."
+    [garbled] = bot.texts(await bot.send(people["contact"], "/x@0"))
+    assert garbled.startswith("I don't know the command /x.")
