@@ -169,7 +169,7 @@ def _tail(viewer: Viewer, digest: Digest) -> list[str]:
         lines = [f"{_line(i)} → {esc(t(lang, f'status.{value}'))}" for i, value in digest.status_changes]
         tail.append(_listed(lang, "digest.status", lines, LISTED))
     if digest.events:
-        lines = [f"{local(e.starts_at, viewer)} · {esc(e.title)}" for e in digest.events]
+        lines = [f"{local(e.starts_at, viewer)} · {esc(shorten(e.title, 120))}" for e in digest.events]
         tail.append(_listed(lang, "digest.events", lines, EVENTS))
     return tail
 
