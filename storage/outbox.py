@@ -225,14 +225,6 @@ class SqlOutboxRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def abandon(self, row_id: int, worker: str, now: dt.datetime) -> None:
-        """A part marked in flight was never sent (the sender is stopping): back to the queue, not flagged."""
-        await self._session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == row_id, OutboxRow.claimed_by == worker, OutboxRow.status == SENDING)
-            .values(status=QUEUED, in_flight=False, lease_until=None, claimed_by=None, updated_at=now)
-        )
-
     async def skip_job(self, job: str, reason: str, now: dt.datetime) -> int:
         """Stop a job: its rows not yet started are skipped (a row in flight finishes)."""
         result = await self._session.execute(

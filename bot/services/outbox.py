@@ -122,11 +122,5 @@ class Ledger:
             await uow.outbox.defer_chat(chat_id, after_id, until, self.worker, now)
             await uow.commit()
 
-    async def abandon(self, row: Queued, now: dt.datetime) -> None:
-        """Hand back a row whose part was marked in flight but not sent."""
-        async with self._uow() as uow:
-            await uow.outbox.abandon(row.id, self.worker, now)
-            await uow.commit()
-
 
 __all__ = ["Ledger", "OutboxStatus", "engine_state", "enqueue"]
