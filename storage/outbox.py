@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.outbox import OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
+from storage.mapping import aware
 from storage.models import MemberRow, OutboxRow
 
 QUEUED, SENDING = OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value
@@ -260,7 +261,7 @@ class SqlOutboxRepository:
         value = await self._session.scalar(
             select(func.min(OutboxRow.not_before)).where(OutboxRow.status == QUEUED)
         )
-        return value
+        return aware(value) if value is not None else None
 
     async def state(self, job: str | None = None) -> OutboxState:
         """Counts by status (of one job if given), failures, and unreachable recipients."""

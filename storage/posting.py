@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.domain.model import Update
 from bot.domain.posting import Draft, FollowKind
+from storage.mapping import aware
 from storage.models import (
     DelegationRow,
     FollowRow,
@@ -99,7 +100,7 @@ class SqlPostingRepository:
             .where(UpdateEditRow.update_id == update_id)
             .order_by(UpdateEditRow.id)
         )
-        return [(at, text) for at, text in rows]
+        return [(aware(at), text) for at, text in rows]
 
     async def follow(self, member_id: int, kind: FollowKind, target: str, now: dt.datetime) -> bool:
         """Follow; False if already following."""

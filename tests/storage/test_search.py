@@ -467,12 +467,25 @@ async def test_downgrade_drops_the_index_and_upgrade_rebuilds_it(store: Store, w
     assert [h.initiative_ref for h in (await find(store, "morocco mobility")).initiatives] == ["MP-MA-2013"]
 
 
-def _downgrade_to_0003(connection: Connection) -> None:
+async def test_downgrading_past_posting_keeps_the_search_index(store: Store) -> None:
+    """0006's downgrade drops columns of `updates` without rebuilding the table (which would lose the
+    full-text triggers of 0004)."""
+    async with store.engine.begin() as connection:
+        await connection.run_sync(_downgrade_to, "0005")
+        assert await connection.run_sync(_has_search_objects)
+    await upgrade(store.engine)
+
+
+def _downgrade_to(connection: Connection, revision: str) -> None:
     from alembic import command
 
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.downgrade(config, "0003")
+    command.downgrade(config, revision)
+
+
+def _downgrade_to_0003(connection: Connection) -> None:
+    _downgrade_to(connection, "0003")
 
 
 def _has_search_objects(connection: Connection) -> bool:
