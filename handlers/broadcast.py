@@ -20,7 +20,7 @@ from bot.services.catalog import delegations
 from handlers.context import BotContext
 from handlers.dates import local
 from handlers.flow import END, clear, guided, scratch
-from handlers.keyboards import button, grid, keyboard, parts
+from handlers.keyboards import button, chosen, grid, keyboard, parts
 from handlers.respond import actor_of, guarded, reply, show
 from handlers.texts import t
 
@@ -95,7 +95,7 @@ async def got_text(update: Update, context: BotContext) -> int:
 @guarded
 async def got_audience(update: Update, context: BotContext) -> int:
     """Everyone goes on; the others ask which delegations, role, region, country or initiative."""
-    kind = AudienceKind(_data(update, 2)[1])
+    kind = chosen(AudienceKind, _data(update, 2)[1])
     answers = scratch(context, FLOW)
     answers["aud"], answers["values"] = kind.value, []
     viewer = await context.viewer(update)

@@ -15,7 +15,7 @@ from bot.services import curation
 from handlers.context import BotContext
 from handlers.flow import END, clear, guided, scratch
 from handlers.initiative_view import detail_view
-from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.keyboards import as_int, button, chosen, grid, keyboard, parts
 from handlers.respond import actor_of, guarded, reply, show
 from handlers.texts import t
 
@@ -66,7 +66,7 @@ async def got_title(update: Update, context: BotContext) -> int:
 @guarded
 async def got_type(update: Update, context: BotContext) -> int:
     """Keep the type; offer the statuses."""
-    scratch(context, FLOW)["type"] = InitiativeType(_pick(update, "new", "type")).value
+    scratch(context, FLOW)["type"] = chosen(InitiativeType, _pick(update, "new", "type")).value
     viewer = await context.viewer(update)
     statuses = [
         button(t(viewer.language, f"status.{s.value}"), "new", "status", s.value) for s in InitiativeStatus
@@ -78,7 +78,7 @@ async def got_type(update: Update, context: BotContext) -> int:
 @guarded
 async def got_status(update: Update, context: BotContext) -> int:
     """Keep the status; ask for countries."""
-    scratch(context, FLOW)["status"] = InitiativeStatus(_pick(update, "new", "status")).value
+    scratch(context, FLOW)["status"] = chosen(InitiativeStatus, _pick(update, "new", "status")).value
     await _ask(update, context, "draft.ask_countries")
     return COUNTRIES
 

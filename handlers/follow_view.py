@@ -12,7 +12,7 @@ from bot.services import posting
 from handlers.context import BotContext
 from handlers.dates import local
 from handlers.flow import END, guided, scratch
-from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.keyboards import as_int, button, chosen, grid, keyboard, parts
 from handlers.render import esc, shorten
 from handlers.respond import actor_of, guarded, show, show_long
 from handlers.texts import t
@@ -132,10 +132,15 @@ async def edit_text(update: Update, context: BotContext) -> int:
 async def follow_button(update: Update, context: BotContext) -> None:
     """🔔 / 🔕 on an initiative, a country or a region."""
     action, kind, target = _args(update, "fol", 3)
-    if action not in ("on", "off") or kind not in FollowKind.__members__.values():
+    if action not in ("on", "off"):
         raise InvalidInput("error.stale")
     await posting.set_follow(
-        context.deps.uow, actor_of(update), FollowKind(kind), target, action == "on", context.deps.clock.now()
+        context.deps.uow,
+        actor_of(update),
+        chosen(FollowKind, kind),
+        target,
+        action == "on",
+        context.deps.clock.now(),
     )
     viewer = await context.viewer(update)
     if update.callback_query is not None:
@@ -152,10 +157,8 @@ async def following_command(update: Update, context: BotContext) -> None:
 async def unfollow_button(update: Update, context: BotContext) -> None:
     """Remove from /following, then show the list again."""
     _, kind, target = _args(update, "fol", 3)
-    if kind not in FollowKind.__members__.values():
-        raise InvalidInput("error.stale")
     await posting.set_follow(
-        context.deps.uow, actor_of(update), FollowKind(kind), target, False, context.deps.clock.now()
+        context.deps.uow, actor_of(update), chosen(FollowKind, kind), target, False, context.deps.clock.now()
     )
     await _following(update, context)
 

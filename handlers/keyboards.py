@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from enum import Enum
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.errors import InvalidInput
 from bot.domain.ids import parse_id
+
+E = TypeVar("E", bound=Enum)
 
 SEP = ":"
 MAX_CALLBACK_BYTES = 64
@@ -28,6 +33,14 @@ def parts(data: str | None, prefix: str, count: int) -> list[str] | None:
     if pieces[0] != prefix or len(pieces) != count + 1:
         return None
     return pieces[1:]
+
+
+def chosen(kind: type[E], value: str) -> E:
+    """The member of `kind` a button's data names; a forged or outdated value is a stale button."""
+    for member in kind:
+        if member.value == value:
+            return member
+    raise InvalidInput("error.stale")
 
 
 def as_int(value: str) -> int | None:

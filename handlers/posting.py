@@ -14,7 +14,7 @@ from bot.services import browse, posting
 from bot.services.catalog import delegations
 from handlers.context import BotContext
 from handlers.flow import END, clear, guided, scratch
-from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.keyboards import as_int, button, chosen, grid, keyboard, parts
 from handlers.respond import actor_of, guarded, reply, show, show_long
 from handlers.texts import t
 from handlers.update_render import as_received, draft_update, notification
@@ -104,7 +104,7 @@ async def _chose(update: Update, context: BotContext, initiative_id: int) -> int
 @guarded
 async def got_kind(update: Update, context: BotContext) -> int:
     """Keep the kind; ask for the text."""
-    scratch(context, FLOW)["kind"] = UpdateKind(_data(update, 2)[1]).value
+    scratch(context, FLOW)["kind"] = chosen(UpdateKind, _data(update, 2)[1]).value
     viewer = await context.viewer(update)
     await show(update, t(viewer.language, "post.ask_text", limit=3500))
     return TEXT

@@ -21,7 +21,7 @@ from handlers.dates import local
 from handlers.digest_render import digest_messages
 from handlers.flow import END, clear, guided, scratch
 from handlers.jobs import schedule, unschedule
-from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.keyboards import as_int, button, chosen, grid, keyboard, parts
 from handlers.render import esc
 from handlers.respond import actor_of, guarded, reply, show
 from handlers.texts import t
@@ -195,10 +195,7 @@ async def _ask_frequency(update: Update, context: BotContext) -> int:
 @guarded
 async def got_frequency(update: Update, context: BotContext) -> int:
     """Weekly asks the weekday; daily goes to the time."""
-    value = _data(update, 2)[1]
-    if value not in {f.value for f in Frequency}:
-        raise InvalidInput("error.stale")
-    frequency = Frequency(value)
+    frequency = chosen(Frequency, _data(update, 2)[1])
     answers = scratch(context, FLOW)
     answers["frequency"] = frequency.value
     viewer = await context.viewer(update)
