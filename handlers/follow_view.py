@@ -174,7 +174,7 @@ async def _following(update: Update, context: BotContext) -> None:
         f"• {t(viewer.language, f'follow.kind_{f.kind.value}')}: {esc(shorten(f.label, 80))}" for f in found
     ]
     removes = [button(f"✖ {shorten(f.label, 28)}", "fol", "rm", f.kind.value, f.target) for f in found[:30]]
-    await show(update, "\n".join(lines), keyboard(*grid(removes, 1)))
+    await show_long(update, "\n".join(lines), keyboard(*grid(removes, 1)))
 
 
 def handlers() -> list[object]:

@@ -23,7 +23,7 @@ from handlers.flow import END, clear, guided, scratch
 from handlers.jobs import schedule, unschedule
 from handlers.keyboards import as_int, button, chosen, grid, keyboard, parts
 from handlers.render import esc
-from handlers.respond import actor_of, guarded, reply, show
+from handlers.respond import actor_of, guarded, reply, show, show_long
 from handlers.texts import t
 
 WHAT, CHOOSE, COUNTRIES, INITIATIVES, FREQ, WEEKDAY, TIME, TYPED_TIME, EMPTY, PREVIEW = range(80, 90)
@@ -42,8 +42,9 @@ def _data(update: Update, count: int) -> list[str]:
 
 @guarded
 async def subscribe_command(update: Update, context: BotContext) -> int:
-    """Start a new subscription."""
-    await digests.my_subscriptions(context.deps.uow, actor_of(update))
+    """Start a new subscription (said at once when the member has as many as they may have)."""
+    if len(await digests.my_subscriptions(context.deps.uow, actor_of(update))) >= digests.MAX_SUBSCRIPTIONS:
+        raise InvalidInput("subscribe.too_many", limit=digests.MAX_SUBSCRIPTIONS)
     clear(context, FLOW)
     return await _ask_what(update, context)
 
@@ -367,7 +368,7 @@ async def _list(update: Update, context: BotContext) -> None:
                 button(t(lang, "subscriptions.delete"), "sb", "del", sub.id),
             ]
         )
-    await show(update, "\n".join(lines), keyboard(*rows))
+    await show_long(update, "\n".join(lines), keyboard(*rows))
 
 
 def _describe(viewer: Viewer, sub: Subscription) -> str:

@@ -28,6 +28,7 @@ from bot.services.digest_compose import Job, compose
 
 Render = Callable[[Member, Subscription, Digest], Sequence[Outgoing]]
 SENT, EMPTY, MISSED = "sent", "empty", "missed"
+MAX_SUBSCRIPTIONS = 20  # a member's digests: /subscriptions lists each with four buttons
 ENQUEUE_CHUNK = 1000  # digests rendered and queued at a time: memory stays flat whatever the number
 
 
@@ -71,6 +72,8 @@ async def subscribe(
             own = await uow.subscriptions.by_id(subscription_id)
             if own is None or own.member_id != member.id:
                 raise NotFound()
+        elif len(await uow.subscriptions.for_member(member.id)) >= MAX_SUBSCRIPTIONS:
+            raise InvalidInput("subscribe.too_many", limit=MAX_SUBSCRIPTIONS)
         due = next_due(now, frequency, weekday, at, member.time_zone)
         saved = await uow.subscriptions.save(
             member.id, scope, frequency, weekday, at, send_empty, due, now, subscription_id

@@ -14,12 +14,15 @@ from sqlalchemy import update as sql_update
 from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
 from bot.domain.access import member_may_read
+from bot.domain.posting import FollowKind
 from bot.domain.vocab import Role, Tlp
+from bot.services import posting
+from bot.services.actors import Actor
 from storage.factory import Store
 from storage.models import MemberRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
 from tests.bot.test_posting import FILE_ID, REF, notices, post, posted_id, stored, synthetic, to_preview
-from tests.conftest import register
+from tests.conftest import NOW, register
 from tests.harness import BotHarness
 
 TEXT = "Plan <A&B> {0} 🙂"
@@ -262,3 +265,20 @@ async def test_follow_refusals_follow_nothing(
         member = await uow.members.by_telegram_id(people["contact"].user_id)
         assert member is not None
         assert not await uow.posting.follows(member.id)
+
+
+async def test_following_many_things_lists_them_all_within_telegrams_limit(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    """Eighty initiatives followed: /following splits the list under 4096 characters, buttons last."""
+    contact = people["contact"]
+    async with store.uow() as uow:
+        targets = [str(i.id) for i in await uow.initiatives.all()][:80]
+    for target in targets:
+        await posting.set_follow(store.uow, Actor(contact.user_id), FollowKind.INITIATIVE, target, True, NOW)
+    calls = await bot.send(contact, "/following")
+    texts = bot.texts(calls)
+    assert len(texts) > 1 and all(len(text) <= 4096 for text in texts)
+    assert sum(text.count("\n•") for text in texts) + sum(t.startswith("•") for t in texts) == len(targets)
+    markups = [c.params.get("reply_markup") for c in calls if c.method == "sendMessage"]
+    assert markups[-1] is not None and all(m is None for m in markups[:-1])

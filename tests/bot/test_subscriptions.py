@@ -16,6 +16,7 @@ from telegram.ext import Job
 from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
 from bot.domain.digests import Frequency, Scope, Subscription
+from bot.domain.errors import InvalidInput
 from bot.domain.vocab import InitiativeType, Role, Tlp
 from bot.services import digests
 from bot.services.actors import Actor
@@ -497,3 +498,29 @@ async def test_the_preview_of_a_big_week_is_cut_on_a_boundary(
     [preview] = bot.texts(calls)
     assert len(preview) <= 4096
     assert balanced(preview), preview[-120:]
+
+
+async def test_a_member_has_at_most_twenty_digests_and_all_of_them_list_within_telegrams_limits(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    """Twenty subscriptions, each naming many countries: /subscriptions splits the list under 4096
+    characters and keeps every button; a twenty-first is refused, by /subscribe and by the service."""
+    contact = people["contact"]
+    async with store.uow() as uow:
+        codes = tuple(sorted(c.code for c in await uow.catalog.countries()))[:60]
+    wide = Scope(everything=False, countries=codes)
+    for _ in range(digests.MAX_SUBSCRIPTIONS):
+        await digests.subscribe(
+            store.uow, Actor(contact.user_id), wide, Frequency.WEEKLY, 0, dt.time(8), True, NOW
+        )
+    calls = await bot.send(contact, "/subscriptions")
+    texts = bot.texts(calls)
+    assert len(texts) > 1 and all(len(text) <= 4096 for text in texts)
+    markups = [c.params.get("reply_markup") for c in calls if c.method == "sendMessage"]
+    assert [m is not None for m in markups] == [False] * (len(markups) - 1) + [True]
+    [refused] = bot.texts(await bot.send(contact, "/subscribe"))
+    assert "You have 20 digests already" in refused
+    with pytest.raises(InvalidInput):
+        await digests.subscribe(
+            store.uow, Actor(contact.user_id), Scope(), Frequency.WEEKLY, 0, dt.time(8), True, NOW
+        )
