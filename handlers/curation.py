@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.domain.catalogue import InitiativeSpec
 from bot.domain.drafts import check_text, check_url, parse_date
 from bot.domain.errors import InvalidInput
+from bot.domain.exchange import TEXT_LIMITS
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.services import curation
 from handlers.context import BotContext
@@ -56,7 +57,7 @@ async def begin(update: Update, context: BotContext) -> int:
 async def got_title(update: Update, context: BotContext) -> int:
     """Keep the title; offer the types."""
     assert update.message is not None and update.message.text is not None
-    scratch(context, FLOW)["title"] = check_text(update.message.text, "title", 3, 300)
+    scratch(context, FLOW)["title"] = check_text(update.message.text, "title", *TEXT_LIMITS["title"])
     viewer = await context.viewer(update)
     kinds = [button(t(viewer.language, f"type.{k.value}"), "new", "type", k.value) for k in InitiativeType]
     await _ask(update, context, "draft.ask_type", *grid(kinds, 2))
@@ -106,7 +107,7 @@ async def got_countries(update: Update, context: BotContext) -> int:
 async def got_lead(update: Update, context: BotContext) -> int:
     """Keep the lead; ask for the start date."""
     text = _typed(update)
-    scratch(context, FLOW)["lead"] = check_text(text, "lead", 1, 500) if text else None
+    scratch(context, FLOW)["lead"] = check_text(text, "lead", *TEXT_LIMITS["lead"]) if text else None
     await _ask(update, context, "draft.ask_start")
     return START
 

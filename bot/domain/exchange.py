@@ -55,25 +55,30 @@ class ParsedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
+# Lengths of an initiative's free-text fields, wherever they are written (file, chat): what one accepts
+# the other imports back.
+TEXT_LIMITS = {"title": (3, 300), "lead": (1, 500), "notes": (1, 4000)}
+
+
 class InitiativeRecord(BaseModel):
     """An initiative as a file holds it."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     ref: str = Field(max_length=32)
-    title: str = Field(min_length=3, max_length=300)
+    title: str = Field(min_length=TEXT_LIMITS["title"][0], max_length=TEXT_LIMITS["title"][1])
     type: InitiativeType
     status: InitiativeStatus = InitiativeStatus.ACTIVE
     countries: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     partners: tuple[str, ...] = ()
     instruments: tuple[str, ...] = ()
-    lead: str | None = Field(default=None, max_length=500)
+    lead: str | None = Field(default=None, max_length=TEXT_LIMITS["lead"][1])
     funding: str | None = Field(default=None, max_length=1000)
     year: int | None = Field(default=None, ge=1950, le=2100)
     start_date: dt.date | None = None
     end_date: dt.date | None = None
     source_url: str | None = Field(default=None, max_length=1000, pattern=r"^https?://\S+$")
-    notes: str | None = Field(default=None, max_length=4000)
+    notes: str | None = Field(default=None, max_length=TEXT_LIMITS["notes"][1])
 
     @field_validator("ref")
     @classmethod

@@ -8,6 +8,7 @@ import datetime as dt
 from bot.domain.catalogue import InitiativeSpec, spec_of
 from bot.domain.drafts import check_ref, check_text, check_url, parse_date, suggest_ref
 from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.exchange import TEXT_LIMITS
 from bot.domain.model import Initiative
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.ports import UnitOfWork, UnitOfWorkFactory
@@ -120,9 +121,9 @@ async def edit_initiative(
 async def _parse(uow_factory: UnitOfWorkFactory, field: str, value: str) -> object:
     text = value.strip()
     if field == "title":
-        return check_text(text, "title", 3, 300)
+        return check_text(text, "title", *TEXT_LIMITS["title"])
     if field in ("lead", "notes"):
-        return check_text(text, field, 1, 2000) if text != "-" else None
+        return check_text(text, field, *TEXT_LIMITS[field]) if text != "-" else None
     if field == "type":
         return _enum(InitiativeType, text)
     if field == "status":

@@ -334,3 +334,19 @@ async def test_an_admin_edits_fields_and_each_change_is_audited(
     assert entries[3].details["value"] == "suspended"
     assert entries[1].details["value"] == "None"
     assert entries[0].details["value"] == "2014-01-02"
+
+
+async def test_an_edited_lead_keeps_the_limit_an_import_accepts(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    """The chat edit and the file import share one limit, so an initiative exported after an edit
+    imports back unchanged."""
+    admin = people["admin"]
+    await say(bot, admin, "/initiative MP-MA-2013")
+    await open_editor(bot, admin, "Lead")
+    refused = await say(bot, admin, "x" * 501)
+    assert "500" in refused
+    saved, _ = bot.texts(await bot.send(admin, "y" * 500))
+    assert saved == "Saved the change to MP-MA-2013."
+    after = await by_ref(store, "MP-MA-2013")
+    assert after is not None and after.lead == "y" * 500
