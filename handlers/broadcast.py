@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Member, Viewer
-from bot.domain.notices import TEXT_LIMIT, Audience, AudienceKind, Notice, NoticeDraft
+from bot.domain.notices import SEND_AHEAD, TEXT_LIMIT, Audience, AudienceKind, Notice, NoticeDraft
 from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.splitting import split_html
 from bot.domain.vocab import Role
@@ -216,7 +216,7 @@ async def got_time(update: Update, context: BotContext) -> int:
     except ValueError:
         raise InvalidInput("broadcast.bad_time", value=text[:30]) from None
     now = context.deps.clock.now()
-    if not now <= at <= now + dt.timedelta(days=90):
+    if not now <= at <= now + SEND_AHEAD:
         raise InvalidInput("broadcast.time_range")
     scratch(context, FLOW)["send_at"] = at.astimezone(dt.UTC).isoformat()
     return await _preview(update, context)

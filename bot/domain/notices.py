@@ -95,3 +95,4 @@ class NoticeReport:
 
 
 TEXT_LIMIT = 3500
+SEND_AHEAD = dt.timedelta(days=90)  # how far ahead a notice may be scheduled

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.model import Member
 from bot.domain.notices import (
+    SEND_AHEAD,
     TEXT_LIMIT,
     Audience,
     AudienceKind,
@@ -56,6 +57,8 @@ async def broadcast(
     """Store the notice and queue one message per recipient, due at its send time, in one transaction."""
     if draft.attachment_file_id is None:
         check_text(draft.text)
+    if draft.send_at > now + SEND_AHEAD:
+        raise InvalidInput("broadcast.time_range")
     async with uow_factory() as uow:
         admin = await require_admin(uow, actor)
         await _check_audience(uow, draft.audience)

@@ -18,6 +18,7 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import SystemClock
 from bot.console.updates import Identity
+from bot.domain.errors import InvalidInput
 from bot.domain.model import AuditEntry
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft, NoticeStatus
 from bot.domain.rate import Limits
@@ -701,3 +702,13 @@ async def test_a_restart_during_a_large_notice_delivers_it_to_every_recipient_on
 async def _all_sent(statuses: Callable[[], Awaitable[list[str]]]) -> bool:
     found = await statuses()
     return bool(found) and set(found) == {"sent"}
+
+
+async def test_the_service_refuses_a_notice_scheduled_beyond_ninety_days(store: Store) -> None:
+    """The flow offers only times within 90 days; any other caller is held to the same rule."""
+    far = NOW + dt.timedelta(days=91)
+    draft = NoticeDraft("too-far", "Plenary", Audience(AudienceKind.EVERYONE), send_at=far)
+    with pytest.raises(InvalidInput):
+        await notice_service.broadcast(store.uow, Actor(101), draft, NOW, render=recipient_message)
+    async with store.uow() as uow:
+        assert await uow.notices.by_key("too-far") is None
