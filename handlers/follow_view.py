@@ -106,6 +106,8 @@ async def edit_ask(update: Update, context: BotContext) -> int:
     if ident is None:
         raise InvalidInput("error.stale")
     viewer = await context.viewer(update)
+    if viewer.in_group:
+        raise NotAllowed("error.private_only")
     view = await posting.update_view(context.deps.uow, viewer, ident, context.deps.clock.now())
     if not view.can_change:
         raise NotAllowed("post.not_yours_or_too_late", hours=48)

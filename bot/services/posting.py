@@ -121,7 +121,8 @@ async def update_view(
         initiative = await uow.initiatives.by_id(update.initiative_id)
         history = await uow.posting.history(update_id)
     assert initiative is not None
-    return UpdateView(update, initiative, history, _may_change(viewer.member, update, now))
+    changer = None if viewer.in_group else viewer.member  # never offered in a group
+    return UpdateView(update, initiative, history, _may_change(changer, update, now))
 
 
 def _may_change(member: Member | None, update: Update, now: dt.datetime) -> bool:
@@ -133,6 +134,8 @@ def _may_change(member: Member | None, update: Update, now: dt.datetime) -> bool
 async def _changeable(
     uow: UnitOfWork, actor: Actor, update_id: int, now: dt.datetime
 ) -> tuple[Member, Update]:
+    if actor.in_group:  # editing and withdrawing, like posting, happen in a private chat
+        raise NotAllowed("error.private_only")
     member = await require_member(uow, actor)
     update = await uow.posting.by_id(update_id)
     if update is None or update.withdrawn_at is not None or not member_may_read(member, update):

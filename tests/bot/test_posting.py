@@ -691,3 +691,18 @@ async def test_a_nul_character_never_makes_the_bot_fail(
     assert "Who may read it?" in next_step
     assert not bot.errors, bot.errors
     assert await count_updates(store) == before
+
+
+async def test_an_author_cannot_withdraw_or_edit_from_a_group(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    """Changing an update, like posting one, happens in a private chat: the buttons pressed in the
+    working party's group are refused and change nothing."""
+    contact = people["contact"]
+    ident = await post(bot, contact, "Only in private", Tlp.CLEAR)
+    in_group = Identity(contact.user_id, "Claire", chat_id=-100123, chat_type="supergroup", chat_title="EMWP")
+    for data in (f"upd:wdok:{ident}", f"upd:edit:{ident}"):
+        said = alerts(await bot.press(in_group, synthetic(in_group), data))
+        assert said == ["That works only in a private chat with me."]
+    update = await stored(store, ident)
+    assert (update.text, update.edited_at, update.withdrawn_at) == ("Only in private", None, None)
