@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.digests import Advance, Frequency, Run, Scope, Subscription, parse_time
 from bot.domain.model import Update
 from bot.domain.vocab import InitiativeType, MemberStatus
+from storage.engine import insert_or_skip
 from storage.mapping import aware
 from storage.models import AuditRow, DigestRunRow, MemberRow, SubscriptionRow, UpdateRow
 from storage.updates_events import update_of
@@ -146,12 +146,11 @@ class SqlSubscriptionRepository:
         """
         if not runs:
             return set()
-        insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
         table = cast(Table, DigestRunRow.__table__)
         result = await self._session.execute(
-            insert(table)
-            .on_conflict_do_nothing(index_elements=["subscription_id", "period_end"])
-            .returning(table.c.subscription_id),
+            insert_or_skip(self._session, table, "subscription_id", "period_end").returning(
+                table.c.subscription_id
+            ),
             [
                 {
                     "subscription_id": run.subscription_id,

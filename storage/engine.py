@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
@@ -66,3 +67,9 @@ def _sqlite_begin(connection: Any) -> None:
     failing with "database is locked" when a read turns into a write while another writer is active. It
     also makes SAVEPOINTs (begin_nested) work as they should on SQLite."""
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def insert_or_skip(session: AsyncSession, table: Table, *unique: str) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT … ON CONFLICT (unique) DO NOTHING` in the session's dialect (SQLite or PostgreSQL)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(unique))

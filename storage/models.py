@@ -301,7 +301,11 @@ class FollowRow(Base):
     """A member follows an initiative, a country or a region."""
 
     __tablename__ = "follows"
-    __table_args__ = (UniqueConstraint("member_id", "kind", "target", name="uq_follows_member_target"),)
+    __table_args__ = (
+        UniqueConstraint("member_id", "kind", "target", name="uq_follows_member_target"),
+        # Who follows this initiative, country or region: every post and every audience asks.
+        Index("ix_follows_target", "kind", "target"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))

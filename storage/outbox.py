@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.outbox import OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
+from storage.engine import insert_or_skip
 from storage.mapping import aware
 from storage.models import MemberRow, OutboxRow
 
@@ -68,12 +68,11 @@ class SqlOutboxRepository:
             }
             for m in messages
         ]
-        insert = postgresql.insert if self._session.get_bind().dialect.name == "postgresql" else sqlite.insert
         table = cast(Table, OutboxRow.__table__)
         # An executemany: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues", within the
         # driver's parameter limit) from one compiled statement; RETURNING counts the rows that were new.
         result = await self._session.execute(
-            insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id), rows
+            insert_or_skip(self._session, table, "dedupe_key").returning(table.c.id), rows
         )
         return len(result.all())
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.model import Update
 from bot.domain.posting import Draft, FollowKind
+from storage.engine import insert_or_skip
 from storage.mapping import aware
 from storage.models import (
     DelegationRow,
@@ -104,16 +106,13 @@ class SqlPostingRepository:
 
     async def follow(self, member_id: int, kind: FollowKind, target: str, now: dt.datetime) -> bool:
         """Follow; False if already following."""
-        exists = await self._session.scalar(
-            select(FollowRow.id).where(
-                FollowRow.member_id == member_id, FollowRow.kind == kind.value, FollowRow.target == target
-            )
+        # A double tap, even from two processes at once, adds one row and reports it once.
+        table = cast(Table, FollowRow.__table__)
+        added = await self._session.scalar(
+            insert_or_skip(self._session, table, "member_id", "kind", "target").returning(table.c.id),
+            {"member_id": member_id, "kind": kind.value, "target": target, "created_at": now},
         )
-        if exists is not None:
-            return False
-        self._session.add(FollowRow(member_id=member_id, kind=kind.value, target=target, created_at=now))
-        await self._session.flush()
-        return True
+        return added is not None
 
     async def unfollow(self, member_id: int, kind: FollowKind, target: str) -> bool:
         """Stop following; False if not following."""
