@@ -242,3 +242,16 @@ def test_malformed_setting_exits_2(fake_api: FakeBotApi, launch: Launcher) -> No
     assert "TZ: expected an IANA time zone name" in bot.stderr
     assert "Traceback" not in bot.stderr, bot.stderr
     assert fake_api.calls == []
+
+
+def test_a_webhook_url_is_refused_with_exit_2(fake_api: FakeBotApi, launch: Launcher) -> None:
+    """This version serves long polling only: a WEBHOOK_URL is refused before Telegram is asked."""
+    bot = launch(
+        TELEGRAM_BOT_TOKEN=REJECTED_TOKEN,
+        TELEGRAM_API_BASE_URL=fake_api.base_url,
+        WEBHOOK_URL="https://emwp.example.org/hook",
+    )
+
+    assert bot.wait_exit(STARTUP_TIMEOUT) == 2, bot.output()
+    assert "WEBHOOK_URL is set, but this version serves long polling only" in bot.stderr
+    assert not fake_api.calls

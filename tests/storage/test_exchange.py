@@ -536,3 +536,24 @@ async def test_the_command_line_imports_all_or_nothing_and_exports(
     assert len(rows) == 64
     [row] = [r for r in rows if r["ref"] == "PART-GM-2026"]
     assert (row["title"], row["countries"], row["status"]) == ("Gambia pilot, phase 1", "GM;SN", "planned")
+
+
+async def test_the_maintenance_commands_report_what_they_did(
+    store: Store, database_url: str, tmp_path: Path
+) -> None:
+    """`db upgrade`, `seed` (a second time changes nothing), `outbox status` and `export --events
+    --output`, as the README gives them, on a migrated and seeded store."""
+    upgraded = run_cli(database_url, tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.startswith("Schema is up to date")
+    seeded = run_cli(database_url, tmp_path, "seed")
+    assert seeded.returncode == 0, seeded.stderr
+    assert seeded.stdout.strip() == "Seed already applied: nothing changed."
+    status = run_cli(database_url, tmp_path, "outbox", "status")
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.splitlines()[0] == "Outbox: empty"
+    events = run_cli(database_url, tmp_path, "export", "--format", "csv", "--events", "--output", "ev.csv")
+    assert events.returncode == 0, events.stderr
+    written = (tmp_path / "ev.csv").read_text(encoding="utf-8")
+    assert written.splitlines()[0] == "title,kind,starts_at,ends_at,country,initiative,location,notes"
+    assert events.stdout == "" and events.stderr.strip() == "Wrote 0 record(s) to ev.csv."  # no events yet
