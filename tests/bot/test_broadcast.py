@@ -712,3 +712,22 @@ async def test_the_service_refuses_a_notice_scheduled_beyond_ninety_days(store: 
         await notice_service.broadcast(store.uow, Actor(101), draft, NOW, render=recipient_message)
     async with store.uow() as uow:
         assert await uow.notices.by_key("too-far") is None
+
+
+@pytest.mark.parametrize("attachment", [None, "BQAC-minutes-12"])
+async def test_a_nul_character_in_a_notice_is_refused_with_a_reason(
+    store: Store, people: dict[str, Identity], attachment: str | None
+) -> None:
+    """PostgreSQL cannot store NUL: refused by the service, as an update's text is, and nothing stored."""
+    draft = NoticeDraft(
+        "nul",
+        "Plenary\x00 moved",
+        Audience(AudienceKind.EVERYONE),
+        send_at=NOW,
+        attachment_file_id=attachment,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        await notice_service.broadcast(store.uow, Actor(101), draft, NOW, render=recipient_message)
+    assert refused.value.message_id == "post.text_nul"
+    async with store.uow() as uow:
+        assert await uow.notices.by_key("nul") is None
