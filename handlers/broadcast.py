@@ -164,8 +164,8 @@ async def typed_target(update: Update, context: BotContext) -> int:
             raise InvalidInput("country.not_found", name=text[:40])
         answers["values"] = [match.country.code]
     else:
-        detail = await browse.initiative_detail(context.deps.uow, viewer, text)
-        answers["values"] = [str(detail.initiative.id)]
+        initiative = await browse.find_initiative(context.deps.uow, viewer, text)
+        answers["values"] = [str(initiative.id)]
     return await _ask_when(update, context)
 
 

@@ -51,8 +51,8 @@ async def post_command(update: Update, context: BotContext) -> int:
     if not ref:
         return await _start(update, context, None)
     viewer = await context.viewer(update)
-    detail = await browse.initiative_detail(context.deps.uow, viewer, ref)
-    return await _start(update, context, detail.initiative.id)
+    initiative = await browse.find_initiative(context.deps.uow, viewer, ref)
+    return await _start(update, context, initiative.id)
 
 
 @guarded
@@ -91,13 +91,11 @@ async def picked_by_button(update: Update, context: BotContext) -> int:
 
 async def _chose(update: Update, context: BotContext, initiative_id: int) -> int:
     viewer = await context.viewer(update)
-    detail = await browse.initiative_detail(context.deps.uow, viewer, str(initiative_id))
+    initiative = await browse.find_initiative(context.deps.uow, viewer, str(initiative_id))
     answers = scratch(context, FLOW)
-    answers["initiative"] = detail.initiative.id
+    answers["initiative"] = initiative.id
     kinds = [button(t(viewer.language, f"kind.{k.value}"), "pst", "kind", k.value) for k in UpdateKind]
-    await show(
-        update, t(viewer.language, "post.ask_kind", ref=detail.initiative.ref), keyboard(*grid(kinds, 3))
-    )
+    await show(update, t(viewer.language, "post.ask_kind", ref=initiative.ref), keyboard(*grid(kinds, 3)))
     return KIND
 
 
@@ -198,9 +196,9 @@ async def _preview(update: Update, context: BotContext) -> int:
     answers = scratch(context, FLOW)
     if not {"initiative", "kind", "text"} <= answers.keys():
         raise InvalidInput("error.stale")
-    detail = await browse.initiative_detail(context.deps.uow, viewer, str(answers["initiative"]))
+    initiative = await browse.find_initiative(context.deps.uow, viewer, str(answers["initiative"]))
     draft = draft_update(viewer, answers, context.deps.clock.now())
-    lines = [t(viewer.language, "post.preview"), as_received(viewer, draft, detail.initiative)]
+    lines = [t(viewer.language, "post.preview"), as_received(viewer, draft, initiative)]
     if draft.attachment_kind:
         lines.append(t(viewer.language, "post.with_attachment"))
     if protected(draft.tlp):

@@ -169,9 +169,8 @@ async def got_initiatives(update: Update, context: BotContext) -> int:
     viewer = await context.viewer(update)
     answers = scratch(context, FLOW)
     found = set(answers.get("initiatives", []))
-    for ref in [r.strip() for r in (update.message.text or "").split(",") if r.strip()][:30]:
-        detail = await browse.initiative_detail(context.deps.uow, viewer, ref)
-        found.add(detail.initiative.id)
+    refs = [r.strip() for r in (update.message.text or "").split(",") if r.strip()][:30]
+    found.update(i.id for i in await browse.find_initiatives_by_refs(context.deps.uow, viewer, refs))
     answers["initiatives"] = sorted(found)
     return await _choose(update, context)
 

@@ -110,6 +110,22 @@ async def initiative_detail(
     )
 
 
+async def find_initiative(uow_factory: UnitOfWorkFactory, viewer: Viewer, key: str) -> Initiative:
+    """One initiative by reference or id, for a flow that needs only the initiative itself."""
+    require_reader(viewer)
+    async with uow_factory() as uow:
+        return await _find(uow, key)
+
+
+async def find_initiatives_by_refs(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, keys: Sequence[str]
+) -> list[Initiative]:
+    """Several initiatives by reference or id, in one unit of work; the first unknown one is reported."""
+    require_reader(viewer)
+    async with uow_factory() as uow:
+        return [await _find(uow, key) for key in keys]
+
+
 async def _find(uow: UnitOfWork, key: str) -> Initiative:
     text = key.strip()
     if not text or len(text) > 40:
