@@ -196,16 +196,26 @@ async def set_follow(
 
 
 async def following(uow_factory: UnitOfWorkFactory, actor: Actor) -> list[Follow]:
-    """What the member follows, with names."""
+    """What the member follows, with names (looked up together: one query a kind at most)."""
     async with uow_factory() as uow:
         member = await require_member(uow, actor)
-        return [
-            Follow(kind, target, await _label(uow, kind, target))
-            for kind, target in await uow.posting.follows(member.id)
-        ]
+        follows = await uow.posting.follows(member.id)
+        kinds = {kind for kind, _ in follows}
+        ids = [int(t) for k, t in follows if k is FollowKind.INITIATIVE and t.isascii() and t.isdigit()]
+        names: dict[tuple[FollowKind, str], str] = {}
+        if ids:
+            for line in await uow.initiatives.headlines(ids):
+                names[FollowKind.INITIATIVE, str(line.id)] = f"{line.ref} {line.title}"
+        if FollowKind.COUNTRY in kinds:
+            names |= {(FollowKind.COUNTRY, c.code): c.name for c in await uow.catalog.countries()}
+        if FollowKind.REGION in kinds:
+            names |= {(FollowKind.REGION, r.key): r.name for r in await uow.catalog.regions()}
+    # Something no longer known keeps its raw name, so that it can still be removed.
+    return [Follow(kind, target, names.get((kind, target), target)) for kind, target in follows]
 
 
 async def _label(uow: UnitOfWork, kind: FollowKind, target: str) -> str:
+    """The name of what is to be followed; NotFound if there is no such initiative, country or region."""
     if kind is FollowKind.INITIATIVE:
         initiative = (
             await uow.initiatives.by_id(int(target)) if target.isascii() and target.isdigit() else None
