@@ -14,6 +14,7 @@ from bot.domain.model import Member, Viewer
 from bot.domain.notices import SEND_AHEAD, TEXT_LIMIT, Audience, AudienceKind, Notice, NoticeDraft
 from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.splitting import split_html
+from bot.domain.timezones import DEFAULT_ZONE
 from bot.domain.vocab import Role
 from bot.services import browse, notices
 from bot.services.catalog import delegations
@@ -180,7 +181,7 @@ async def _ask_when(update: Update, context: BotContext) -> int:
 
 
 def _zone(viewer: Viewer) -> ZoneInfo:
-    return ZoneInfo(viewer.member.time_zone if viewer.member else "Europe/Brussels")
+    return ZoneInfo(viewer.member.time_zone if viewer.member else DEFAULT_ZONE)
 
 
 @guarded

@@ -7,7 +7,7 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.posting import FollowKind, protected
+from bot.domain.posting import TEXT_LIMIT, FollowKind, protected
 from bot.services import posting
 from handlers.context import BotContext
 from handlers.dates import local
@@ -112,7 +112,7 @@ async def edit_ask(update: Update, context: BotContext) -> int:
     if not view.can_change:
         raise NotAllowed("post.not_yours_or_too_late", hours=48)
     scratch(context, "upd_edit")["id"] = ident
-    await show(update, t(viewer.language, "post.ask_new_text", limit=3500))
+    await show(update, t(viewer.language, "post.ask_new_text", limit=TEXT_LIMIT))
     return EDITING
 
 

@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput
-from bot.domain.posting import Draft, check_text, protected
+from bot.domain.posting import TEXT_LIMIT, Draft, check_text, protected
 from bot.domain.vocab import Tlp, UpdateKind
 from bot.services import browse, posting
 from bot.services.catalog import delegations
@@ -104,7 +104,7 @@ async def got_kind(update: Update, context: BotContext) -> int:
     """Keep the kind; ask for the text."""
     scratch(context, FLOW)["kind"] = chosen(UpdateKind, _data(update, 2)[1]).value
     viewer = await context.viewer(update)
-    await show(update, t(viewer.language, "post.ask_text", limit=3500))
+    await show(update, t(viewer.language, "post.ask_text", limit=TEXT_LIMIT))
     return TEXT
 
 
@@ -250,7 +250,7 @@ async def change_text(update: Update, context: BotContext) -> int:
     """Back to the text."""
     _data(update, 2)
     viewer = await context.viewer(update)
-    await show(update, t(viewer.language, "post.ask_text", limit=3500))
+    await show(update, t(viewer.language, "post.ask_text", limit=TEXT_LIMIT))
     return TEXT
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 from telegram import InlineKeyboardButton, Update
@@ -13,6 +12,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.filters import TYPE_CODES
 from bot.domain.model import Viewer
 from bot.domain.splitting import split_html
+from bot.domain.timezones import DEFAULT_ZONE
 from bot.domain.vocab import InitiativeType
 from bot.services import browse, curation, digests
 from bot.services.catalog import place_names
@@ -219,7 +219,7 @@ async def got_weekday(update: Update, context: BotContext) -> int:
 
 async def _ask_time(update: Update, context: BotContext) -> int:
     viewer = await context.viewer(update)
-    zone = viewer.member.time_zone if viewer.member else "Europe/Brussels"
+    zone = viewer.member.time_zone if viewer.member else DEFAULT_ZONE
     options = [button(time, "sb", "time", time.replace(":", "")) for time in TIMES]
     options.append(button(t(viewer.language, "subscribe.other_time"), "sb", "time", "typed"))
     await show(update, t(viewer.language, "subscribe.ask_time", zone=zone), keyboard(*grid(options, 3)))
@@ -305,7 +305,7 @@ async def got_empty(update: Update, context: BotContext) -> int:
 
 def _when(viewer: Viewer, answers: Mapping[str, object]) -> str:
     lang = viewer.language
-    zone = viewer.member.time_zone if viewer.member else "Europe/Brussels"
+    zone = viewer.member.time_zone if viewer.member else DEFAULT_ZONE
     if answers.get("frequency") == Frequency.DAILY.value:
         return t(lang, "subscribe.when_daily", at=answers.get("at", ""), zone=zone)
     day = t(lang, f"subscribe.day_{WEEKDAYS[int(str(answers.get('weekday', 0)))]}")
@@ -335,12 +335,8 @@ async def confirm(update: Update, context: BotContext) -> int:
     if context.job_queue is not None:
         schedule(context.job_queue, saved, context.deps.clock.now())
     viewer = await context.viewer(update)
-    await show(update, t(viewer.language, "subscribe.saved", due=_local(viewer, saved.next_due_at)))
+    await show(update, t(viewer.language, "subscribe.saved", due=local(saved.next_due_at, viewer)))
     return END
-
-
-def _local(viewer: Viewer, when: dt.datetime) -> str:
-    return local(when, viewer)
 
 
 async def _list(update: Update, context: BotContext) -> None:
@@ -389,7 +385,7 @@ def _describe(viewer: Viewer, sub: Subscription) -> str:
     state = (
         t(lang, "subscriptions.paused")
         if sub.paused
-        else t(lang, "subscriptions.next", due=_local(viewer, sub.next_due_at))
+        else t(lang, "subscriptions.next", due=local(sub.next_due_at, viewer))
     )
     return f"{esc(what)} · {_when(viewer, answers)} · {state}"
 
