@@ -147,8 +147,20 @@ def _enum(kind: type[InitiativeType] | type[InitiativeStatus], value: str) -> ob
 async def _save(
     uow: UnitOfWork, spec: InitiativeSpec, now: dt.datetime, initiative_id: int | None
 ) -> Initiative:
+    """Every field checked here, whichever flow or button built the spec: what the chat accepts, a file
+    imports back."""
     check_ref(spec.ref)
+    check_text(spec.title, "title", *TEXT_LIMITS["title"])
+    for name in ("lead", "notes"):
+        value = getattr(spec, name)
+        if value is not None:
+            check_text(value, name, *TEXT_LIMITS[name])
+    if spec.source_url is not None:
+        check_url(spec.source_url)
     known = {r.key for r in await uow.catalog.regions()}
     if any(r not in known for r in spec.regions):
+        raise InvalidInput("error.stale")
+    countries = {c.code for c in await uow.catalog.countries()} if spec.countries else set()
+    if any(c not in countries for c in spec.countries):
         raise InvalidInput("error.stale")
     return await uow.initiatives.save(spec, now, initiative_id)
