@@ -16,6 +16,7 @@ from handlers.context import DEPS_KEY, BotContext, Deps
 from handlers.delivery import Sender, SenderConfig
 from handlers.jobs import rebuild as rebuild_jobs
 from handlers.menu import set_default_menus
+from handlers.recompose import MessageComposer
 from storage.factory import Store
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ async def _post_init(app: BotApplication) -> None:
     config = app.bot_data.get("deliver")
     if isinstance(config, SenderConfig):
         deps: Deps = app.bot_data[DEPS_KEY]
-        sender = Sender(app.bot, deps.uow, deps.clock, config)
+        sender = Sender(app.bot, deps.uow, deps.clock, config, composer=MessageComposer(deps.uow))
         deps.outbox.attach(sender.wake)
         sender.start()
         app.bot_data["sender"] = sender

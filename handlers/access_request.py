@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.domain.errors import InvalidInput
 from bot.domain.model import AccessRequest, Member
 from bot.domain.outbox import OutboxKind, Outgoing
+from bot.domain.reveals import Readers, Reveals
 from bot.domain.vocab import Role
 from bot.services import access_requests as service
 from bot.services.catalog import delegations
@@ -95,6 +96,7 @@ def admin_notice(admin: Member, request: AccessRequest) -> Outgoing:
         parts=(text,),
         member_id=admin.id,
         markup=markup.to_dict() if markup else None,
+        reveals=Reveals(readers=Readers.ADMINS),
     )
 
 
@@ -111,6 +113,7 @@ def requester_notice(request: AccessRequest, member: Member | None) -> Outgoing:
         dedupe_key=f"access:{request.id}:decision",
         parts=(text,),
         member_id=member.id if member else None,
+        reveals=Reveals(readers=Readers.ANYONE),
     )
 
 

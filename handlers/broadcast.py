@@ -13,6 +13,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.model import Member, Viewer
 from bot.domain.notices import SEND_AHEAD, TEXT_LIMIT, Audience, AudienceKind, Notice, NoticeDraft
 from bot.domain.outbox import OutboxKind, Outgoing
+from bot.domain.reveals import Reveals
 from bot.domain.splitting import split_html
 from bot.domain.timezones import DEFAULT_ZONE
 from bot.domain.vocab import Role
@@ -52,6 +53,7 @@ def recipient_message(member: Member, notice: Notice) -> Outgoing:
         member_id=member.id,
         not_before=notice.send_at,
         attachment=attachment,
+        reveals=Reveals(notice=notice.id),
     )
 
 

@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.posting import protected
 from bot.services import browse
 from handlers.context import BotContext
 from handlers.dates import local
@@ -77,6 +78,7 @@ async def _profile(update: Update, context: BotContext, code: str) -> None:
         update,
         fit(blocks),
         keyboard(*grid(opens, 5), more if profile.total > SHOWN else [], follow),
+        protect=any(protected(u.tlp) for u in profile.updates),
     )
 
 

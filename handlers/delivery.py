@@ -10,21 +10,35 @@ import logging
 import random
 import socket
 import uuid
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, Protocol
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock
-from bot.domain.outbox import Queued, RetryPolicy
+from bot.domain.outbox import Delivered, Op, Outgoing, Queued, RetryPolicy
 from bot.domain.rate import Limits, RateScheduler, Started
+from bot.domain.reveals import Hold
 from bot.ports import UnitOfWorkFactory
 from bot.services.outbox import Ledger
 
 log = logging.getLogger(__name__)
 HOLD_SLACK = 5.0  # seconds past its retry time a chat waits for its retried row before going on without it
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was deleted", "have no rights")
+ALREADY_DONE = ("message is not modified", "message to delete not found")
+RELEASE_SECONDS = 1.0  # how often the claim loop looks for scheduled notices whose time has come
+
+
+class Composer(Protocol):
+    """What the sender asks of the layer that renders messages."""
+
+    async def refresh(self, row: Queued, now: dt.datetime) -> Outgoing | None:
+        """The row's message made again as of now; None if there is nothing left its recipient may read."""
+
+    async def release_due(self, now: dt.datetime) -> int:
+        """Queue what became due (scheduled notices, to their audience as it is now); how many rows."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +66,7 @@ class Sender:
         config: SenderConfig | None = None,
         worker_id: str | None = None,
         rng: random.Random | None = None,
+        composer: Composer | None = None,
     ) -> None:
         self.config = config or SenderConfig()
         self.bot = bot
@@ -60,6 +75,8 @@ class Sender:
             uow, worker_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}", self.config.lease
         )
         self.scheduler = RateScheduler(self.config.limits)
+        self.composer = composer
+        self._released_at = -RELEASE_SECONDS
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._wake = asyncio.Event()
         self._stopping = False
@@ -87,17 +104,24 @@ class Sender:
                 await asyncio.wait_for(asyncio.shield(self._task), grace_seconds)
             self._task = None
 
-    async def drain(self) -> None:
-        """Send everything due now, then return (tests and the console's exit use it)."""
-        await self.run(until_idle=True)
+    async def drain(self, limit: int | None = None) -> None:
+        """Send everything due now (at most `limit` rows), then return (tests and the console use it)."""
+        await self.run(until_idle=True, limit=limit)
 
-    async def run(self, until_idle: bool = False) -> None:
-        """Claim due rows and feed the workers until stopped (or, with `until_idle`, until nothing is due)."""
+    async def run(self, until_idle: bool = False, limit: int | None = None) -> None:
+        """Claim due rows and feed the workers until stopped (or, with `until_idle`, until nothing is due
+        or `limit` rows were claimed)."""
         self._queues = [asyncio.Queue() for _ in range(self.config.workers)]
         workers = [asyncio.create_task(self._work(q)) for q in self._queues]
+        left = limit
         try:
             while not self._stopping:
-                claimed = await self._claim()
+                await self._release_due(force=until_idle)
+                claimed = await self._claim(left)
+                if left is not None:
+                    left -= claimed
+                    if left <= 0:
+                        until_idle, claimed = True, 0
                 if not claimed and until_idle and self._in_memory == 0:
                     break
                 if not claimed:
@@ -109,11 +133,26 @@ class Sender:
             leftover = [row.id for q in self._queues for row in _drain(q) if row is not _STOP]
             await self.ledger.release(leftover, self.clock.now())
 
-    async def _claim(self) -> int:
-        if self._in_memory > self.config.batch // 4:  # enough in hand: claim in big batches, not dribbles
+    async def _release_due(self, force: bool) -> None:
+        """Now and then, let the composer queue what became due (each once across processes)."""
+        now = asyncio.get_running_loop().time()
+        if self.composer is None or (not force and now - self._released_at < RELEASE_SECONDS):
+            return
+        self._released_at = now
+        try:
+            if await self.composer.release_due(self.clock.now()):
+                self._wake.set()
+        except Exception:
+            log.exception("releasing due notices failed; retrying")
+
+    async def _claim(self, limit: int | None = None) -> int:
+        if limit is None and self._in_memory > self.config.batch // 4:  # enough in hand: claim in batches
             await asyncio.sleep(0.05)
             return 1
-        room = self.config.batch - self._in_memory
+        if limit is not None and self._in_memory:
+            await asyncio.sleep(0.01)  # a bounded drain hands rows out only as fast as they go
+            return 1
+        room = self.config.batch - self._in_memory if limit is None else min(limit, self.config.batch)
         try:
             rows = await self.ledger.claim(self.clock.now(), room)
         except Exception:
@@ -154,7 +193,8 @@ class Sender:
 
     async def _deliver(self, row: Queued) -> None:
         loop = asyncio.get_running_loop()
-        for index in range(row.parts_sent, row.steps):
+        index = row.parts_sent
+        while index < row.steps:
             await self._wait_for_slot(row.chat_id)
             if self.config.shared_budget:
                 # Sending later than the store's slot would crowd the next send to the chat, which another
@@ -163,8 +203,17 @@ class Sender:
                     await self._wait_for_slot(row.chat_id)
             else:
                 await self._wait_for_gate()  # a 429 or a crowded window since the grant: wait before begin
-            if not await self.ledger.begin(row, self.clock.now()):
+            # The read rules, as of now, right before the send: held rows are recorded with the reason,
+            # rows whose content changed are made again first.
+            verdict = await self.ledger.begin(row, self.clock.now())
+            if verdict is None or verdict.hold is not None:
                 return
+            if verdict.refresh:
+                remade = await self._remade(row)
+                if remade is None:
+                    return
+                row = remade
+                continue  # checked again, in the slot already granted
             # The store's write took a while: a window crowded meanwhile is waited for (at most a window
             # and a half), but a 429 meanwhile hands the row back, unsent and unflagged, for after the
             # pause (which could outlast the lease), its chat's later rows behind it.
@@ -179,8 +228,36 @@ class Sender:
             outcome = await self._send_part(row, index, started)
             if outcome is None:
                 return
-            await self._record_sent(row, outcome)
+            stale = await self._record_sent(row, outcome)
             row = dataclasses.replace(row, parts_sent=index + 1, message_ids=(*row.message_ids, outcome))
+            index += 1
+            if stale and index >= row.steps:
+                await self._recheck(row)
+
+    async def _remade(self, row: Queued) -> Queued | None:
+        """The row's message made again as of now, stored; None (and held) if nothing is left to send."""
+        fresh = await self.composer.refresh(row, self.clock.now()) if self.composer else None
+        if fresh is None:
+            await self.ledger.withhold(row, Hold.NOTHING_LEFT, self.clock.now())
+            return None
+        return await self.ledger.rewrite(row, fresh, self.clock.now())
+
+    async def _recheck(self, row: Queued) -> None:
+        """What the row shows changed while it was in flight: its delivered copy is corrected (deleted
+        where its recipient may no longer read it, made again where it changed)."""
+        verdict = await self.ledger.verdict(row)
+        if verdict.send:
+            return
+        fresh = None
+        if verdict.refresh and self.composer is not None:
+            fresh = await self.composer.refresh(row, self.clock.now())
+        copy = Delivered(
+            row.id, row.chat_id, row.kind, row.member_id, row.message_ids, len(row.parts), None, row.protect
+        )
+        # Just delivered: within Telegram's deletion window whatever the clock says.
+        copy = dataclasses.replace(copy, sent_at=self.clock.now())
+        await self.ledger.correct(copy, fresh, None, self.clock.now())
+        self._wake.set()
 
     def _hold(self, now: float) -> float:
         """Seconds a granted send must still wait: for the window of this process's real starts and
@@ -197,17 +274,18 @@ class Sender:
         while (delay := self._hold(loop.time())) > 0:  # noqa: ASYNC110 - waits for a time
             await asyncio.sleep(delay)
 
-    async def _record_sent(self, row: Queued, message_id: int) -> None:
-        """Record a delivered part; retried, since losing this write would send the part again later."""
+    async def _record_sent(self, row: Queued, message_id: int) -> bool:
+        """Record a delivered part (True: what it shows changed while in flight); retried, since losing
+        this write would send the part again later."""
         for attempt in range(5):
             try:
-                await self.ledger.sent(row, message_id, self.clock.now())
-                return
+                return await self.ledger.sent(row, message_id, self.clock.now())
             except Exception:
                 if attempt == 4:
                     raise
                 log.warning("recording outbox row %s as sent failed; retrying", row.id, exc_info=True)
                 await asyncio.sleep(0.1 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def _wait_for_slot(self, chat_id: int) -> None:
         loop = asyncio.get_running_loop()
@@ -228,12 +306,29 @@ class Sender:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def _send(self, row: Queued, index: int) -> Message:
+    async def _send(self, row: Queued, index: int) -> int:
+        """Make the row's request number `index`; Telegram's message id (for a deletion, the first's)."""
         last = index == row.steps - 1
         markup = InlineKeyboardMarkup.de_json(row.markup, self.bot) if row.markup and last else None
+        if row.op is Op.DELETE:
+            await self._quietly(self.bot.delete_messages(row.chat_id, list(row.targets)))
+            return row.targets[0] if row.targets else 0
+        if row.op is Op.EDIT:
+            target = row.targets[index]
+            await self._quietly(
+                self.bot.edit_message_text(
+                    row.parts[index],
+                    chat_id=row.chat_id,
+                    message_id=target,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    disable_web_page_preview=True,
+                )
+            )
+            return target
         protect = row.protect or None
         if index < len(row.parts):
-            return await self.bot.send_message(
+            message: Message = await self.bot.send_message(
                 row.chat_id,
                 row.parts[index],
                 parse_mode=ParseMode.HTML,
@@ -241,16 +336,27 @@ class Sender:
                 reply_markup=markup,
                 disable_web_page_preview=True,
             )
+            return message.message_id
         assert row.attachment is not None
         kind, file_id = row.attachment
         send = self.bot.send_photo if kind == "photo" else self.bot.send_document
-        return await send(row.chat_id, file_id, protect_content=protect, reply_markup=markup)
+        message = await send(row.chat_id, file_id, protect_content=protect, reply_markup=markup)
+        return message.message_id
+
+    @staticmethod
+    async def _quietly(request: Awaitable[object]) -> None:
+        """A correction Telegram finds already done (not modified, already deleted) succeeded."""
+        try:
+            await request
+        except BadRequest as exc:
+            if not any(reason in exc.message.lower() for reason in ALREADY_DONE):
+                raise
 
     async def _send_part(self, row: Queued, index: int, started: Started) -> int | None:
         """Send one part; return Telegram's message id, or None after recording why not."""
         try:
             try:
-                message = await self._send(row, index)
+                message_id = await self._send(row, index)
             finally:
                 self.scheduler.answered(started, asyncio.get_running_loop().time())
         except RetryAfter as exc:
@@ -264,7 +370,7 @@ class Sender:
         except TelegramError as exc:
             await self._transient(row, exc)
         else:
-            return message.message_id
+            return message_id
         return None
 
     def _hold_chat(self, row: Queued, seconds: float) -> None:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from bot.domain.digests import Digest, Subscription
 from bot.domain.model import Initiative, Member, Update, Viewer
 from bot.domain.outbox import OutboxKind, Outgoing
+from bot.domain.posting import protected
+from bot.domain.reveals import DigestBasis, Reveals, reader_key, shown
 from bot.domain.splitting import LIMIT, pack_blocks
-from bot.domain.vocab import Tlp
 from handlers.dates import local, local_date
 from handlers.render import esc, shorten, update_block
 from handlers.texts import t
@@ -27,16 +28,20 @@ MAX_PARTS = 3  # Telegram messages a digest may take
 BUDGET = MAX_PARTS * LIMIT - 600  # characters: room for the blank lines packing leaves at the cuts
 LISTED = 10  # new initiatives, status changes: lines each
 EVENTS = 15
-SHAREABLE = (Tlp.CLEAR, Tlp.GREEN)
 Header = tuple[bool, str, str]  # (the catch-all group, name to sort by, the header as shown)
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """A digest's messages, and whether any update shown in them forbids forwarding."""
+    """A digest's messages, the updates they show, and whether any of these forbids forwarding."""
 
     parts: list[str]
-    protect: bool
+    shown: tuple[Update, ...] = ()
+
+    @property
+    def protect(self) -> bool:
+        """AMBER or stricter content goes out protected."""
+        return any(protected(u.tlp) for u in self.shown)
 
 
 class Blocks:
@@ -96,9 +101,9 @@ def _zone(viewer: Viewer) -> str:
 
 def digest_messages(
     viewer: Viewer, digest: Digest, region_names: dict[str, str], country_names: dict[str, str]
-) -> list[str]:
+) -> Rendered:
     """The digest split under Telegram's limit on item boundaries, in at most `MAX_PARTS` messages."""
-    return render_digest(viewer, digest, Blocks(region_names, country_names)).parts
+    return render_digest(viewer, digest, Blocks(region_names, country_names))
 
 
 def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
@@ -106,7 +111,7 @@ def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
     lang = viewer.language
     start, end = local_date(digest.period_start, viewer), local_date(digest.period_end, viewer)
     if digest.empty:
-        return Rendered([t(lang, "digest.nothing", start=start, end=end)], False)
+        return Rendered([t(lang, "digest.nothing", start=start, end=end)])
     head = t(
         lang,
         "digest.headline",
@@ -125,8 +130,7 @@ def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
         closing = [t(lang, "digest.more_initiatives", count=left)] if left else []
         parts = pack_blocks([head, *_grouped(viewer, digest, items, blocks), *closing, *tail])
         if len(parts) <= MAX_PARTS or not items:
-            shown = (u for i, _ in items for u in digest.by_initiative[i.id][:SHOWN])
-            return Rendered(parts, any(u.tlp not in SHAREABLE for u in shown))
+            return Rendered(parts, tuple(u for i, _ in items for u in digest.by_initiative[i.id][:SHOWN]))
         items.pop()
 
 
@@ -222,6 +226,13 @@ class DigestRenderer:
     def __call__(self, member: Member, subscription: Subscription, digest: Digest) -> list[Outgoing]:
         """One outbox row per digest, keyed by subscription and period: never twice."""
         rendered = self.rendered(member, digest)
+        basis = DigestBasis(
+            subscription.id,
+            digest.period_start,
+            digest.period_end,
+            digest.composed_at or digest.period_end,
+            reader_key(member),
+        )
         return [
             Outgoing(
                 chat_id=member.telegram_user_id,
@@ -231,5 +242,6 @@ class DigestRenderer:
                 member_id=member.id,
                 protect=rendered.protect,
                 job=f"digest:{subscription.id}",
+                reveals=Reveals(updates=tuple(shown(u) for u in rendered.shown), digest=basis),
             )
         ]

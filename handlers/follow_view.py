@@ -7,16 +7,17 @@ from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput, NotAllowed
-from bot.domain.posting import TEXT_LIMIT, FollowKind, protected
+from bot.domain.posting import EDIT_WINDOW_HOURS, TEXT_LIMIT, FollowKind, protected
+from bot.domain.vocab import Tlp
 from bot.services import posting
 from handlers.context import BotContext
 from handlers.dates import local
 from handlers.flow import END, guided, scratch
 from handlers.keyboards import as_int, button, chosen, grid, keyboard, parts
 from handlers.render import esc, shorten
-from handlers.respond import actor_of, guarded, show, show_long
+from handlers.respond import actor_of, guarded, reply, show, show_long
 from handlers.texts import t
-from handlers.update_render import as_received
+from handlers.update_render import as_received, notification
 
 EDITING = 40
 TYPED = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
@@ -41,13 +42,14 @@ async def _show_update(update: Update, context: BotContext, update_id: int, send
         [
             [
                 button(t(lang, "post.edit"), "upd", "edit", update_id),
+                button(t(lang, "post.relabel"), "upd", "lbl", update_id),
                 button(t(lang, "post.withdraw"), "upd", "wd", update_id),
             ]
         ]
         if view.can_change
         else []
     )
-    await show_long(update, "\n\n".join(lines), keyboard(*rows))
+    await show_long(update, "\n\n".join(lines), keyboard(*rows), protect=protected(view.update.tlp))
     found = view.update
     if send_file and found.attachment_file_id and update.effective_chat is not None:
         send = context.bot.send_photo if found.attachment_kind == "photo" else context.bot.send_document
@@ -94,9 +96,57 @@ async def withdraw_do(update: Update, context: BotContext) -> None:
     ident = as_int(_args(update, "upd", 2)[1])
     if ident is None:
         raise InvalidInput("error.stale")
-    await posting.withdraw_update(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
+    done = await posting.withdraw_update(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
+    context.deps.outbox.wake()
     viewer = await context.viewer(update)
-    await show(update, t(viewer.language, "post.withdrawn"))
+    lines = [t(viewer.language, "post.withdrawn", removed=done.removed, cancelled=done.cancelled)]
+    if done.too_old:
+        lines.append(t(viewer.language, "post.too_old", count=done.too_old))
+    await show(update, "\n".join(lines))
+
+
+@guarded
+async def relabel_ask(update: Update, context: BotContext) -> None:
+    """The labels to choose from; RED only to keep the readers it names (they are chosen when posting)."""
+    ident = as_int(_args(update, "upd", 2)[1])
+    if ident is None:
+        raise InvalidInput("error.stale")
+    viewer = await context.viewer(update)
+    view = await posting.update_view(context.deps.uow, viewer, ident, context.deps.clock.now())
+    if not view.can_change:
+        raise NotAllowed("post.not_yours_or_too_late", hours=EDIT_WINDOW_HOURS)
+    labels = [tlp for tlp in Tlp if tlp is not Tlp.RED or view.update.tlp is Tlp.RED]
+    choices = [
+        button(("✓ " if tlp is view.update.tlp else "") + tlp.value, "upd", "tlp", ident, tlp.name)
+        for tlp in labels
+    ]
+    back = [button(t(viewer.language, "post.withdraw_no"), "upd", "show", ident)]
+    await show(update, t(viewer.language, "post.ask_relabel"), keyboard(*grid(choices, 2), back))
+
+
+@guarded
+async def relabel_do(update: Update, context: BotContext) -> None:
+    """Apply the label (the service checks author or admin, and the 48 hours); say what followed."""
+    _, ident_text, name = _args(update, "upd", 3)
+    ident = as_int(ident_text)
+    if ident is None or name not in Tlp.__members__:
+        raise InvalidInput("error.stale")
+    viewer = await context.viewer(update)
+    now = context.deps.clock.now()
+    current = await posting.update_view(context.deps.uow, viewer, ident, now)
+    tlp = Tlp[name]
+    readers = current.update.red_delegations if tlp is Tlp.RED else frozenset()
+    changed, done = await posting.relabel_update(
+        context.deps.uow, actor_of(update), ident, tlp, readers, now, notification
+    )
+    context.deps.outbox.wake()
+    lang = viewer.language
+    lines = [
+        t(lang, "post.relabelled", tlp=changed.tlp.value, corrected=done.corrected, removed=done.removed)
+    ]
+    if done.too_old:
+        lines.append(t(lang, "post.too_old", count=done.too_old))
+    await show(update, "\n".join(lines), keyboard([button(t(lang, "post.open"), "upd", "show", ident)]))
 
 
 @guarded
@@ -110,7 +160,7 @@ async def edit_ask(update: Update, context: BotContext) -> int:
         raise NotAllowed("error.private_only")
     view = await posting.update_view(context.deps.uow, viewer, ident, context.deps.clock.now())
     if not view.can_change:
-        raise NotAllowed("post.not_yours_or_too_late", hours=48)
+        raise NotAllowed("post.not_yours_or_too_late", hours=EDIT_WINDOW_HOURS)
     scratch(context, "upd_edit")["id"] = ident
     await show(update, t(viewer.language, "post.ask_new_text", limit=TEXT_LIMIT))
     return EDITING
@@ -123,9 +173,17 @@ async def edit_text(update: Update, context: BotContext) -> int:
     ident = scratch(context, "upd_edit").get("id")
     if not isinstance(ident, int):
         raise InvalidInput("error.stale")
-    await posting.edit_update(
-        context.deps.uow, actor_of(update), ident, update.message.text or "", context.deps.clock.now()
+    _, done = await posting.edit_update(
+        context.deps.uow,
+        actor_of(update),
+        ident,
+        update.message.text or "",
+        context.deps.clock.now(),
+        notification,
     )
+    context.deps.outbox.wake()
+    viewer = await context.viewer(update)
+    await reply(update, t(viewer.language, "post.edited", corrected=done.corrected))
     await _show_update(update, context, ident, send_file=False)
     return END
 
@@ -191,6 +249,8 @@ def handlers() -> list[object]:
         CallbackQueryHandler(update_button, pattern=r"^upd:show:"),
         CallbackQueryHandler(withdraw_ask, pattern=r"^upd:wd:"),
         CallbackQueryHandler(withdraw_do, pattern=r"^upd:wdok:"),
+        CallbackQueryHandler(relabel_ask, pattern=r"^upd:lbl:"),
+        CallbackQueryHandler(relabel_do, pattern=r"^upd:tlp:"),
         CallbackQueryHandler(follow_button, pattern=r"^fol:(on|off):"),
         CallbackQueryHandler(unfollow_button, pattern=r"^fol:rm:"),
         CommandHandler("following", following_command, filters=filters.ChatType.PRIVATE),

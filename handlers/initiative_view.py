@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, Update
 
 from bot.domain.model import Viewer
+from bot.domain.posting import protected
 from bot.domain.vocab import Role
 from bot.services import browse
 from handlers.context import BotContext
@@ -19,7 +20,8 @@ async def detail_view(update: Update, context: BotContext, key: str, offset: int
     viewer = await context.viewer(update)
     detail = await browse.initiative_detail(context.deps.uow, viewer, key, offset)
     text, shown = render_detail(viewer, detail)
-    await show(update, text, keyboard(*_buttons(viewer, detail, shown)))
+    protect = any(protected(u.tlp) for u in detail.updates[:shown])
+    await show(update, text, keyboard(*_buttons(viewer, detail, shown)), protect=protect)
 
 
 def render_detail(viewer: Viewer, detail: browse.Detail) -> tuple[str, int]:

@@ -210,7 +210,7 @@ async def _preview(update: Update, context: BotContext) -> int:
             button(t(viewer.language, "post.change_tlp"), "pst", "retlp", "-"),
         ],
     ]
-    await show_long(update, "\n\n".join(lines), keyboard(*buttons))
+    await show_long(update, "\n\n".join(lines), keyboard(*buttons), protect=protected(draft.tlp))
     return PREVIEW
 
 

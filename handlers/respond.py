@@ -29,21 +29,35 @@ def actor_of(update: Update) -> Actor:
     return Actor(user.id if user else 0, in_group=chat is not None and chat.type != "private")
 
 
-async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Answer in the chat of the update, as HTML."""
+async def reply(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, protect: bool = False
+) -> None:
+    """Answer in the chat of the update, as HTML; `protect` (AMBER or stricter content) forbids
+    forwarding and saving."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(
-            text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            disable_web_page_preview=True,
+            protect_content=protect or None,
         )
 
 
-async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
-    """Edit the message whose button was pressed, or reply to a typed command."""
+async def show(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, protect: bool = False
+) -> None:
+    """Edit the message whose button was pressed, or reply to a typed command. Telegram cannot add
+    protection by editing: a view that must be protected comes as a new message unless the pressed
+    one already is."""
     query = update.callback_query
     if query is None:
-        await reply(update, text, markup)
+        await reply(update, text, markup, protect=protect)
         return
     await query.answer()
+    if protect and not getattr(query.message, "has_protected_content", False):
+        await reply(update, text, markup, protect=True)
+        return
     try:
         await query.edit_message_text(
             text, parse_mode=ParseMode.HTML, reply_markup=markup, disable_web_page_preview=True
@@ -53,12 +67,14 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
             raise
 
 
-async def show_long(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+async def show_long(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None, *, protect: bool = False
+) -> None:
     """Like `show`, for text that may exceed one message: split on lines, the buttons on the last part."""
     parts = split_html(text)
-    await show(update, parts[0], markup if len(parts) == 1 else None)
+    await show(update, parts[0], markup if len(parts) == 1 else None, protect=protect)
     for index, part in enumerate(parts[1:], start=2):
-        await reply(update, part, markup if index == len(parts) else None)
+        await reply(update, part, markup if index == len(parts) else None, protect=protect)
 
 
 async def refuse(update: Update, context: BotContext, error: DomainError) -> None:

@@ -9,6 +9,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
+from bot.domain.posting import protected
 from bot.domain.search import HIT_END, HIT_START, SearchHit
 from bot.services.browse import require_reader
 from bot.services.search import SearchOutcome, search
@@ -73,7 +74,9 @@ async def _show(update: Update, context: BotContext, key: str, text: str, page: 
     opens = [button(str(n + 1), "ini", "o", hit.initiative_id, "-.-.-.-") for n, hit in enumerate(hits)]
     nav = [button("◀", "srch", key, outcome.page - 1)] if outcome.page > 0 else []
     nav += [button("▶", "srch", key, outcome.page + 1)] if outcome.page + 1 < outcome.pages else []
-    await show(update, fit(blocks), keyboard(*([] if viewer.in_group else grid(opens, 5)), nav))
+    protect = any(protected(hit.tlp) for hit in hits if hit.tlp is not None)
+    markup = keyboard(*([] if viewer.in_group else grid(opens, 5)), nav)
+    await show(update, fit(blocks), markup, protect=protect)
 
 
 def _header(viewer: Viewer, outcome: SearchOutcome, text: str) -> str:

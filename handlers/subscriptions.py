@@ -290,15 +290,17 @@ async def got_empty(update: Update, context: BotContext) -> int:
         context.deps.uow, actor_of(update), _scope(answers), context.deps.clock.now()
     )
     regions, countries = await place_names(context.deps.uow)
-    first = digest_messages(
+    rendered = digest_messages(
         Viewer(member.telegram_user_id, member, member.language), digest, regions, countries
-    )[0]
+    )
     summary = t(viewer.language, "subscribe.summary", when=_when(viewer, answers))
     confirm = keyboard([button(t(viewer.language, "subscribe.confirm"), "sb", "ok", "-")])
+    first = split_html(rendered.parts[0], 3000)[0]
     await show(
         update,
-        f"{summary}\n\n{t(viewer.language, 'subscribe.preview')}\n\n{split_html(first, 3000)[0]}",
+        f"{summary}\n\n{t(viewer.language, 'subscribe.preview')}\n\n{first}",
         confirm,
+        protect=rendered.protect,
     )
     return PREVIEW
 
@@ -428,10 +430,11 @@ async def _send_preview(update: Update, context: BotContext, scope: Scope | None
     regions, countries = await place_names(context.deps.uow)
     if update.callback_query is not None:
         await update.callback_query.answer()
-    for text in digest_messages(
+    rendered = digest_messages(
         Viewer(member.telegram_user_id, member, member.language), digest, regions, countries
-    ):
-        await reply(update, text)
+    )
+    for text in rendered.parts:
+        await reply(update, text, protect=rendered.protect)
 
 
 @guarded

@@ -7,8 +7,10 @@ import datetime as dt
 from bot.domain.model import Initiative, Member, Update, Viewer
 from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.posting import protected
+from bot.domain.reveals import Reveals, shown
 from bot.domain.splitting import split_html
 from bot.domain.vocab import Tlp, UpdateKind
+from bot.services.posting import alert_job
 from handlers.keyboards import button, keyboard
 from handlers.render import shorten, update_block
 from handlers.texts import t
@@ -35,10 +37,12 @@ def notification(member: Member, update: Update, initiative: Initiative) -> Outg
         kind=OutboxKind.FOLLOW,
         dedupe_key=f"follow:{update.id}:{member.id}",
         parts=tuple(split_html(text)),
+        job=alert_job(update.id),
         member_id=member.id,
         protect=protected(update.tlp),
         markup=markup.to_dict() if markup else None,
         attachment=attachment,
+        reveals=Reveals(updates=(shown(update),)),
     )
 
 

@@ -200,6 +200,16 @@ class SqlSubscriptionRepository:
         )
         return [update_of(r) for r in rows]
 
+    async def changed_since(self, start: dt.datetime, end: dt.datetime, since: dt.datetime) -> bool:
+        """Whether an update posted in [start, end) was edited, relabelled or withdrawn after `since`
+        (the few changed updates are found by their own index, then checked for the period)."""
+        found = await self._session.scalar(
+            select(UpdateRow.id)
+            .where(UpdateRow.changed_at > since, UpdateRow.created_at >= start, UpdateRow.created_at < end)
+            .limit(1)
+        )
+        return found is not None
+
     async def created_refs(self, start: dt.datetime, end: dt.datetime) -> set[str]:
         """References of initiatives added in [start, end) by an admin or an import (not by the seed)."""
         rows = await self._session.execute(

@@ -10,9 +10,11 @@ from sqlalchemy import Select, exists, func, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.domain.access import Visibility
 from bot.domain.catalogue import InitiativeFilter, InitiativeSpec
 from bot.domain.model import Initiative, InitiativeHeadline
 from storage import mapping
+from storage.activity import latest_for
 from storage.models import (
     CountryRow,
     InitiativeRow,
@@ -57,16 +59,17 @@ class SqlInitiativeRepository:
         return int(await self._session.scalar(select(func.count()).select_from(InitiativeRow)) or 0)
 
     async def page(
-        self, where: InitiativeFilter, offset: int, limit: int
+        self, where: InitiativeFilter, offset: int, limit: int, visibility: Visibility
     ) -> tuple[Sequence[InitiativeHeadline], int]:
-        """Newest activity first; the page and the total that match."""
+        """Newest activity the reader may read first; the page and the total that match."""
         query = _filtered(select(InitiativeRow.id), where)
         total = int(await self._session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        latest, joined = latest_for(visibility)
+        if joined is not None:
+            query = query.outerjoin(*joined)
         ids = list(
             await self._session.scalars(
-                query.order_by(InitiativeRow.last_activity_at.desc(), InitiativeRow.id.desc())
-                .offset(offset)
-                .limit(limit)
+                query.order_by(latest.desc(), InitiativeRow.id.desc()).offset(offset).limit(limit)
             )
         )
         return await self.headlines(ids), total
@@ -88,15 +91,17 @@ class SqlInitiativeRepository:
         by_id = {row.id: mapping.headline(row) for row in rows}
         return [by_id[i] for i in ids if i in by_id]
 
-    async def ids_for_country(self, code: str, region_keys: Sequence[str]) -> list[int]:
-        """Ids of the initiatives naming the country, then those of its regions, newest activity first."""
-        return await self._country_ids(code, region_keys)
-
-    async def for_country(self, code: str, region_keys: Sequence[str]) -> Sequence[Initiative]:
+    async def for_country(
+        self, code: str, region_keys: Sequence[str], visibility: Visibility
+    ) -> Sequence[Initiative]:
         """Initiatives naming the country, then those of its regions, newest activity first."""
-        return await self._in_order(await self._country_ids(code, region_keys))
+        return await self._in_order(await self.ids_for_country(code, region_keys, visibility))
 
-    async def _country_ids(self, code: str, region_keys: Sequence[str]) -> list[int]:
+    async def ids_for_country(
+        self, code: str, region_keys: Sequence[str], visibility: Visibility
+    ) -> list[int]:
+        """Ids of the initiatives naming the country, then those of its regions, newest activity (that
+        the reader may read) first."""
         # Two indexed lookups joined by UNION: an OR of two EXISTS would test every initiative.
         direct = select(initiative_countries.c.initiative_id).where(
             initiative_countries.c.country_code == code
@@ -106,18 +111,15 @@ class SqlInitiativeRepository:
             .join(RegionRow, RegionRow.id == initiative_regions.c.region_id)
             .where(RegionRow.key.in_(list(region_keys)))
         )
-        ids = list(
+        latest, joined = latest_for(visibility)
+        query = select(InitiativeRow.id).where(InitiativeRow.id.in_(union(direct, regional)))
+        if joined is not None:
+            query = query.outerjoin(*joined)
+        return list(
             await self._session.scalars(
-                select(InitiativeRow.id)
-                .where(InitiativeRow.id.in_(union(direct, regional)))
-                .order_by(
-                    InitiativeRow.id.in_(direct).desc(),
-                    InitiativeRow.last_activity_at.desc(),
-                    InitiativeRow.id.desc(),
-                )
+                query.order_by(InitiativeRow.id.in_(direct).desc(), latest.desc(), InitiativeRow.id.desc())
             )
         )
-        return ids
 
     async def all(self) -> Sequence[Initiative]:
         """Every initiative by reference (for export)."""

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -150,7 +151,12 @@ class InitiativeRow(Base):
     source_url: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
+    # Its own activity: created, curated. What was posted on it counts apart, per reading class
+    # (storage.activity), so that no list is ordered by what its reader may not read.
     last_activity_at: Mapped[dt.datetime] = mapped_column(index=True)
+    open_activity_at: Mapped[dt.datetime | None]  # the newest CLEAR or GREEN update
+    amber_activity_at: Mapped[dt.datetime | None]  # the newest AMBER update
+    all_activity_at: Mapped[dt.datetime | None]  # the newest update of any label
     countries: Mapped[list[CountryRow]] = relationship(
         secondary=initiative_countries, order_by=CountryRow.code
     )
@@ -183,6 +189,8 @@ class UpdateRow(Base):
     created_at: Mapped[dt.datetime]
     edited_at: Mapped[dt.datetime | None]
     withdrawn_at: Mapped[dt.datetime | None]
+    # Last edited, relabelled or withdrawn: a digest composed before it is composed again.
+    changed_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     # The draft's key: a second tap on "confirm" finds the update already posted instead of posting twice.
     client_key: Mapped[str | None] = mapped_column(String(64))
     attachment_kind: Mapped[str | None] = mapped_column(String(16))
@@ -260,6 +268,8 @@ class OutboxRow(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     kind: Mapped[str] = mapped_column(String(16))
+    op: Mapped[str] = mapped_column(String(8), default="send", server_default="send")
+    # 'notice:<id>' for a notice's messages, 'update:<id>' for an update's alerts and their corrections
     job: Mapped[str | None] = mapped_column(String(64), index=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]]
@@ -271,6 +281,8 @@ class OutboxRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     in_flight: Mapped[bool] = mapped_column(Boolean, default=False)
     maybe_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
+    # In flight when what it shows changed: checked again once delivered.
+    stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
     message_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime]
@@ -330,6 +342,22 @@ class NoticeRow(Base):
     attachment_file_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # When its outbox rows were written: at once for "now", at its send time for a scheduled one, so
+    # that its audience is who is in it when it goes out.
+    dispatched_at: Mapped[dt.datetime | None]
+
+
+class DelegationActivityRow(Base):
+    """The newest update a delegation's contacts may read because it is theirs (AMBER+STRICT, RED), and
+    the newest RED one naming the delegation, per initiative."""
+
+    __tablename__ = "delegation_activity"
+    initiative_id: Mapped[int] = mapped_column(
+        ForeignKey("initiatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    delegation_code: Mapped[str] = mapped_column(String(16), primary_key=True, index=True)
+    own_at: Mapped[dt.datetime | None]
+    named_at: Mapped[dt.datetime | None]
 
 
 class SubscriptionRow(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, and_, func, select, update
@@ -11,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Member
 from bot.domain.notices import Audience, AudienceKind, Notice, NoticeDraft, NoticeReport, NoticeStatus
-from bot.domain.outbox import OutboxStatus
+from bot.domain.outbox import STOPPED, Op, OutboxStatus
 from bot.domain.vocab import MemberStatus
 from storage import mapping
 from storage.mapping import aware
@@ -31,6 +32,7 @@ def _notice(row: NoticeRow) -> Notice:
         created_at=aware(row.created_at),
         attachment_kind=row.attachment_kind,
         attachment_file_id=row.attachment_file_id,
+        dispatched=row.dispatched_at is not None,
     )
 
 
@@ -51,9 +53,10 @@ class SqlNoticeRepository:
         return _notice(row) if row else None
 
     async def add(
-        self, draft: NoticeDraft, author: Member, recipients: int, now: dt.datetime
+        self, draft: NoticeDraft, author: Member, recipients: int, now: dt.datetime, dispatched: bool
     ) -> Notice | None:
-        """Store a notice; None if this draft was confirmed already."""
+        """Store a notice (`dispatched`: its messages are queued with it); None if this draft was
+        confirmed already."""
         row = NoticeRow(
             client_key=draft.key,
             author_id=author.id,
@@ -67,6 +70,7 @@ class SqlNoticeRepository:
             attachment_file_id=draft.attachment_file_id,
             created_at=now,
             updated_at=now,
+            dispatched_at=now if dispatched else None,
         )
         try:
             async with self._session.begin_nested():
@@ -81,6 +85,38 @@ class SqlNoticeRepository:
         await self._session.execute(
             update(NoticeRow).where(NoticeRow.id == notice_id).values(status=status.value, updated_at=now)
         )
+
+    async def take_due(self, now: dt.datetime) -> Sequence[Notice]:
+        """Scheduled notices whose time has come, marked dispatched: only one process gets each."""
+        rows = await self._session.scalars(
+            update(NoticeRow)
+            .where(
+                NoticeRow.dispatched_at.is_(None),
+                NoticeRow.send_at <= now,
+                NoticeRow.status == NoticeStatus.ACTIVE.value,
+            )
+            .values(dispatched_at=now, updated_at=now)
+            .returning(NoticeRow)
+        )
+        return [_notice(r) for r in rows]
+
+    async def set_recipients(self, notice_id: int, recipients: int) -> None:
+        """How many it was queued to, once its audience is resolved."""
+        await self._session.execute(
+            update(NoticeRow).where(NoticeRow.id == notice_id).values(recipients=recipients)
+        )
+
+    async def includes(self, notice_id: int, member_id: int) -> bool:
+        """Whether the member is, right now, in the audience of a notice that was not withdrawn (a stopped
+        one still finishes the messages it began)."""
+        notice = await self._session.get(NoticeRow, notice_id)
+        if notice is None or notice.status == NoticeStatus.WITHDRAWN.value:
+            return False
+        audience = Audience(AudienceKind(notice.audience["kind"]), tuple(notice.audience.get("values", [])))
+        found = await self._session.scalar(
+            select(MemberRow.id).where(MemberRow.id == member_id, _named_by(audience))
+        )
+        return found is not None
 
     async def latest(self, limit: int) -> Sequence[Notice]:
         """Newest first."""
@@ -100,16 +136,26 @@ class SqlNoticeRepository:
         return int(await self._session.scalar(query) or 0)
 
     async def report(self, notice: Notice) -> NoticeReport:
-        """Delivery figures of a notice, from its outbox rows."""
-        counts = dict(
-            (
-                await self._session.execute(
-                    select(OutboxRow.status, func.count())
-                    .where(OutboxRow.job == notice.job)
-                    .group_by(OutboxRow.status)
-                )
-            ).all()
+        """Delivery figures of a notice, from its outbox rows (its audience now, before it goes out)."""
+        if not notice.dispatched:  # its audience now; once cancelled, as it was when cancelled
+            if notice.status is not NoticeStatus.ACTIVE:
+                return NoticeReport(notice, recipients=notice.recipients)
+            size = await self.audience_size(notice.audience)
+            return NoticeReport(notice, recipients=size, queued=size)
+        counts = await self._session.execute(
+            select(OutboxRow.status, OutboxRow.last_error, func.count())
+            .where(OutboxRow.job == notice.job, OutboxRow.op == Op.SEND.value)
+            .group_by(OutboxRow.status, OutboxRow.last_error)
         )
+        by_status: Counter[str] = Counter()
+        withheld: Counter[str] = Counter()
+        stopped = 0
+        for status, reason, count in counts:
+            by_status[status] += count
+            if status == OutboxStatus.WITHHELD.value:
+                withheld[str(reason or "")] += count
+            elif status == OutboxStatus.SKIPPED.value and reason == STOPPED:
+                stopped += count
         names = await self._session.scalars(
             select(MemberRow.display_name)
             .join(OutboxRow, OutboxRow.member_id == MemberRow.id)
@@ -121,16 +167,16 @@ class SqlNoticeRepository:
             .order_by(MemberRow.display_name)
             .limit(20)
         )
-        queued = int(counts.get(OutboxStatus.QUEUED.value, 0)) + int(
-            counts.get(OutboxStatus.SENDING.value, 0)
-        )
         return NoticeReport(
             notice,
-            queued=queued,
-            sent=int(counts.get(OutboxStatus.SENT.value, 0)),
-            failed=int(counts.get(OutboxStatus.FAILED.value, 0)),
-            skipped=int(counts.get(OutboxStatus.SKIPPED.value, 0)),
-            unreachable=tuple(names),
+            recipients=notice.recipients,
+            queued=by_status[OutboxStatus.QUEUED.value] + by_status[OutboxStatus.SENDING.value],
+            sent=by_status[OutboxStatus.SENT.value],
+            failed=by_status[OutboxStatus.FAILED.value],
+            unreachable=by_status[OutboxStatus.SKIPPED.value] - stopped,
+            stopped=stopped,
+            withheld=dict(withheld),
+            unreachable_names=tuple(names),
         )
 
 

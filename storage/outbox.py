@@ -9,12 +9,36 @@ from typing import Any, cast
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.outbox import OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
+from bot.domain.outbox import Delivered, Op, OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
+from bot.domain.reveals import Hold, Readers, Reveals
 from storage.engine import insert_or_skip
 from storage.mapping import aware
 from storage.models import MemberRow, OutboxRow
 
 QUEUED, SENDING = OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value
+SENT, WITHHELD = OutboxStatus.SENT.value, OutboxStatus.WITHHELD.value
+CLAIMED = (
+    OutboxRow.id,
+    OutboxRow.chat_id,
+    OutboxRow.member_id,
+    OutboxRow.kind,
+    OutboxRow.op,
+    OutboxRow.payload,
+    OutboxRow.parts_sent,
+    OutboxRow.attempts,
+    OutboxRow.message_ids,
+)
+
+
+def _payload(m: Outgoing) -> dict[str, Any]:
+    return {
+        "parts": list(m.parts),
+        "protect": m.protect,
+        "markup": m.markup,
+        "file": list(m.attachment) if m.attachment else None,
+        "reveals": m.reveals.to_json(),
+        "targets": list(m.targets),
+    }
 
 
 def _queued(row: Any) -> Queued:
@@ -30,6 +54,13 @@ def _queued(row: Any) -> Queued:
         markup=payload.get("markup"),
         message_ids=tuple(row.message_ids.get("ids", [])),
         attachment=tuple(payload["file"]) if payload.get("file") else None,
+        member_id=row.member_id,
+        reveals=Reveals.from_json(payload["reveals"])
+        if "reveals" in payload
+        # Written before messages said what they reveal: the member's (only access answers had none).
+        else Reveals(readers=Readers.MEMBERS if row.member_id is not None else Readers.ANYONE),
+        op=Op(row.op),
+        targets=tuple(payload.get("targets", ())),
     )
 
 
@@ -48,20 +79,17 @@ class SqlOutboxRepository:
                 "chat_id": m.chat_id,
                 "member_id": m.member_id,
                 "kind": m.kind.value,
+                "op": m.op.value,
                 "job": m.job,
                 "dedupe_key": m.dedupe_key,
-                "payload": {
-                    "parts": list(m.parts),
-                    "protect": m.protect,
-                    "markup": m.markup,
-                    "file": list(m.attachment) if m.attachment else None,
-                },
+                "payload": _payload(m),
                 "parts_sent": 0,
                 "status": QUEUED,
                 "attempts": 0,
                 "not_before": m.not_before or now,
                 "in_flight": False,
                 "maybe_duplicate": False,
+                "stale": False,
                 "message_ids": {"ids": []},
                 "created_at": now,
                 "updated_at": now,
@@ -101,15 +129,7 @@ class SqlOutboxRepository:
                 maybe_duplicate=case((OutboxRow.in_flight, True), else_=OutboxRow.maybe_duplicate),
                 in_flight=False,
             )
-            .returning(
-                OutboxRow.id,
-                OutboxRow.chat_id,
-                OutboxRow.kind,
-                OutboxRow.payload,
-                OutboxRow.parts_sent,
-                OutboxRow.attempts,
-                OutboxRow.message_ids,
-            )
+            .returning(*CLAIMED)
         )
         return sorted((_queued(r) for r in result), key=lambda q: q.id)
 
@@ -122,12 +142,14 @@ class SqlOutboxRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def part_sent(self, row: Queued, message_id: int, now: dt.datetime) -> None:
-        """One part arrived; the row is sent when its last part is."""
+    async def part_sent(self, row: Queued, message_id: int, now: dt.datetime) -> bool:
+        """One part arrived; the row is sent when its last part is. True if what it shows changed while
+        it was in flight (the sender then checks the delivered copy again)."""
         done = row.parts_sent + 1 >= row.steps
-        await self._session.execute(
+        stale = await self._session.scalar(
             update(OutboxRow)
             .where(OutboxRow.id == row.id)
+            .returning(OutboxRow.stale)
             .values(
                 parts_sent=row.parts_sent + 1,
                 in_flight=False,
@@ -136,7 +158,74 @@ class SqlOutboxRepository:
                 status=OutboxStatus.SENT.value if done else SENDING,
                 sent_at=now if done else None,
                 lease_until=None if done else OutboxRow.lease_until,
+                stale=False,
             )
+        )
+        return bool(stale)
+
+    async def withhold(self, row_id: int, worker: str, hold: Hold, now: dt.datetime) -> None:
+        """The read rules said no when the row's turn came: it is not sent, and says why (if the row is
+        still this worker's: an admin's stop may have skipped it meanwhile)."""
+        await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == row_id, OutboxRow.claimed_by == worker, OutboxRow.status == SENDING)
+            .values(
+                status=WITHHELD,
+                last_error=hold.value,
+                in_flight=False,
+                lease_until=None,
+                claimed_by=None,
+                updated_at=now,
+            )
+        )
+
+    async def withhold_job(self, job: str, hold: Hold, now: dt.datetime) -> int:
+        """What `job` has not started sending (new messages and edits, not deletions) is held back; a
+        row in flight is marked stale, to be checked again once delivered. How many were held."""
+        unsent = (
+            (OutboxRow.job == job)
+            & OutboxRow.op.in_([Op.SEND.value, Op.EDIT.value])
+            & OutboxRow.status.in_([QUEUED, SENDING])
+        )
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(unsent, OutboxRow.parts_sent == 0, OutboxRow.in_flight.is_(False))
+            .values(status=WITHHELD, last_error=hold.value, lease_until=None, claimed_by=None, updated_at=now)
+        )
+        await self._session.execute(update(OutboxRow).where(unsent).values(stale=True, updated_at=now))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def delivered(self, job: str) -> Sequence[Delivered]:
+        """The messages of `job` that reached their chats (new messages, not corrections)."""
+        rows = await self._session.execute(
+            select(
+                OutboxRow.id,
+                OutboxRow.chat_id,
+                OutboxRow.kind,
+                OutboxRow.member_id,
+                OutboxRow.message_ids,
+                OutboxRow.sent_at,
+                OutboxRow.payload,
+            ).where(OutboxRow.job == job, OutboxRow.op == Op.SEND.value, OutboxRow.status == SENT)
+        )
+        return [
+            Delivered(
+                row_id=r.id,
+                chat_id=r.chat_id,
+                kind=OutboxKind(r.kind),
+                member_id=r.member_id,
+                message_ids=tuple(r.message_ids.get("ids", [])),
+                text_parts=len(r.payload.get("parts", [])),
+                sent_at=aware(r.sent_at) if r.sent_at else None,
+                protect=bool(r.payload.get("protect")),
+            )
+            for r in rows
+        ]
+
+    async def rewrite(self, row_id: int, message: Outgoing, now: dt.datetime) -> None:
+        """The row's content made again as of now (what it shows changed since it was queued)."""
+        await self._session.execute(
+            update(OutboxRow).where(OutboxRow.id == row_id).values(payload=_payload(message), updated_at=now)
         )
 
     async def retry(
@@ -268,6 +357,11 @@ class SqlOutboxRepository:
         counts = await self._session.execute(
             select(OutboxRow.status, func.count()).where(*where).group_by(OutboxRow.status)
         )
+        withheld = await self._session.execute(
+            select(OutboxRow.last_error, func.count())
+            .where(OutboxRow.status == WITHHELD, *where)
+            .group_by(OutboxRow.last_error)
+        )
         dupes = await self._session.scalar(
             select(func.count()).select_from(OutboxRow).where(OutboxRow.maybe_duplicate.is_(True), *where)
         )
@@ -285,6 +379,7 @@ class SqlOutboxRepository:
         )
         return OutboxState(
             by_status={str(s): int(n) for s, n in counts},
+            withheld={str(reason or ""): int(n) for reason, n in withheld},
             maybe_duplicates=int(dupes or 0),
             recent_failures=[(int(c), str(e or "")) for c, e in failures],
             unreachable=[(int(u), str(n)) for u, n in unreachable],

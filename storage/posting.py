@@ -13,12 +13,13 @@ from sqlalchemy.orm import selectinload
 
 from bot.domain.model import Update
 from bot.domain.posting import Draft, FollowKind
+from bot.domain.vocab import Tlp
+from storage import activity
 from storage.engine import insert_or_skip
 from storage.mapping import aware
 from storage.models import (
     DelegationRow,
     FollowRow,
-    InitiativeRow,
     UpdateEditRow,
     UpdateRow,
 )
@@ -37,6 +38,17 @@ class SqlPostingRepository:
             select(UpdateRow).where(UpdateRow.id == update_id).options(selectinload(UpdateRow.readers))
         )
         return update_of(row) if row else None
+
+    async def by_ids(self, update_ids: Sequence[int]) -> dict[int, Update]:
+        """Updates by id, hidden or not (those that do not exist are missing)."""
+        if not update_ids:
+            return {}
+        rows = await self._session.scalars(
+            select(UpdateRow)
+            .where(UpdateRow.id.in_(list(update_ids)))
+            .options(selectinload(UpdateRow.readers))
+        )
+        return {row.id: update_of(row) for row in rows}
 
     async def by_key(self, key: str) -> Update | None:
         """The update posted from this draft, if it was."""
@@ -71,9 +83,7 @@ class SqlPostingRepository:
                 await self._session.flush()
         except IntegrityError:
             return None  # the same draft confirmed twice: the unique key kept the first one
-        await self._session.execute(
-            update(InitiativeRow).where(InitiativeRow.id == draft.initiative_id).values(last_activity_at=now)
-        )
+        await activity.refresh(self._session, draft.initiative_id)
         return update_of(row)
 
     async def edit(self, update_id: int, text: str, editor_id: int, now: dt.datetime) -> Update:
@@ -85,15 +95,34 @@ class SqlPostingRepository:
         self._session.add(
             UpdateEditRow(update_id=update_id, text_before=row.text, edited_by=editor_id, edited_at=now)
         )
-        row.text, row.edited_at = text, now
+        row.text, row.edited_at, row.changed_at = text, now, now
         await self._session.flush()
+        return update_of(row)
+
+    async def relabel(self, update_id: int, tlp: Tlp, readers: frozenset[str], now: dt.datetime) -> Update:
+        """Another label (and, for RED, readers); the initiative's activity per reading class follows."""
+        row = await self._session.scalar(
+            select(UpdateRow).where(UpdateRow.id == update_id).options(selectinload(UpdateRow.readers))
+        )
+        assert row is not None
+        row.readers = list(
+            await self._session.scalars(select(DelegationRow).where(DelegationRow.code.in_(sorted(readers))))
+        )
+        row.tlp, row.changed_at = tlp.value, now
+        await self._session.flush()
+        await activity.refresh(self._session, row.initiative_id)
         return update_of(row)
 
     async def withdraw(self, update_id: int, now: dt.datetime) -> None:
         """Hide the update from every reader; the row and its history stay."""
-        await self._session.execute(
-            update(UpdateRow).where(UpdateRow.id == update_id).values(withdrawn_at=now)
+        initiative_id = await self._session.scalar(
+            update(UpdateRow)
+            .where(UpdateRow.id == update_id)
+            .values(withdrawn_at=now, changed_at=now)
+            .returning(UpdateRow.initiative_id)
         )
+        if initiative_id is not None:
+            await activity.refresh(self._session, initiative_id)
 
     async def history(self, update_id: int) -> Sequence[tuple[dt.datetime, str]]:
         """Earlier texts, oldest first."""

@@ -2,36 +2,36 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from bot.domain.access import Visibility
 from bot.domain.vocab import Tlp
 from storage.models import UpdateRow, update_readers
 
 
+def _labels(labels: frozenset[Tlp]) -> list[str]:
+    return sorted(tlp.value for tlp in labels)
+
+
 def visible_updates(visibility: Visibility) -> ColumnElement[bool]:
-    """Rows of `updates` the viewer may read; withdrawn updates are never shown."""
-    live = UpdateRow.withdrawn_at.is_(None)
+    """Rows of `updates` the reader may read, read off the same fields as `Visibility.allows`;
+    withdrawn updates are never shown."""
     if visibility.nothing:
         return false()
+    live = UpdateRow.withdrawn_at.is_(None)
     if visibility.everything:
         return live
-    if visibility.clear_only:
-        return and_(live, UpdateRow.tlp == Tlp.CLEAR.value)
+    allowed: list[ColumnElement[bool]] = []
+    if visibility.labels:
+        allowed.append(UpdateRow.tlp.in_(_labels(visibility.labels)))
     own = visibility.delegation
-    named = exists(
-        select(update_readers.c.update_id).where(
-            update_readers.c.update_id == UpdateRow.id, update_readers.c.delegation_code == own
+    if own is not None and visibility.own:
+        allowed.append(and_(UpdateRow.tlp.in_(_labels(visibility.own)), UpdateRow.delegation_code == own))
+    if own is not None and visibility.named:
+        named = exists(
+            select(update_readers.c.update_id).where(
+                update_readers.c.update_id == UpdateRow.id, update_readers.c.delegation_code == own
+            )
         )
-    )
-    return and_(
-        live,
-        or_(
-            UpdateRow.tlp.in_([Tlp.CLEAR.value, Tlp.GREEN.value]),
-            and_(UpdateRow.tlp == Tlp.AMBER.value, true() if visibility.amber else false()),
-            and_(
-                UpdateRow.tlp.in_([Tlp.AMBER_STRICT.value, Tlp.RED.value]), UpdateRow.delegation_code == own
-            ),
-            and_(UpdateRow.tlp == Tlp.RED.value, named),
-        ),
-    )
+        allowed.append(and_(UpdateRow.tlp == Tlp.RED.value, named))
+    return and_(live, or_(*allowed)) if allowed else false()

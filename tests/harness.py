@@ -14,6 +14,7 @@ from bot.domain.rate import Limits
 from bot.settings import Settings
 from handlers.context import BotContext
 from handlers.delivery import Sender, SenderConfig
+from handlers.recompose import MessageComposer
 from storage.factory import Store
 
 TEST_TOKEN = "7000000001:test-token"
@@ -80,10 +81,13 @@ class BotHarness:
         await self.deliver()
         return self.api.calls[before:]
 
-    async def deliver(self) -> None:
-        """Send everything due in the outbox with the real sender (limits scaled up: no waiting)."""
+    async def deliver(self, limit: int | None = None) -> None:
+        """Send what is due in the outbox (at most `limit` rows) with the real sender, as the bot runs it
+        (limits scaled up: no waiting)."""
         config = SenderConfig(limits=Limits().scaled(1000), workers=4)
-        await Sender(self.app.bot, self.store.uow, self.clock, config, worker_id="test").drain()
+        composer = MessageComposer(self.store.uow)
+        sender = Sender(self.app.bot, self.store.uow, self.clock, config, worker_id="test", composer=composer)
+        await sender.drain(limit)
 
     @staticmethod
     def texts(calls: list[ApiCall]) -> list[str]:

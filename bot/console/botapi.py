@@ -122,6 +122,8 @@ class InProcessBotApi(BaseRequest):
         }
         if _has_buttons(params):
             message["reply_markup"] = params["reply_markup"]
+        if params.get("protect_content"):
+            message["has_protected_content"] = True
         chat.messages[message["message_id"]] = message
         return message
 

@@ -16,6 +16,7 @@ from bot.console.updates import Identity, UpdateFactory
 from bot.services.demo import DEMO_PEOPLE, ensure_demo_members
 from bot.settings import Settings
 from handlers.delivery import Sender
+from handlers.recompose import MessageComposer
 from storage.factory import open_store
 
 # Not a secret: the in-process Bot API accepts any token; this one only has the right shape.
@@ -125,7 +126,8 @@ async def _session(settings: Settings, url: str, identity: str, inp: TextIO, out
         out.write(f"EMWP bot console, as {identity}. !help for console commands, Ctrl-D to leave.\n")
     async with app:
         await app.start()
-        sender = Sender(app.bot, store.uow, SystemClock(), worker_id="console")
+        composer = MessageComposer(store.uow)
+        sender = Sender(app.bot, store.uow, SystemClock(), worker_id="console", composer=composer)
         await _loop(app, factory, state, inp, out, interactive, sender)
         await app.stop()
     return 0

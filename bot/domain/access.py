@@ -38,53 +38,84 @@ def commands_for(role: Role | None) -> tuple[str, ...]:
 
 
 def may_read(viewer: Viewer, update: Update) -> bool:
-    """TLP 2.0 as SPEC.md sets it: whether this viewer may see this update."""
-    if viewer.in_group:
-        return update.tlp is Tlp.CLEAR
-    member = viewer.member
-    if member is None or not member.active:
-        return False
-    return member_may_read(member, update)
+    """TLP 2.0 as SPEC.md sets it: whether this viewer may see this update (withdrawn: nobody)."""
+    return update.withdrawn_at is None and visibility_for(viewer).allows(update)
 
 
 def member_may_read(member: Member, update: Update) -> bool:
-    """The member-level TLP rule, independent of the chat the member is in."""
-    if update.tlp in (Tlp.CLEAR, Tlp.GREEN):
-        return True
-    if member.role is Role.ADMIN:
-        return True
-    if update.tlp is Tlp.AMBER:
-        return member.delegation.kind is not DelegationKind.OBSERVER and member.role is not Role.OBSERVER
-    if update.tlp is Tlp.AMBER_STRICT:
-        return member.delegation.code == update.delegation_code
-    return (
-        member.delegation.code in update.red_delegations or member.delegation.code == update.delegation_code
-    )
+    """The member-level rule, in whatever chat: the same reading rights as every query uses."""
+    return update.withdrawn_at is None and rights_of(member).allows(update)
+
+
+def may_see_history(member: Member | None, update: Update) -> bool:
+    """Earlier texts of an edited update are for its author's delegation and admins."""
+    if member is None or not member.active:
+        return False
+    return member.role is Role.ADMIN or member.delegation.code == update.delegation_code
 
 
 @dataclass(frozen=True, slots=True)
 class Visibility:
-    """Which updates a viewer may read, as data a query can be built from (TLP 2.0, SPEC.md)."""
+    """Which updates a reader may read, as data that Python checks and SQL filters both read.
 
-    everything: bool = False
-    amber: bool = False
+    `labels` are readable whoever posted them; `own` only when posted by the reader's delegation;
+    `named`: RED when the author named the reader's delegation. Labels nest (CLEAR ⊃ GREEN ⊃ AMBER ⊃
+    AMBER+STRICT): `rights_of` never grants a label without every looser one.
+    """
+
+    labels: frozenset[Tlp] = frozenset()
+    own: frozenset[Tlp] = frozenset()
+    named: bool = False
     delegation: str | None = None
-    nothing: bool = False
 
     @property
-    def clear_only(self) -> bool:
-        """A group chat: TLP:CLEAR and nothing else."""
-        return not self.everything and not self.nothing and self.delegation is None
+    def nothing(self) -> bool:
+        """A guest, or a member whose access was revoked."""
+        return not self.labels and not self.own and not self.named
+
+    @property
+    def everything(self) -> bool:
+        """An admin."""
+        return self.labels == ALL_LABELS
+
+    def allows(self, update: Update) -> bool:
+        """Whether this reader may read the update (as labelled now)."""
+        tlp = update.tlp
+        if tlp in self.labels:
+            return True
+        if self.delegation is None:
+            return False
+        if tlp in self.own and update.delegation_code == self.delegation:
+            return True
+        return self.named and tlp is Tlp.RED and self.delegation in update.red_delegations
+
+
+ALL_LABELS = frozenset(Tlp)
+OPEN_LABELS = frozenset({Tlp.CLEAR, Tlp.GREEN})  # every registered member reads these
+NOTHING = Visibility()
+GROUP = Visibility(labels=frozenset({Tlp.CLEAR}))
+
+
+def rights_of(member: Member | None) -> Visibility:
+    """SPEC.md's TLP table for one member: the one place the rule is written.
+
+    Observers (by role, or as members of an observer body) read CLEAR and GREEN, and RED only where
+    their delegation is named; contacts of member states and institutions also AMBER, and AMBER+STRICT
+    and RED of their own delegation; admins read everything.
+    """
+    if member is None or not member.active:
+        return NOTHING
+    if member.role is Role.ADMIN:
+        return Visibility(labels=ALL_LABELS, delegation=member.delegation.code)
+    code = member.delegation.code
+    if member.role is Role.OBSERVER or member.delegation.kind is DelegationKind.OBSERVER:
+        return Visibility(labels=OPEN_LABELS, named=True, delegation=code)
+    own = frozenset({Tlp.AMBER_STRICT, Tlp.RED})
+    return Visibility(labels=OPEN_LABELS | {Tlp.AMBER}, own=own, named=True, delegation=code)
 
 
 def visibility_for(viewer: Viewer) -> Visibility:
-    """The viewer's reading rights; must agree with `may_read` for every update."""
+    """The viewer's reading rights in the chat they ask from: a group reads TLP:CLEAR only."""
     if viewer.in_group:
-        return Visibility()
-    member = viewer.member
-    if member is None or not member.active:
-        return Visibility(nothing=True)
-    if member.role is Role.ADMIN:
-        return Visibility(everything=True)
-    amber = member.delegation.kind is not DelegationKind.OBSERVER and member.role is not Role.OBSERVER
-    return Visibility(amber=amber, delegation=member.delegation.code)
+        return GROUP
+    return rights_of(viewer.member)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.domain.errors import InvalidInput
@@ -26,6 +26,7 @@ class NoticeStatus(StrEnum):
     ACTIVE = "active"
     CANCELLED = "cancelled"
     STOPPED = "stopped"
+    WITHDRAWN = "withdrawn"  # stopped, and the copies that could still be deleted were
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Notice:
     created_at: dt.datetime
     attachment_kind: str | None = None
     attachment_file_id: str | None = None
+    dispatched: bool = True  # its messages are queued (a scheduled one's only at its send time)
 
     @property
     def job(self) -> str:
@@ -76,19 +78,24 @@ class Notice:
 
 @dataclass(frozen=True, slots=True)
 class NoticeReport:
-    """A notice with its delivery figures."""
+    """A notice with its delivery figures: cancelled, stopped, unreachable and held back kept apart."""
 
     notice: Notice
-    queued: int
-    sent: int
-    failed: int
-    skipped: int
-    unreachable: tuple[str, ...]
+    recipients: int = 0
+    queued: int = 0
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0  # skipped: the recipient blocked the bot or is gone
+    stopped: int = 0  # skipped: an admin stopped the notice
+    withheld: dict[str, int] = field(default_factory=dict)  # held back at send time, by reason
+    unreachable_names: tuple[str, ...] = ()
 
     def phase(self, now: dt.datetime) -> str:
-        """scheduled, sending, done, cancelled or stopped."""
+        """scheduled, sending, done, cancelled, stopped or withdrawn."""
         if self.notice.status is not NoticeStatus.ACTIVE:
             return self.notice.status.value
+        if not self.notice.dispatched:
+            return "scheduled"
         if self.queued == 0:
             return "done"
         return "scheduled" if self.notice.send_at > now and self.sent == 0 else "sending"

@@ -10,7 +10,8 @@ from bot.domain.errors import InvalidInput
 from bot.domain.vocab import Tlp, UpdateKind
 
 TEXT_LIMIT = 3500
-EDIT_WINDOW = dt.timedelta(hours=48)
+EDIT_WINDOW_HOURS = 48
+EDIT_WINDOW = dt.timedelta(hours=EDIT_WINDOW_HOURS)
 PROTECTED = frozenset({Tlp.AMBER, Tlp.AMBER_STRICT, Tlp.RED})
 
 

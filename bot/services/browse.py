@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.access import Visibility, visibility_for
+from bot.domain.access import NOTHING, visibility_for
 from bot.domain.catalogue import InitiativeFilter
 from bot.domain.country_index import CountryIndex, CountryMatch, normalise
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
@@ -73,12 +73,13 @@ async def list_initiatives(
     """Newest activity first, `PAGE_SIZE` a page."""
     require_reader(viewer)
     page = max(0, page)
+    visibility = visibility_for(viewer)
     async with uow_factory() as uow:
-        items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE)
+        items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE, visibility)
         pages = max(1, -(-total // PAGE_SIZE))
         if page >= pages and total:
             page = pages - 1
-            items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE)
+            items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE, visibility)
     return Listing(items, total, page, pages, where)
 
 
@@ -173,8 +174,9 @@ async def country_profile(
         if country is None:
             raise NotFound("country.not_found", name=code)
         regions = [r for r in await uow.catalog.regions() if country.code in r.countries]
-        ids = await uow.initiatives.ids_for_country(country.code, [r.key for r in regions])
-        updates, _ = await uow.updates.latest(ids, visibility_for(viewer), 0, DETAIL_UPDATES, count=False)
+        visibility = visibility_for(viewer)
+        ids = await uow.initiatives.ids_for_country(country.code, [r.key for r in regions], visibility)
+        updates, _ = await uow.updates.latest(ids, visibility, 0, DETAIL_UPDATES, count=False)
         events = await uow.events.between(now, now + dt.timedelta(days=UPCOMING_DAYS * 3), country.code, ids)
         # The initiatives shown and those the updates belong to, loaded in one go.
         loaded = await uow.initiatives.headlines(
@@ -254,12 +256,12 @@ async def find_initiatives(uow_factory: UnitOfWorkFactory, viewer: Viewer, text:
             return [exact]
         match = (await DIRECTORY.index(uow)).find(wanted)
         if match.country is not None:
-            found = await uow.initiatives.for_country(match.country.code, [])
+            found = await uow.initiatives.for_country(match.country.code, [], visibility_for(viewer))
             if found:
                 return found
         query = parse_query(wanted)
         if query.empty:
             return []
-        results = await uow.search.search(query, Visibility(nothing=True), 0, 1)
+        results = await uow.search.search(query, NOTHING, 0, 1)
         ids = [hit.initiative_id for hit in results.initiatives]
         return [i for i in [await uow.initiatives.by_id(n) for n in ids] if i is not None]

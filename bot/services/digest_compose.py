@@ -6,16 +6,14 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bot.domain.access import member_may_read
+from bot.domain.access import OPEN_LABELS, rights_of
 from bot.domain.digests import EVENTS_AHEAD, Digest, Scope, Subscription
 from bot.domain.model import Event, Initiative, Member, Region, Update
-from bot.domain.vocab import Tlp
+from bot.domain.reveals import reader_key
 from bot.ports import UnitOfWork
 
 Job = tuple[Subscription, Member, dt.datetime, dt.datetime]
-Reader = tuple[object, ...]  # what TLP looks at in a member: role, delegation code and kind
 Changes = Sequence[tuple[str, str, dt.datetime]]
-OPEN = (Tlp.CLEAR, Tlp.GREEN)  # every member may read these (bot.domain.access)
 
 
 async def compose(uow: UnitOfWork, jobs: Sequence[Job], now: dt.datetime) -> list[Digest]:
@@ -35,12 +33,8 @@ async def compose(uow: UnitOfWork, jobs: Sequence[Job], now: dt.datetime) -> lis
     changes = await uow.subscriptions.status_changes(start, end)
     created = await uow.subscriptions.created_refs(start, end)
     events = await uow.events.between(now, now + EVENTS_AHEAD)
-    index = _Index(initiatives, regions, created, updates, changes, events)
+    index = _Index(initiatives, regions, created, updates, changes, events, now)
     return [index.digest(job) for job in jobs]
-
-
-def _reader(member: Member) -> Reader:
-    return (member.role, member.delegation.code, member.delegation.kind)
 
 
 def _newest(updates: Sequence[Update]) -> tuple[dt.datetime, int]:
@@ -65,7 +59,9 @@ class _Index:
         updates: Sequence[Update],
         changes: Changes,
         events: Sequence[Event],
+        now: dt.datetime,
     ) -> None:
+        self.now = now
         self.initiatives = initiatives
         self.changes = [(initiatives[i], value, at) for i, value, at in self._by_id(changes)]
         self.events = events
@@ -89,11 +85,11 @@ class _Index:
         for update in updates:  # newest first already
             self.updates[update.initiative_id].append(update)
         # Initiatives with an update not every member may read: only those are filtered per reader.
-        self.restricted = {u.initiative_id for u in updates if u.tlp not in OPEN}
+        self.restricted = {u.initiative_id for u in updates if u.tlp not in OPEN_LABELS}
         # The batch's window as its updates span it: a period covering it takes every list whole.
         self.span = (updates[-1].created_at, updates[0].created_at) if updates else None
         self._covered: dict[tuple[object, ...], set[int]] = {}
-        self._visible: dict[Reader, tuple[dict[int, Sequence[Update]], dict[int, int]]] = {}
+        self._visible: dict[str, tuple[dict[int, Sequence[Update]], dict[int, int]]] = {}
         self._digests: dict[tuple[object, ...], Digest] = {}
 
     def _by_id(self, changes: Changes) -> list[tuple[int, str, dt.datetime]]:
@@ -120,13 +116,14 @@ class _Index:
     def visible(self, member: Member) -> tuple[dict[int, Sequence[Update]], dict[int, int]]:
         """The batch's updates by initiative, newest first, that members reading like this one may read;
         and each initiative's rank, the most recently updated first."""
-        key = _reader(member)
+        key = reader_key(member)
         found = self._visible.get(key)
         if found is None:
+            rights = rights_of(member)
             readable: dict[int, Sequence[Update]] = {}
             for initiative_id, every in self.updates.items():
                 if initiative_id in self.restricted:
-                    mine = [u for u in every if u.tlp in OPEN or member_may_read(member, u)]
+                    mine = [u for u in every if rights.allows(u)]
                     if mine:
                         readable[initiative_id] = every if len(mine) == len(every) else mine
                 else:
@@ -141,7 +138,7 @@ class _Index:
         Members who read alike (same role and delegation), with the same scope and period, share one.
         """
         sub, member, start, end = job
-        key = (sub.scope.key, *_reader(member), start, end)
+        key = (sub.scope.key, reader_key(member), start, end)
         cached = self._digests.get(key)
         if cached is None:
             cached = self._digests[key] = self._compose(sub.scope, member, start, end)
@@ -168,4 +165,4 @@ class _Index:
             or (e.country_code is not None and e.country_code in scope.countries)
         ]
         shown = {i: self.initiatives[i] for i in by_initiative}
-        return Digest(start, end, by_initiative, shown, new, status, soon)
+        return Digest(start, end, by_initiative, shown, new, status, soon, composed_at=self.now)

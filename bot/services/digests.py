@@ -22,6 +22,7 @@ from bot.domain.digests import (
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.model import Member
 from bot.domain.outbox import Outgoing
+from bot.domain.reveals import DigestBasis
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member
 from bot.services.digest_compose import Job, compose
@@ -234,6 +235,20 @@ def _outcome(sub: Subscription, digest: Digest) -> str:
 
 def _next(sub: Subscription, member: Member, after: dt.datetime) -> dt.datetime:
     return next_due(after, sub.frequency, sub.weekday, sub.at, member.time_zone)
+
+
+async def recompose(
+    uow_factory: UnitOfWorkFactory, basis: DigestBasis, member_id: int, now: dt.datetime
+) -> tuple[Member, Subscription, Digest] | None:
+    """A queued digest composed again as of now (something in it changed, or how its reader reads):
+    the same subscription and period; None if the subscription or the member is gone."""
+    async with uow_factory() as uow:
+        sub = await uow.subscriptions.by_id(basis.subscription_id)
+        member = await uow.members.by_id(member_id)
+        if sub is None or member is None or sub.member_id != member.id:
+            return None
+        [digest] = await compose(uow, [(sub, member, basis.start, basis.end)], now)
+    return member, sub, digest
 
 
 async def subscription(uow_factory: UnitOfWorkFactory, subscription_id: int) -> Subscription | None:

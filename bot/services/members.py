@@ -67,11 +67,34 @@ async def set_status(
         admin, target = await _admin_and_other(uow, actor, member_id)
         if target.status is status:
             raise Conflict("members.already_" + status.value)
+        # What is queued for them is checked when its turn comes: nothing reaches a revoked member.
         changed = await uow.members.change(member_id, now, status=status)
-        if status is MemberStatus.REVOKED:  # nothing more reaches them: queued notices, digests, alerts
-            await uow.outbox.skip_chat(target.telegram_user_id, "member revoked", now)
         action = "member.revoked" if status is MemberStatus.REVOKED else "member.reinstated"
         await uow.audit.append(at=now, actor_id=admin.id, action=action, subject=f"member {member_id}")
+        await uow.commit()
+    assert changed is not None
+    return changed
+
+
+async def move(
+    uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int, delegation_code: str, now: dt.datetime
+) -> Member:
+    """Move a member to another delegation (a person changing posts); admins cannot move themselves.
+    What they may read follows at once, messages already queued for them included."""
+    async with uow_factory() as uow:
+        admin, target = await _admin_and_other(uow, actor, member_id)
+        if await uow.catalog.delegation(delegation_code) is None:
+            raise NotFound("invite.unknown_delegation", code=delegation_code)
+        if target.delegation.code == delegation_code:
+            return target
+        changed = await uow.members.change(member_id, now, delegation_code=delegation_code)
+        await uow.audit.append(
+            at=now,
+            actor_id=admin.id,
+            action="member.moved",
+            subject=f"member {member_id}",
+            details={"from": target.delegation.code, "to": delegation_code},
+        )
         await uow.commit()
     assert changed is not None
     return changed

@@ -18,7 +18,8 @@ from bot.domain.notices import (
     NoticeReport,
     NoticeStatus,
 )
-from bot.domain.outbox import Outgoing
+from bot.domain.outbox import STOPPED, Correction, Outgoing, correct
+from bot.domain.reveals import Hold
 from bot.domain.vocab import Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
@@ -70,8 +71,12 @@ async def broadcast(
         earlier = await uow.notices.by_key(draft.key)
         if earlier is not None:
             return Broadcast(earlier, new=False)
-        recipients = await uow.notices.audience(draft.audience)
-        notice = await uow.notices.add(draft, admin, len(recipients), now)
+        # A notice for later is resolved at its send time (`dispatch_due`): its audience is who is in it
+        # then, not who was when it was written.
+        at_once = draft.send_at <= now
+        recipients = await uow.notices.audience(draft.audience) if at_once else []
+        count = len(recipients) if at_once else await uow.notices.audience_size(draft.audience)
+        notice = await uow.notices.add(draft, admin, count, now, dispatched=at_once)
         if notice is None:
             raise Conflict("broadcast.already_sent")
         await uow.outbox.enqueue([render(member, notice) for member in recipients], now)
@@ -83,12 +88,25 @@ async def broadcast(
             details={
                 "audience": draft.audience.kind.value,
                 "values": list(draft.audience.values),
-                "recipients": len(recipients),
+                "recipients": count,
                 "send_at": draft.send_at.isoformat(),
             },
         )
         await uow.commit()
     return Broadcast(notice, new=True)
+
+
+async def dispatch_due(uow_factory: UnitOfWorkFactory, now: dt.datetime, render: Render) -> int:
+    """Queue the notices whose send time has come to their audience as it is now (each notice once,
+    whichever process gets to it first); how many messages were queued."""
+    async with uow_factory() as uow:
+        queued = 0
+        for notice in await uow.notices.take_due(now):
+            recipients = await uow.notices.audience(notice.audience)
+            queued += await uow.outbox.enqueue([render(member, notice) for member in recipients], now)
+            await uow.notices.set_recipients(notice.id, len(recipients))
+        await uow.commit()
+    return queued
 
 
 async def _check_audience(uow: UnitOfWork, audience: Audience) -> None:
@@ -140,7 +158,10 @@ async def halt(
         if phase not in ("scheduled", "sending"):
             raise Conflict("broadcast.not_running", phase=phase)
         status = NoticeStatus.CANCELLED if phase == "scheduled" else NoticeStatus.STOPPED
-        skipped = await uow.outbox.skip_job(notice.job, f"notice {status.value} by an admin", now)
+        skipped = await uow.outbox.skip_job(notice.job, STOPPED, now)
+        if not notice.dispatched:  # nothing queued yet: those it would have gone to, as of now
+            skipped = before.queued
+            await uow.notices.set_recipients(notice_id, before.queued)
         await uow.notices.set_status(notice_id, status, now)
         await uow.audit.append(
             at=now,
@@ -154,3 +175,35 @@ async def halt(
         result = await uow.notices.report(updated)
         await uow.commit()
     return result
+
+
+async def withdraw(
+    uow_factory: UnitOfWorkFactory, actor: Actor, notice_id: int, now: dt.datetime
+) -> Correction:
+    """Take a notice back: what was not sent is not, and the delivered copies are deleted where Telegram
+    still allows it (48 hours). Admins only; audited."""
+    async with uow_factory() as uow:
+        admin = await require_admin(uow, actor)
+        notice = await uow.notices.by_id(notice_id)
+        if notice is None:
+            raise NotFound()
+        if notice.status is NoticeStatus.WITHDRAWN:
+            raise Conflict("broadcast.not_running", phase=notice.status.value)
+        cancelled = await uow.outbox.withhold_job(notice.job, Hold.WITHDRAWN, now)
+        total = Correction(cancelled=cancelled)
+        rows = []
+        for copy in await uow.outbox.delivered(notice.job):
+            planned, done = correct(copy, None, key=f"{notice.job}:{copy.row_id}", job=notice.job, now=now)
+            rows += planned
+            total += done
+        await uow.outbox.enqueue(rows, now)
+        await uow.notices.set_status(notice_id, NoticeStatus.WITHDRAWN, now)
+        await uow.audit.append(
+            at=now,
+            actor_id=admin.id,
+            action="notice.withdrawn",
+            subject=notice.job,
+            details={"removed": total.removed, "too_old": total.too_old, "cancelled": total.cancelled},
+        )
+        await uow.commit()
+    return total

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 
-from bot.domain.outbox import OutboxState, OutboxStatus, Outgoing, Queued
+from bot.domain.outbox import Delivered, Op, OutboxState, OutboxStatus, Outgoing, Queued, correct
+from bot.domain.reveals import SEND, Hold, Readers, Verdict, judge
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
 
@@ -13,6 +16,28 @@ from bot.services.actors import Actor, require_admin
 async def enqueue(uow: UnitOfWork, messages: Sequence[Outgoing], now: dt.datetime) -> int:
     """Write messages to the outbox inside the caller's transaction; duplicates (same key) are ignored."""
     return await uow.outbox.enqueue(messages, now)
+
+
+async def verdict_on(uow: UnitOfWork, row: Queued) -> Verdict:
+    """The read rules on a queued message as of now: may its recipient still read all it shows?"""
+    reveals = row.reveals
+    if reveals.readers is Readers.ANYONE:
+        return SEND
+    member = await uow.members.by_id(row.member_id) if row.member_id is not None else None
+    in_audience = True
+    if reveals.notice is not None and member is not None:
+        in_audience = await uow.notices.includes(reveals.notice, member.id)
+    current = await uow.posting.by_ids([s.update_id for s in reveals.updates]) if reveals.updates else {}
+    basis = reveals.digest
+    changed = basis is not None and await uow.subscriptions.changed_since(
+        basis.start, basis.end, basis.composed_at
+    )
+    verdict = judge(reveals, member, current, in_audience=in_audience, digest_changed=changed)
+    if verdict.refresh and (row.op is not Op.SEND or row.parts_sent > 0):
+        # Only a message not yet begun is made again; a correction, or the rest of a message whose first
+        # parts went out, is held (the change that made it stale queued its own corrections).
+        return Verdict(Hold.CHANGED)
+    return verdict
 
 
 async def engine_state(
@@ -32,6 +57,8 @@ class Ledger:
         self._uow = uow_factory
         self.worker = worker
         self.lease = lease
+        self.check_seconds = 0.0  # CPU time spent on the read rules at send time
+        self.checks = 0
 
     async def claim(self, now: dt.datetime, limit: int) -> Sequence[Queued]:
         """Due rows for this worker."""
@@ -40,17 +67,60 @@ class Ledger:
             await uow.commit()
         return rows
 
-    async def begin(self, row: Queued, now: dt.datetime) -> bool:
-        """Record that the next part is in flight; False if another worker took the row over."""
+    async def begin(self, row: Queued, now: dt.datetime) -> Verdict | None:
+        """Check the read rules as of now; if the row may go, record its next part in flight. A held row
+        is recorded with its reason. None if another worker took the row over."""
         async with self._uow() as uow:
-            ours = await uow.outbox.begin_part(row.id, self.worker, now, self.lease)
+            started = time.process_time()
+            verdict = await verdict_on(uow, row)
+            self.check_seconds += time.process_time() - started
+            self.checks += 1
+            if verdict.hold is not None:
+                await uow.outbox.withhold(row.id, self.worker, verdict.hold, now)
+            elif verdict.send and not await uow.outbox.begin_part(row.id, self.worker, now, self.lease):
+                return None
             await uow.commit()
-        return ours
+        return verdict
 
-    async def sent(self, row: Queued, message_id: int, now: dt.datetime) -> None:
-        """A part was delivered."""
+    async def rewrite(self, row: Queued, message: Outgoing, now: dt.datetime) -> Queued:
+        """The row made again as of now (what it shows changed since it was queued)."""
         async with self._uow() as uow:
-            await uow.outbox.part_sent(row, message_id, now)
+            await uow.outbox.rewrite(row.id, message, now)
+            await uow.commit()
+        return replace(
+            row,
+            parts=message.parts,
+            protect=message.protect,
+            markup=message.markup,
+            attachment=message.attachment,
+            reveals=message.reveals,
+        )
+
+    async def withhold(self, row: Queued, hold: Hold, now: dt.datetime) -> None:
+        """Hold a row back for a reason found outside `begin` (its content could not be made again)."""
+        async with self._uow() as uow:
+            await uow.outbox.withhold(row.id, self.worker, hold, now)
+            await uow.commit()
+
+    async def sent(self, row: Queued, message_id: int, now: dt.datetime) -> bool:
+        """A part was delivered; True if what it shows changed while it was in flight."""
+        async with self._uow() as uow:
+            stale = await uow.outbox.part_sent(row, message_id, now)
+            await uow.commit()
+        return stale
+
+    async def verdict(self, row: Queued) -> Verdict:
+        """The read rules on a delivered row as of now (a row that went stale in flight)."""
+        async with self._uow() as uow:
+            return await verdict_on(uow, replace(row, op=Op.SEND, parts_sent=0))
+
+    async def correct(
+        self, copy: Delivered, fresh: Outgoing | None, job: str | None, now: dt.datetime
+    ) -> None:
+        """Queue what brings a delivered copy in line with what its recipient may read now."""
+        rows, _ = correct(copy, fresh, key=f"fix:{copy.row_id}:{now.isoformat()}", job=job, now=now)
+        async with self._uow() as uow:
+            await uow.outbox.enqueue(rows, now)
             await uow.commit()
 
     async def retry(

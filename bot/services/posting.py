@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from bot.domain.access import may_read, member_may_read
+from bot.domain.access import may_read, may_see_history, member_may_read
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.model import Initiative, Member, Update, Viewer
-from bot.domain.outbox import Outgoing
-from bot.domain.posting import Draft, Follow, FollowKind, check_text, editable_until
+from bot.domain.outbox import Correction, Outgoing, correct
+from bot.domain.posting import EDIT_WINDOW_HOURS, Draft, Follow, FollowKind, check_text, editable_until
+from bot.domain.reveals import Hold
 from bot.domain.vocab import Role, Tlp
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member
@@ -63,7 +64,7 @@ async def post_update(
         initiative = await uow.initiatives.by_id(draft.initiative_id)
         if initiative is None:
             raise NotFound("initiative.not_found", ref=str(draft.initiative_id))
-        await _check_readers(uow, draft)
+        await _check_readers(uow, draft.tlp, draft.red_delegations)
         earlier = await uow.posting.by_key(draft.key)
         if earlier is not None:
             return Posted(earlier, new=False, notified=0)
@@ -83,15 +84,17 @@ async def post_update(
     return Posted(update, new=True, notified=len(readers))
 
 
-async def _check_readers(uow: UnitOfWork, draft: Draft) -> None:
-    if draft.tlp is not Tlp.RED and draft.red_delegations:
+async def _check_readers(uow: UnitOfWork, tlp: Tlp, readers: frozenset[str]) -> None:
+    if tlp is not Tlp.RED and readers:
         raise InvalidInput("error.stale")
     known = {d.code for d in await uow.catalog.delegations()}
-    if not draft.red_delegations <= known:
+    if not readers <= known:
         raise InvalidInput("error.stale")
 
 
-async def _followers(uow: UnitOfWork, initiative: Initiative, update: Update, author: Member) -> list[Member]:
+async def _followers(
+    uow: UnitOfWork, initiative: Initiative, update: Update, author: Member | None
+) -> list[Member]:
     regions = {
         r.key
         for r in await uow.catalog.regions()
@@ -99,8 +102,9 @@ async def _followers(uow: UnitOfWork, initiative: Initiative, update: Update, au
     }
     ids = await uow.posting.followers(initiative.id, initiative.countries, sorted(regions))
     members = await uow.members.by_ids(ids)
+    author_id = author.id if author is not None else None
     return [
-        m for m in members if m.active and m.reachable and m.id != author.id and member_may_read(m, update)
+        m for m in members if m.active and m.reachable and m.id != author_id and member_may_read(m, update)
     ]
 
 
@@ -119,7 +123,8 @@ async def update_view(
         if update is None or update.withdrawn_at is not None or not may_read(viewer, update):
             raise NotFound("post.not_found")
         initiative = await uow.initiatives.by_id(update.initiative_id)
-        history = await uow.posting.history(update_id)
+        reader = None if viewer.in_group else viewer.member
+        history = await uow.posting.history(update_id) if may_see_history(reader, update) else []
     assert initiative is not None
     changer = None if viewer.in_group else viewer.member  # never offered in a group
     return UpdateView(update, initiative, history, _may_change(changer, update, now))
@@ -138,17 +143,23 @@ async def _changeable(
         raise NotAllowed("error.private_only")
     member = await require_member(uow, actor)
     update = await uow.posting.by_id(update_id)
-    if update is None or update.withdrawn_at is not None or not member_may_read(member, update):
+    if update is None or not member_may_read(member, update):
         raise NotFound("post.not_found")
     if not _may_change(member, update, now):
-        raise NotAllowed("post.not_yours_or_too_late", hours=48)
+        raise NotAllowed("post.not_yours_or_too_late", hours=EDIT_WINDOW_HOURS)
     return member, update
 
 
 async def edit_update(
-    uow_factory: UnitOfWorkFactory, actor: Actor, update_id: int, text: str, now: dt.datetime
-) -> Update:
-    """New text within 48 hours, by its author or an admin; the old text stays in the history."""
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor,
+    update_id: int,
+    text: str,
+    now: dt.datetime,
+    notify: Notify,
+) -> tuple[Update, Correction]:
+    """New text within 48 hours, by its author or an admin; the old text stays in the history (for the
+    author's delegation and admins). The alerts already delivered are edited to the new text."""
     checked = check_text(text)
     async with uow_factory() as uow:
         member, _ = await _changeable(uow, actor, update_id, now)
@@ -156,25 +167,113 @@ async def edit_update(
         await uow.audit.append(
             at=now, actor_id=member.id, action="update.edited", subject=f"update {update_id}"
         )
+        done = await _correct_alerts(uow, edited, now, notify)
         await uow.commit()
-    return edited
+    return edited, done
+
+
+async def relabel_update(
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor,
+    update_id: int,
+    tlp: Tlp,
+    readers: frozenset[str],
+    now: dt.datetime,
+    notify: Notify,
+) -> tuple[Update, Correction]:
+    """Another label (RED: with its readers) within 48 hours, by its author or an admin. Delivered alerts
+    follow: deleted where the label no longer lets their recipient read it, sent again protected where it
+    now needs protection; followers it now reaches get the alert."""
+    async with uow_factory() as uow:
+        member, update = await _changeable(uow, actor, update_id, now)
+        await _check_readers(uow, tlp, readers)
+        changed = await uow.posting.relabel(update_id, tlp, readers, now)
+        await uow.audit.append(
+            at=now,
+            actor_id=member.id,
+            action="update.relabelled",
+            subject=f"update {update_id}",
+            details={"from": update.tlp.value, "to": tlp.value, "readers": sorted(readers)},
+        )
+        done = await _correct_alerts(uow, changed, now, notify)
+        initiative = await uow.initiatives.by_id(changed.initiative_id)
+        assert initiative is not None
+        author = await uow.members.by_id(changed.author_id)
+        newly = await _followers(uow, initiative, changed, author)
+        await uow.outbox.enqueue([notify(m, changed, initiative) for m in newly], now)
+        await uow.commit()
+    return changed, done
 
 
 async def withdraw_update(
     uow_factory: UnitOfWorkFactory, actor: Actor, update_id: int, now: dt.datetime
-) -> None:
-    """Hide it from every reader within 48 hours, by its author or an admin; audited."""
+) -> Correction:
+    """Hide it from every reader within 48 hours, by its author or an admin; audited. Alerts not yet
+    sent are cancelled and the delivered ones deleted where Telegram still allows it."""
     async with uow_factory() as uow:
         member, update = await _changeable(uow, actor, update_id, now)
         await uow.posting.withdraw(update_id, now)
+        done = await _correct_alerts(uow, replace(update, withdrawn_at=now), now, None)
         await uow.audit.append(
             at=now,
             actor_id=member.id,
             action="update.withdrawn",
             subject=f"update {update_id}",
-            details={"author": update.author_id, "tlp": update.tlp.value},
+            details={
+                "author": update.author_id,
+                "tlp": update.tlp.value,
+                "removed": done.removed,
+                "too_old": done.too_old,
+                "cancelled": done.cancelled,
+            },
         )
         await uow.commit()
+    return done
+
+
+def alert_job(update_id: int) -> str:
+    """The outbox job of an update's alerts and their corrections."""
+    return f"update:{update_id}"
+
+
+async def _correct_alerts(
+    uow: UnitOfWork, update: Update, now: dt.datetime, notify: Notify | None
+) -> Correction:
+    """Bring every alert of the update in line with it as it is now: queued ones that may no longer go
+    are held (and those that may are made again when their turn comes); delivered ones are edited,
+    replaced or deleted, each for what its recipient may read now."""
+    job = alert_job(update.id)
+    cancelled = 0
+    if update.withdrawn_at is not None:
+        cancelled = await uow.outbox.withhold_job(job, Hold.WITHDRAWN, now)
+    copies = await uow.outbox.delivered(job)
+    initiative = await uow.initiatives.by_id(update.initiative_id)
+    readers = {m.id: m for m in await uow.members.by_ids({c.member_id for c in copies if c.member_id})}
+    total = Correction(cancelled=cancelled)
+    rows = []
+    for copy in copies:
+        member = readers.get(copy.member_id or 0)
+        fresh = None
+        if member is not None and notify is not None and initiative and member_may_read(member, update):
+            fresh = notify(member, update, initiative)
+        planned, done = correct(copy, fresh, key=f"{job}:{copy.row_id}:{now.isoformat()}", job=job, now=now)
+        rows += planned
+        total += done
+    await uow.outbox.enqueue(rows, now)
+    return total
+
+
+async def alert_for(
+    uow_factory: UnitOfWorkFactory, update_id: int, member_id: int
+) -> tuple[Member, Update, Initiative] | None:
+    """What an alert shows a member now, to make it again: None if they may no longer read it."""
+    async with uow_factory() as uow:
+        update = await uow.posting.by_id(update_id)
+        member = await uow.members.by_id(member_id)
+        if update is None or member is None or not member_may_read(member, update):
+            return None
+        initiative = await uow.initiatives.by_id(update.initiative_id)
+    return (member, update, initiative) if initiative is not None else None
 
 
 async def set_follow(

@@ -197,7 +197,6 @@ async def test_the_whole_flow_posts_a_red_update_with_a_document(
     )
     assert entry.details == {"initiative": REF, "tlp": "TLP:RED"}
     assert initiative is not None and initiative.id == update.initiative_id
-    assert initiative.last_activity_at == NOW
 
 
 async def test_a_reference_or_the_post_button_skips_the_picking(
@@ -467,9 +466,13 @@ async def test_the_author_edits_within_48_hours_and_readers_see_it_edited(
     assert "Send the new text" in only_text(bot, await tap(bot, contact, "✏️ Edit"))
     too_long = only_text(bot, await bot.send(contact, "w" * 3501))
     assert "the limit is 3500" in too_long
-    edited_view = only_text(bot, await bot.send(contact, "Corrected & final"))
+    calls = await bot.send(contact, "Corrected & final")
+    saved, edited_view = bot.texts([c for c in calls if c.params.get("chat_id") == contact.user_id])
+    assert saved == (
+        "✅ Saved. Readers see the new text; the alerts already delivered are corrected in 1 chat(s)."
+    )
     assert "Corrected &amp; final" in edited_view
-    assert "edited 1 time(s); earlier texts:" in edited_view
+    assert "edited 1 time(s); earlier texts (your delegation and admins only):" in edited_view
     assert "Original &lt;text&gt;" in edited_view
     assert " · edited\n" in edited_view
     update = await stored(store, ident)
@@ -481,10 +484,16 @@ async def test_the_author_edits_within_48_hours_and_readers_see_it_edited(
     assert [text for _, text in history] == ["Original <text>"]
     assert (entry.action, entry.subject) == ("update.edited", f"update {ident}")
     assert entry.actor_id == update.author_id
-    # The reader opens it from the notification: the new text, marked edited, and no way to change it.
+    # The alert the reader got was corrected in place: the new text, marked edited.
+    [corrected] = [c for c in bot.api.sent("editMessageText", reader.user_id) if "🔔" in c.params["text"]]
+    assert "Corrected &amp; final" in corrected.params["text"] and " · edited" in corrected.params["text"]
+    assert "Original" not in corrected.params["text"]
+    # The reader opens it from the notification: the new text, marked edited, no way to change it, and no
+    # earlier text (those are for the author's delegation and admins).
     opened = await tap(bot, reader, "Open")
     seen = bot.texts(opened)[0]
     assert "Corrected &amp; final" in seen and " · edited" in seen
+    assert "Original" not in seen and "earlier texts" not in seen
     assert not any(c.params.get("reply_markup") for c in opened if c.method == "editMessageText")
     [file] = [c for c in opened if c.method == "sendDocument"]
     assert file.params["document"] == FILE_ID
@@ -499,7 +508,7 @@ async def test_an_admin_may_edit_someone_elses_update(
     ident = await post(bot, contact, "Draft wording", Tlp.AMBER)
     await open_from_initiative(bot, admin)
     await tap(bot, admin, "✏️ Edit")
-    assert "Better wording" in only_text(bot, await bot.send(admin, "Better wording"))
+    assert "Better wording" in bot.texts(await bot.send(admin, "Better wording"))[1]
     update = await stored(store, ident)
     assert update.text == "Better wording" and update.author_id == await member_id(store, contact)
     async with store.uow() as uow:
@@ -581,7 +590,10 @@ async def test_a_withdrawn_update_disappears_for_everyone(
     assert "Set" not in only_text(bot, await tap(bot, remover, "No, keep it"))
     assert (await stored(store, ident)).withdrawn_at is None
     await tap(bot, remover, "🗑 Withdraw")
-    assert only_text(bot, await tap(bot, remover, "Yes, withdraw")) == "Withdrawn. Readers no longer see it."
+    assert only_text(bot, await tap(bot, remover, "Yes, withdraw")) == (
+        "🗑 Withdrawn: nobody can read it any more. "
+        "Removed from 0 chat(s); 0 alert(s) not yet sent will not be."
+    )
     assert (await stored(store, ident)).withdrawn_at == NOW
     for who in (contact, admin, reader):
         shown = only_text(bot, await bot.send(who, f"/initiative {REF}"))

@@ -18,6 +18,7 @@ from telegram.request import HTTPXRequest
 from bot.clock import SystemClock
 from bot.domain.outbox import OutboxKind, Outgoing, RetryPolicy
 from bot.domain.rate import Limits
+from bot.domain.reveals import Readers, Reveals
 from bot.services.outbox import enqueue
 from handlers.delivery import Sender, SenderConfig
 from storage.factory import Store
@@ -62,13 +63,14 @@ def message(
     parts: Sequence[str] | None = None,
     **fields: Any,
 ) -> Outgoing:
-    """One outbox message; its text (if not given) names its key, so deliveries map back to rows."""
+    """One outbox message; its text (if not given) names its key, so deliveries map back to rows. It
+    reveals nothing a read rule restricts: these tests are about the engine, not who may read what."""
     return Outgoing(
         chat_id=chat_id,
         kind=OutboxKind.NOTICE,
         dedupe_key=key,
         parts=tuple(parts) if parts is not None else (f"<b>notice</b> {key}",),
-        **fields,
+        **{"reveals": Reveals(readers=Readers.ANYONE), **fields},
     )
 
 

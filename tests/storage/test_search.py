@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.access import Visibility, may_read, visibility_for
+from bot.domain.access import ALL_LABELS, NOTHING, Visibility, may_read, visibility_for
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.model import Member, Update, Viewer
 from bot.domain.search import CANDIDATES, HIT_END, HIT_START, SearchQuery, SearchResults
@@ -26,7 +26,7 @@ from storage.models import InitiativeRow, UpdateRow, update_readers
 from storage.search import SqlSearchRepository, balanced, fts5_match
 
 NOW = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
-EVERYTHING = Visibility(everything=True)
+EVERYTHING = Visibility(labels=ALL_LABELS)
 HOSTILE = [
     '"',
     "'",
@@ -190,7 +190,7 @@ async def test_amber_strict_is_found_by_its_delegation_and_admins_only(store: St
     for name, in_group, sees in [
         ("fr", False, True),
         ("admin", False, True),
-        ("fr_observer", False, True),
+        ("fr_observer", False, False),
         ("de", False, False),
         ("observer", False, False),
         ("com", False, False),
@@ -248,7 +248,7 @@ async def test_a_query_with_no_words_is_refused_as_empty(store: Store, world: Wo
 async def test_no_visibility_and_no_words_return_nothing_without_the_database() -> None:
     unbound = SqlSearchRepository(AsyncSession())  # any statement would raise UnboundExecutionError
     assert await unbound.search(SearchQuery(), EVERYTHING, 0, 5) == SearchResults((), (), 0, False)
-    nothing = await unbound.search(parse_query("kestrel"), Visibility(nothing=True), 0, 5)
+    nothing = await unbound.search(parse_query("kestrel"), NOTHING, 0, 5)
     assert nothing == SearchResults((), (), 0, False)
 
 

@@ -46,6 +46,13 @@ CASES = [
     (member(DE, Role.CONTACT), Tlp.RED, frozenset({"IT"}), False),
     (member(FR, Role.CONTACT), Tlp.RED, frozenset(), True),
     (member(GSC, Role.ADMIN), Tlp.RED, frozenset(), True),
+    # Labels nest: an observer registered in FR reads neither FR's AMBER nor its AMBER+STRICT...
+    (member(FR, Role.OBSERVER), Tlp.AMBER_STRICT, frozenset(), False),
+    # ...and RED exactly when the author named the observer's delegation or body.
+    (member(FR, Role.OBSERVER), Tlp.RED, frozenset(), False),
+    (member(FR, Role.OBSERVER), Tlp.RED, frozenset({"FR"}), True),
+    (member(FRONTEX, Role.OBSERVER), Tlp.RED, frozenset({"FRONTEX"}), True),
+    (member(FRONTEX, Role.OBSERVER), Tlp.RED, frozenset({"DE"}), False),
     (member(DE, Role.CONTACT, MemberStatus.REVOKED), Tlp.CLEAR, frozenset(), False),
     (None, Tlp.CLEAR, frozenset(), False),
 ]
