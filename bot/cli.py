@@ -130,6 +130,9 @@ async def _outbox_status(settings: Settings) -> int:
         if state.by_status
         else "Outbox: empty"
     )
+    if state.withheld:
+        held = ", ".join(f"{reason} {n}" for reason, n in sorted(state.withheld.items()))
+        print(f"Held back by the read rules when their turn came: {held}")
     print(f"May have been sent twice (in flight at a crash or a timeout): {state.maybe_duplicates}")
     for chat, error in state.recent_failures:
         print(f"  failed  chat {chat}: {error}")

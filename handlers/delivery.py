@@ -113,10 +113,11 @@ class Sender:
         or `limit` rows were claimed)."""
         self._queues = [asyncio.Queue() for _ in range(self.config.workers)]
         workers = [asyncio.create_task(self._work(q)) for q in self._queues]
-        left = limit
+        left, first = limit, True
         try:
             while not self._stopping:
-                await self._release_due(force=until_idle)
+                await self._release_due(force=first)
+                first = False
                 claimed = await self._claim(left)
                 if left is not None:
                     left -= claimed

@@ -99,6 +99,7 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
     ]
     return text, keyboard(
         roles,
+        [button(t(lang, "members.move"), "mmv", "ask", member.id)],
         [button(t(lang, "members.revoke"), "mem", "rev", member.id)],
         back,
     )

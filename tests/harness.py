@@ -48,6 +48,9 @@ class BotHarness:
         )
         self.updates = UpdateFactory(self.app.bot)
         self.errors: list[BaseException] = []
+        # After each update the outbox is drained, as a running bot would soon do; a test that must act
+        # while messages are still queued turns this off and calls `deliver` itself.
+        self.autodeliver = True
         self.app.add_error_handler(self._collect)
 
     async def _collect(self, _update: object, context: BotContext) -> None:
@@ -78,7 +81,8 @@ class BotHarness:
         """Run one update through the real application, then deliver what it queued; return the calls."""
         before = len(self.api.calls)
         await self.app.process_update(update)
-        await self.deliver()
+        if self.autodeliver:
+            await self.deliver()
         return self.api.calls[before:]
 
     async def deliver(self, limit: int | None = None) -> None:

@@ -165,6 +165,18 @@ class InProcessBotApi(BaseRequest):
             message["reply_markup"] = params["reply_markup"]
         return message
 
+    def _api_deleteMessages(self, params: dict[str, Any]) -> bool | tuple[int, str]:
+        chat = self.chat(int(params["chat_id"]))
+        ids = [int(i) for i in params.get("message_ids", [])]
+        if not any(i in chat.messages for i in ids):
+            return 400, "Bad Request: message to delete not found"
+        for ident in ids:
+            chat.messages.pop(ident, None)
+        return True
+
+    def _api_deleteMessage(self, params: dict[str, Any]) -> bool | tuple[int, str]:
+        return self._api_deleteMessages({"chat_id": params["chat_id"], "message_ids": [params["message_id"]]})
+
     def _api_answerCallbackQuery(self, _params: dict[str, Any]) -> bool:
         return True
 

@@ -32,6 +32,7 @@ class Hold(StrEnum):
 
     WITHDRAWN = "withdrawn"
     LABEL = "label changed"
+    UNREADABLE = "no longer readable by the recipient"
     NOT_MEMBER = "no longer a member"
     NOT_ADMIN = "no longer an admin"
     AUDIENCE = "no longer in the audience"
@@ -171,7 +172,7 @@ def judge(
         if now is None or now.withdrawn_at is not None:
             hold: Hold | None = Hold.WITHDRAWN
         elif not rights.allows(now):
-            hold = Hold.LABEL
+            hold = Hold.LABEL if now.tlp is not piece.tlp else Hold.UNREADABLE
         else:
             hold = None
             if now.tlp is not piece.tlp or now.edited_at != piece.version:
