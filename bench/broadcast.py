@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from bench.delivery import Outcome, engine_sends, fmt, not_sent, report
+from bench.delivery import Outcome, check_cpu, engine_sends, fmt, not_sent, report
 from bench.help_throughput import fresh_database, prepared_store
 from bot.app import build_application
 from bot.clock import SystemClock
@@ -190,10 +190,13 @@ async def run(args: argparse.Namespace) -> tuple[Outcome, Flow, int]:
         flow = await drive_broadcast(store)
         outcome = await engine_sends(store, chats, args)
         unsent = await not_sent(store)
+        check = await check_cpu(store)
         notices = await notices_report(store)
         label = f"/broadcast → Sender ({store.backend})"
     confirm_s = next(ms for step, ms in flow.steps_ms.items() if "Send to" in step) / 1000
-    outcome = Outcome(**{**vars(outcome), "label": label, "enqueue_s": confirm_s, "not_sent": unsent})
+    outcome = Outcome(
+        **{**vars(outcome), "label": label, "enqueue_s": confirm_s, "not_sent": unsent, "check_ms": check}
+    )
     return outcome, Flow(flow.steps_ms, flow.shown, flow.queued, notices), len(chats)
 
 

@@ -25,7 +25,7 @@ from bot.domain.model import (
     Update,
 )
 from bot.domain.notices import Audience, Notice, NoticeDraft, NoticeReport, NoticeStatus
-from bot.domain.outbox import Delivered, OutboxState, OutboxStatus, Outgoing, Queued
+from bot.domain.outbox import Begun, Delivered, OutboxState, OutboxStatus, Outgoing, Queued
 from bot.domain.posting import Draft, FollowKind
 from bot.domain.reveals import Hold
 from bot.domain.search import SearchQuery, SearchResults
@@ -204,7 +204,11 @@ class OutboxRepository(Protocol):
         self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
     ) -> Sequence[Queued]: ...
 
-    async def begin_part(self, row_id: int, worker: str, now: dt.datetime, lease: dt.timedelta) -> bool: ...
+    async def epoch(self) -> int: ...
+
+    async def begin_part(
+        self, row_id: int, worker: str, now: dt.datetime, lease: dt.timedelta, epoch: int | None = None
+    ) -> Begun: ...
 
     async def part_sent(self, row: Queued, message_id: int, now: dt.datetime) -> bool: ...
 
@@ -293,7 +297,7 @@ class NoticeRepository(Protocol):
 
     async def set_recipients(self, notice_id: int, recipients: int) -> None: ...
 
-    async def includes(self, notice_id: int, member_id: int) -> bool: ...
+    async def within_audience(self, notice_id: int, member_ids: Iterable[int]) -> set[int]: ...
 
     async def set_status(self, notice_id: int, status: NoticeStatus, now: dt.datetime) -> None: ...
 

@@ -290,6 +290,14 @@ class OutboxRow(Base):
     updated_at: Mapped[dt.datetime]
 
 
+class ReadEpochRow(Base):
+    """A counter that every change a read rule depends on moves (database triggers, migration 0012)."""
+
+    __tablename__ = "read_epoch"
+    key: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 class SendBudgetRow(Base):
     """Shared rate budget when several bot processes send with one token (PostgreSQL)."""
 

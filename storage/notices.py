@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -106,17 +106,18 @@ class SqlNoticeRepository:
             update(NoticeRow).where(NoticeRow.id == notice_id).values(recipients=recipients)
         )
 
-    async def includes(self, notice_id: int, member_id: int) -> bool:
-        """Whether the member is, right now, in the audience of a notice that was not withdrawn (a stopped
-        one still finishes the messages it began)."""
+    async def within_audience(self, notice_id: int, member_ids: Iterable[int]) -> set[int]:
+        """Those of `member_ids` who are, right now, in the audience of a notice that was not withdrawn
+        (a stopped one still finishes the messages it began)."""
         notice = await self._session.get(NoticeRow, notice_id)
-        if notice is None or notice.status == NoticeStatus.WITHDRAWN.value:
-            return False
+        wanted = list(member_ids)
+        if notice is None or notice.status == NoticeStatus.WITHDRAWN.value or not wanted:
+            return set()
         audience = Audience(AudienceKind(notice.audience["kind"]), tuple(notice.audience.get("values", [])))
-        found = await self._session.scalar(
-            select(MemberRow.id).where(MemberRow.id == member_id, _named_by(audience))
+        found = await self._session.scalars(
+            select(MemberRow.id).where(MemberRow.id.in_(wanted), _named_by(audience))
         )
-        return found is not None
+        return set(found)
 
     async def latest(self, limit: int) -> Sequence[Notice]:
         """Newest first."""

@@ -9,11 +9,11 @@ from typing import Any, cast
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.outbox import Delivered, Op, OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
+from bot.domain.outbox import Begun, Delivered, Op, OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
 from bot.domain.reveals import Hold, Readers, Reveals
 from storage.engine import insert_or_skip
 from storage.mapping import aware
-from storage.models import MemberRow, OutboxRow
+from storage.models import MemberRow, OutboxRow, ReadEpochRow
 
 QUEUED, SENDING = OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value
 SENT, WITHHELD = OutboxStatus.SENT.value, OutboxStatus.WITHHELD.value
@@ -41,7 +41,7 @@ def _payload(m: Outgoing) -> dict[str, Any]:
     }
 
 
-def _queued(row: Any) -> Queued:
+def queued_of(row: Any) -> Queued:
     payload = row.payload
     return Queued(
         id=row.id,
@@ -131,16 +131,34 @@ class SqlOutboxRepository:
             )
             .returning(*CLAIMED)
         )
-        return sorted((_queued(r) for r in result), key=lambda q: q.id)
+        return sorted((queued_of(r) for r in result), key=lambda q: q.id)
 
-    async def begin_part(self, row_id: int, worker: str, now: dt.datetime, lease: dt.timedelta) -> bool:
-        """Mark the next part in flight (and renew the lease); False if the row is no longer ours."""
+    async def epoch(self) -> int:
+        """The read epoch: it moves with every change a read rule depends on (database triggers)."""
+        return int(
+            await self._session.scalar(select(ReadEpochRow.value).where(ReadEpochRow.key == "rules")) or 0
+        )
+
+    async def begin_part(
+        self, row_id: int, worker: str, now: dt.datetime, lease: dt.timedelta, epoch: int | None = None
+    ) -> Begun:
+        """Mark the next part in flight (and renew the lease), in one statement that also requires the
+        read epoch to be `epoch` (the one the row was checked at) when given."""
+        ours = (OutboxRow.id == row_id, OutboxRow.claimed_by == worker, OutboxRow.status == SENDING)
+        unmoved = (
+            [select(ReadEpochRow.value).where(ReadEpochRow.key == "rules").scalar_subquery() == epoch]
+            if epoch is not None
+            else []
+        )
         result = await self._session.execute(
             update(OutboxRow)
-            .where(OutboxRow.id == row_id, OutboxRow.claimed_by == worker, OutboxRow.status == SENDING)
+            .where(*ours, *unmoved)
             .values(in_flight=True, lease_until=now + lease, updated_at=now)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if result.rowcount:  # type: ignore[attr-defined]
+            return Begun.BEGUN
+        still = await self._session.scalar(select(OutboxRow.id).where(*ours)) if epoch is not None else None
+        return Begun.CHANGED if still is not None else Begun.LOST
 
     async def part_sent(self, row: Queued, message_id: int, now: dt.datetime) -> bool:
         """One part arrived; the row is sent when its last part is. True if what it shows changed while

@@ -31,6 +31,14 @@ class OutboxKind(StrEnum):
     ACCESS = "access"
 
 
+class Begun(StrEnum):
+    """What marking a row's next part in flight found."""
+
+    BEGUN = "begun"
+    CHANGED = "changed"  # the read epoch moved since the row was checked: check it again
+    LOST = "lost"  # another worker took the row over, or an admin stopped it
+
+
 class Op(StrEnum):
     """What a row does in its chat: send new messages, or edit or delete ones the bot delivered."""
 
@@ -78,6 +86,8 @@ class Queued:
     reveals: Reveals = field(default_factory=Reveals)
     op: Op = Op.SEND
     targets: tuple[int, ...] = ()
+    # The read epoch its check was made at (claim time): if nothing moved since, the check still holds.
+    checked_epoch: int | None = None
 
     @property
     def steps(self) -> int:

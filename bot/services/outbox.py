@@ -3,41 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.domain.outbox import Delivered, Op, OutboxState, OutboxStatus, Outgoing, Queued, correct
-from bot.domain.reveals import SEND, Hold, Readers, Verdict, judge
+from bot.domain.outbox import Begun, Delivered, Op, OutboxState, OutboxStatus, Outgoing, Queued, correct
+from bot.domain.reveals import SEND, Hold, Verdict
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
+from bot.services.read_check import verdict_on, verdicts
 
 
 async def enqueue(uow: UnitOfWork, messages: Sequence[Outgoing], now: dt.datetime) -> int:
     """Write messages to the outbox inside the caller's transaction; duplicates (same key) are ignored."""
     return await uow.outbox.enqueue(messages, now)
-
-
-async def verdict_on(uow: UnitOfWork, row: Queued) -> Verdict:
-    """The read rules on a queued message as of now: may its recipient still read all it shows?"""
-    reveals = row.reveals
-    if reveals.readers is Readers.ANYONE:
-        return SEND
-    member = await uow.members.by_id(row.member_id) if row.member_id is not None else None
-    in_audience = True
-    if reveals.notice is not None and member is not None:
-        in_audience = await uow.notices.includes(reveals.notice, member.id)
-    current = await uow.posting.by_ids([s.update_id for s in reveals.updates]) if reveals.updates else {}
-    basis = reveals.digest
-    changed = basis is not None and await uow.subscriptions.changed_since(
-        basis.start, basis.end, basis.composed_at
-    )
-    verdict = judge(reveals, member, current, in_audience=in_audience, digest_changed=changed)
-    if verdict.refresh and (row.op is not Op.SEND or row.parts_sent > 0):
-        # Only a message not yet begun is made again; a correction, or the rest of a message whose first
-        # parts went out, is held (the change that made it stale queued its own corrections).
-        return Verdict(Hold.CHANGED)
-    return verdict
 
 
 async def engine_state(
@@ -57,27 +35,39 @@ class Ledger:
         self._uow = uow_factory
         self.worker = worker
         self.lease = lease
-        self.check_seconds = 0.0  # CPU time spent on the read rules at send time
-        self.checks = 0
 
     async def claim(self, now: dt.datetime, limit: int) -> Sequence[Queued]:
-        """Due rows for this worker."""
+        """Due rows for this worker, checked against the read rules as a batch: those that may no longer
+        go are held back at once; the others carry the read epoch they were checked at."""
         async with self._uow() as uow:
             rows = await uow.outbox.claim(self.worker, now, self.lease, limit)
+            epoch = await uow.outbox.epoch()  # first: a change after it makes the send check again
+            kept = []
+            for row, verdict in zip(rows, await verdicts(uow, rows), strict=True):
+                if verdict.hold is not None:
+                    await uow.outbox.withhold(row.id, self.worker, verdict.hold, now)
+                else:
+                    kept.append(replace(row, checked_epoch=epoch if verdict.send else None))
             await uow.commit()
-        return rows
+        return kept
 
     async def begin(self, row: Queued, now: dt.datetime) -> Verdict | None:
-        """Check the read rules as of now; if the row may go, record its next part in flight. A held row
-        is recorded with its reason. None if another worker took the row over."""
+        """Right before a send: if nothing a read rule depends on moved since the row was checked, record
+        its next part in flight, in one statement; else check it again as of now (a held row is recorded
+        with its reason). None if another worker took the row over or an admin stopped it."""
         async with self._uow() as uow:
-            started = time.process_time()
+            if row.checked_epoch is not None:
+                begun = await uow.outbox.begin_part(row.id, self.worker, now, self.lease, row.checked_epoch)
+                if begun is not Begun.CHANGED:
+                    await uow.commit()
+                    return SEND if begun is Begun.BEGUN else None
             verdict = await verdict_on(uow, row)
-            self.check_seconds += time.process_time() - started
-            self.checks += 1
             if verdict.hold is not None:
                 await uow.outbox.withhold(row.id, self.worker, verdict.hold, now)
-            elif verdict.send and not await uow.outbox.begin_part(row.id, self.worker, now, self.lease):
+            elif (
+                verdict.send
+                and await uow.outbox.begin_part(row.id, self.worker, now, self.lease) is Begun.LOST
+            ):
                 return None
             await uow.commit()
         return verdict
@@ -94,6 +84,7 @@ class Ledger:
             markup=message.markup,
             attachment=message.attachment,
             reveals=message.reveals,
+            checked_epoch=None,
         )
 
     async def withhold(self, row: Queued, hold: Hold, now: dt.datetime) -> None:

@@ -6,20 +6,26 @@ the real sender run: what arrives, what is held back and why, what is edited or 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
+
+import pytest
 
 from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
 from bot.domain.digests import Frequency, Scope
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft
-from bot.domain.vocab import Role, Tlp
+from bot.domain.rate import Limits
+from bot.domain.vocab import MemberStatus, Role, Tlp
 from bot.services import digests, members, notices
 from bot.services.actors import Actor
 from handlers.broadcast import recipient_message
+from handlers.delivery import SenderConfig
 from handlers.jobs import send_digests
 from storage.factory import Store
 from tests.bot.flows import buttons, last_with_buttons, tap
+from tests.bot.test_broadcast import Gate, background_sender, until
 from tests.bot.test_posting import (
     CONFIRM,
     REF,
@@ -326,3 +332,28 @@ async def test_an_admin_withdraws_a_notice_from_every_chat(
     assert done == "🗑 Notice #1 withdrawn. Removed from 3 chat(s); 0 not yet sent will not be."
     assert {int(c.params["chat_id"]) for c in bot.api.sent("deleteMessages")} == chats
     assert "#1 · <b>withdrawn</b>" in await engine(bot, admin)
+
+
+async def test_a_change_after_the_sender_claimed_a_batch_is_caught_at_the_send(
+    bot: BotHarness, store: Store, people: dict[str, Identity], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is checked when claimed; a member revoked while it waits is caught right before their
+    send (the read epoch moved, so that row is checked again)."""
+    admin = people["admin"]
+    for i in range(20):
+        await register(store, 3000 + i, Role.CONTACT, "IT", f"Member {i:02d}")
+    draft = NoticeDraft("k4", "Agenda out", Audience(AudienceKind.EVERYONE), NOW)
+    await notices.broadcast(store.uow, Actor(admin.user_id), draft, NOW, recipient_message)
+    gate = Gate(bot, monkeypatch, allowed=3)
+    config = SenderConfig(limits=Limits().scaled(1000), workers=1)  # one worker: recipients in order
+    running = asyncio.create_task(background_sender(bot, config).drain())
+    try:
+        await until(gate.holding.is_set, "the 4th send to be in flight")
+        last = await member_id(store, Identity(3019, "Member 19"))
+        await members.set_status(store.uow, Actor(admin.user_id), last, MemberStatus.REVOKED, NOW)
+    finally:
+        gate.open()
+        await asyncio.wait_for(running, 10)
+    got = {int(c.params["chat_id"]) for c in bot.api.sent("sendMessage") if "Agenda out" in c.params["text"]}
+    assert 3019 not in got and len(got) == 22
+    assert "held back 1" in await engine(bot, admin)

@@ -30,7 +30,65 @@ COLUMNS: list[tuple[str, sa.Column[Any]]] = [
 ]
 
 
+# Whatever a read rule depends on bumps one counter: the sender checks a batch when it claims it, and the
+# statement that marks a message in flight goes through only if the counter has not moved since; if it
+# has, the message is checked again. Triggers, so that no write path can forget to bump it.
+EPOCH_SOURCES = [
+    ("members", "UPDATE OF role, status, delegation_code"),
+    ("members", "DELETE"),
+    ("delegations", "UPDATE OF kind"),
+    ("updates", "UPDATE OF text, tlp, withdrawn_at, edited_at"),
+    ("updates", "DELETE"),
+    ("update_readers", "INSERT"),
+    ("update_readers", "DELETE"),
+    ("follows", "INSERT"),
+    ("follows", "DELETE"),
+    ("notices", "UPDATE OF status"),
+]
+BUMP = "UPDATE read_epoch SET value = value + 1 WHERE key = 'rules'"
+
+
+def _trigger(table: str, event: str) -> str:
+    return f"read_epoch_{table}_{event.split()[0].lower()}"
+
+
+def _create_epoch() -> None:
+    op.create_table(
+        "read_epoch",
+        sa.Column("key", sa.String(16), nullable=False),
+        sa.Column("value", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name="pk_read_epoch"),
+    )
+    op.execute("INSERT INTO read_epoch (key, value) VALUES ('rules', 0)")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        op.execute(
+            "CREATE OR REPLACE FUNCTION bump_read_epoch() RETURNS trigger AS $$ "
+            f"BEGIN {BUMP}; RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+    for table, event in EPOCH_SOURCES:
+        name = _trigger(table, event)
+        if postgres:
+            op.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION bump_read_epoch()"
+            )
+        else:
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {BUMP}; END")
+
+
+def _drop_epoch() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for table, event in EPOCH_SOURCES:
+        name = _trigger(table, event)
+        op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}" if postgres else f"DROP TRIGGER IF EXISTS {name}")
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS bump_read_epoch()")
+    op.drop_table("read_epoch")
+
+
 def upgrade() -> None:
+    _create_epoch()
     for table, column in COLUMNS:
         op.add_column(table, column)
     op.create_index("ix_updates_changed_at", "updates", ["changed_at"])
@@ -90,6 +148,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _drop_epoch()
     op.drop_index("ix_delegation_activity_delegation_code", table_name="delegation_activity")
     op.drop_table("delegation_activity")
     op.drop_index("ix_updates_changed_at", table_name="updates")
