@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain.icalendar import calendar
+from bot.domain.ical import calendar
 from bot.services import browse
 from handlers.context import BotContext
 from handlers.dates import local
