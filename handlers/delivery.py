@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 HOLD_SLACK = 5.0  # seconds past its retry time a chat waits for its retried row before going on without it
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was deleted", "have no rights")
 ALREADY_DONE = ("message is not modified", "message to delete not found")
+REMAKE_ATTEMPTS = 3  # a message whose content changes again while being made again is held after this
 RELEASE_SECONDS = 1.0  # how often the claim loop looks for scheduled notices whose time has come
 
 
@@ -207,14 +208,18 @@ class Sender:
             # The read rules, as of now, right before the send: held rows are recorded with the reason,
             # rows whose content changed are made again first.
             verdict = await self.ledger.begin(row, self.clock.now())
-            if verdict is None or verdict.hold is not None:
-                return
-            if verdict.refresh:
+            for _ in range(REMAKE_ATTEMPTS):  # made again, then checked again in the slot already granted
+                if verdict is None or not verdict.refresh:
+                    break
                 remade = await self._remade(row)
                 if remade is None:
                     return
                 row = remade
-                continue  # checked again, in the slot already granted
+                verdict = await self.ledger.begin(row, self.clock.now())
+            if verdict is None or not verdict.send:
+                if verdict is not None and verdict.refresh:  # it keeps changing: not now
+                    await self.ledger.withhold(row, Hold.CHANGED, self.clock.now())
+                return
             # The store's write took a while: a window crowded meanwhile is waited for (at most a window
             # and a half), but a 429 meanwhile hands the row back, unsent and unflagged, for after the
             # pause (which could outlast the lease), its chat's later rows behind it.

@@ -283,6 +283,8 @@ class OutboxRow(Base):
     maybe_duplicate: Mapped[bool] = mapped_column(Boolean, default=False)
     # In flight when what it shows changed: checked again once delivered.
     stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Its delivered copy was deleted, or replaced by a new message: later corrections leave it alone.
+    retracted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_error: Mapped[str | None] = mapped_column(Text)
     message_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime]

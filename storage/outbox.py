@@ -90,6 +90,7 @@ class SqlOutboxRepository:
                 "in_flight": False,
                 "maybe_duplicate": False,
                 "stale": False,
+                "retracted": False,
                 "message_ids": {"ids": []},
                 "created_at": now,
                 "updated_at": now,
@@ -224,7 +225,12 @@ class SqlOutboxRepository:
                 OutboxRow.message_ids,
                 OutboxRow.sent_at,
                 OutboxRow.payload,
-            ).where(OutboxRow.job == job, OutboxRow.op == Op.SEND.value, OutboxRow.status == SENT)
+            ).where(
+                OutboxRow.job == job,
+                OutboxRow.op == Op.SEND.value,
+                OutboxRow.status == SENT,
+                OutboxRow.retracted.is_(False),
+            )
         )
         return [
             Delivered(
@@ -239,6 +245,15 @@ class SqlOutboxRepository:
             )
             for r in rows
         ]
+
+    async def retract(self, row_ids: Sequence[int], now: dt.datetime) -> None:
+        """These delivered messages are being deleted or replaced: no later correction touches them."""
+        if row_ids:
+            await self._session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(row_ids)))
+                .values(retracted=True, updated_at=now)
+            )
 
     async def rewrite(self, row_id: int, message: Outgoing, now: dt.datetime) -> None:
         """The row's content made again as of now (what it shows changed since it was queued)."""

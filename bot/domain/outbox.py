@@ -175,6 +175,11 @@ class Correction:
         )
 
 
+def retracts(rows: list[Outgoing]) -> bool:
+    """Whether a correction deletes the copy it corrects (deleted, or deleted and sent again)."""
+    return any(row.op is Op.DELETE for row in rows)
+
+
 def correct(
     copy: Delivered, fresh: Outgoing | None, *, key: str, job: str | None, now: dt.datetime
 ) -> tuple[list[Outgoing], Correction]:

@@ -18,7 +18,7 @@ from bot.domain.notices import (
     NoticeReport,
     NoticeStatus,
 )
-from bot.domain.outbox import STOPPED, Correction, Outgoing, correct
+from bot.domain.outbox import STOPPED, Correction, Outgoing, correct, retracts
 from bot.domain.reveals import Hold
 from bot.domain.vocab import Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
@@ -191,12 +191,14 @@ async def withdraw(
             raise Conflict("broadcast.not_running", phase=notice.status.value)
         cancelled = await uow.outbox.withhold_job(notice.job, Hold.WITHDRAWN, now)
         total = Correction(cancelled=cancelled)
-        rows = []
+        rows, gone = [], []
         for copy in await uow.outbox.delivered(notice.job):
             planned, done = correct(copy, None, key=f"{notice.job}:{copy.row_id}", job=notice.job, now=now)
             rows += planned
+            gone += [copy.row_id] if retracts(planned) else []
             total += done
         await uow.outbox.enqueue(rows, now)
+        await uow.outbox.retract(gone, now)
         await uow.notices.set_status(notice_id, NoticeStatus.WITHDRAWN, now)
         await uow.audit.append(
             at=now,

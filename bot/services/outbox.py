@@ -6,7 +6,17 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.domain.outbox import Begun, Delivered, Op, OutboxState, OutboxStatus, Outgoing, Queued, correct
+from bot.domain.outbox import (
+    Begun,
+    Delivered,
+    Op,
+    OutboxState,
+    OutboxStatus,
+    Outgoing,
+    Queued,
+    correct,
+    retracts,
+)
 from bot.domain.reveals import SEND, Hold, Verdict
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
@@ -112,6 +122,7 @@ class Ledger:
         rows, _ = correct(copy, fresh, key=f"fix:{copy.row_id}:{now.isoformat()}", job=job, now=now)
         async with self._uow() as uow:
             await uow.outbox.enqueue(rows, now)
+            await uow.outbox.retract([copy.row_id] if retracts(rows) else [], now)
             await uow.commit()
 
     async def retry(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from bot.domain.access import may_read, may_see_history, member_may_read
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.model import Initiative, Member, Update, Viewer
-from bot.domain.outbox import Correction, Outgoing, correct
+from bot.domain.outbox import Correction, Outgoing, correct, retracts
 from bot.domain.posting import EDIT_WINDOW_HOURS, Draft, Follow, FollowKind, check_text, editable_until
 from bot.domain.reveals import Hold
 from bot.domain.vocab import Role, Tlp
@@ -250,7 +250,7 @@ async def _correct_alerts(
     initiative = await uow.initiatives.by_id(update.initiative_id)
     readers = {m.id: m for m in await uow.members.by_ids({c.member_id for c in copies if c.member_id})}
     total = Correction(cancelled=cancelled)
-    rows = []
+    rows, gone = [], []
     for copy in copies:
         member = readers.get(copy.member_id or 0)
         fresh = None
@@ -258,8 +258,10 @@ async def _correct_alerts(
             fresh = notify(member, update, initiative)
         planned, done = correct(copy, fresh, key=f"{job}:{copy.row_id}:{now.isoformat()}", job=job, now=now)
         rows += planned
+        gone += [copy.row_id] if retracts(planned) else []
         total += done
     await uow.outbox.enqueue(rows, now)
+    await uow.outbox.retract(gone, now)
     return total
 
 

@@ -170,6 +170,15 @@ async def test_a_stricter_label_removes_the_copies_its_readers_may_no_longer_rea
     [again] = alerts_to(calls, reader.user_id)
     assert again.params["protect_content"] is True
     assert "<b>[TLP:AMBER]</b>" in again.params["text"]
+    # A later edit corrects the copy that is there now, not the one already deleted.
+    await open_from_initiative(bot, contact)
+    await tap(bot, contact, "✏️ Edit")
+    calls = await bot.send(contact, "Figures attached, corrected")
+    [edited] = [c for c in calls if c.method == "editMessageText" and c.params["chat_id"] == reader.user_id]
+    assert edited.params["message_id"] == again.result["message_id"]
+    assert "corrected" in edited.params["text"]
+    assert not [c for c in calls if c.params.get("chat_id") == observer.user_id]
+    assert "Failed: 0" in await engine(bot, people["admin"])
 
 
 async def test_a_member_demoted_or_moved_before_the_send_gets_nothing_they_may_no_longer_read(

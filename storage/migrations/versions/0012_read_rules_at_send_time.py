@@ -22,6 +22,7 @@ depends_on: str | Sequence[str] | None = None
 COLUMNS: list[tuple[str, sa.Column[Any]]] = [
     ("outbox", sa.Column("op", sa.String(8), nullable=False, server_default="send")),
     ("outbox", sa.Column("stale", sa.Boolean(), nullable=False, server_default=sa.false())),
+    ("outbox", sa.Column("retracted", sa.Boolean(), nullable=False, server_default=sa.false())),
     ("updates", sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True)),
     ("initiatives", sa.Column("open_activity_at", sa.DateTime(timezone=True), nullable=True)),
     ("initiatives", sa.Column("amber_activity_at", sa.DateTime(timezone=True), nullable=True)),

@@ -1,0 +1,130 @@
+"""The callback-data codec: every kind of button round-trips, and anything else is a stale button."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.domain.errors import InvalidInput
+from bot.domain.posting import FollowKind
+from bot.domain.vocab import Tlp
+from handlers.callback_data import CallbackData
+
+
+@dataclass(frozen=True)
+class Sample(CallbackData, prefix="t:sample"):
+    action: Literal["on", "off"]
+    kind: FollowKind
+    ident: int
+    label: Tlp
+    flag: bool
+    target: str
+    maybe: int | None
+
+
+@dataclass(frozen=True)
+class SampleLonger(CallbackData, prefix="t:samplex"):
+    ident: int
+
+
+@dataclass(frozen=True)
+class Bare(CallbackData, prefix="t:bare"):
+    pass
+
+
+targets = st.text(st.characters(blacklist_characters=":", codec="utf-8"), min_size=1, max_size=2).filter(
+    lambda s: s != "-"
+)
+
+
+@given(
+    action=st.sampled_from(["on", "off"]),
+    kind=st.sampled_from(list(FollowKind)),
+    ident=st.integers(min_value=0, max_value=10**6),
+    label=st.sampled_from(list(Tlp)),
+    flag=st.booleans(),
+    target=targets,
+    maybe=st.none() | st.integers(min_value=0, max_value=10**5),
+)
+def test_every_value_round_trips(
+    action: Literal["on", "off"],
+    kind: FollowKind,
+    ident: int,
+    label: Tlp,
+    flag: bool,
+    target: str,
+    maybe: int | None,
+) -> None:
+    value = Sample(action, kind, ident, label, flag, target, maybe)
+    assert Sample.decode(value.data) == value
+    assert re.match(Sample.pattern, value.data)
+    assert not re.match(SampleLonger.pattern, value.data)
+
+
+def decoded(data: str) -> Sample | InvalidInput:
+    try:
+        return Sample.decode(data)
+    except InvalidInput as error:
+        return error
+
+
+@given(st.text(max_size=80))
+def test_anything_else_is_a_stale_button_or_decodes_exactly(data: str) -> None:
+    outcome = decoded(data)
+    if isinstance(outcome, InvalidInput):
+        assert outcome.message_id == "error.stale"
+    else:
+        assert outcome.data == data
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "t:sample",
+        "t:sample:on:country:5:TLP:AMBER:1:MA:-",  # a label written by value, not by name
+        "t:sample:maybe:country:5:GREEN:1:MA:-",  # not one of the Literal's values
+        "t:sample:on:planet:5:GREEN:1:MA:-",  # not a member of the enum
+        "t:sample:on:country:-5:GREEN:1:MA:-",  # not an id
+        "t:sample:on:country:99999999999999999999:GREEN:1:MA:-",  # beyond the store's range
+        "t:sample:on:country:5:GREEN:yes:MA:-",  # not a flag
+        "t:sample:on:country:5:GREEN:1:-:-",  # an empty string field
+        "t:sample:on:country:5:GREEN:1:MA",  # a field short
+        "t:samplex:5",  # another kind
+        "t:bare:extra",
+    ],
+)
+def test_forged_data_is_refused_in_one_place(data: str | None) -> None:
+    kind: type[CallbackData] = Bare if data == "t:bare:extra" else Sample
+    with pytest.raises(InvalidInput) as refused:
+        kind.decode(data)
+    assert refused.value.message_id == "error.stale"
+
+
+def test_the_encoding_is_short_and_readable() -> None:
+    value = Sample("on", FollowKind.COUNTRY, 5, Tlp.AMBER_STRICT, True, "MA", None)
+    assert value.data == "t:sample:on:country:5:AMBER_STRICT:1:MA:-"
+
+
+def test_a_kind_without_fields_is_its_prefix() -> None:
+    assert Bare().data == "t:bare"
+    assert Bare.decode("t:bare") == Bare()
+
+
+def test_data_over_telegrams_64_bytes_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="64 bytes"):
+        _ = Sample("on", FollowKind.REGION, 1, Tlp.RED, True, "x" * 60, None).data
+
+
+def test_a_prefix_is_used_once() -> None:
+    with pytest.raises(ValueError, match="used twice"):
+
+        @dataclass(frozen=True)
+        class Again(CallbackData, prefix="t:bare"):
+            pass
