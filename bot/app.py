@@ -16,6 +16,7 @@ from handlers.context import DEPS_KEY, BotContext, Deps
 from handlers.delivery import Sender, SenderConfig
 from handlers.jobs import rebuild as rebuild_jobs
 from handlers.menu import set_default_menus
+from handlers.statement import load_statements
 from storage.factory import Store
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,13 @@ def build_application(
     else:
         builder = builder.request(HTTPXRequest(connection_pool_size=8))
     app: BotApplication = builder.build()
-    app.bot_data[DEPS_KEY] = Deps(uow=store.uow, clock=clock or SystemClock())
+    policy = settings.retention_policy()
+    app.bot_data[DEPS_KEY] = Deps(
+        uow=store.uow,
+        clock=clock or SystemClock(),
+        privacy=load_statements(settings.privacy_file, policy),
+        retention=policy,
+    )
     app.bot_data["store"] = store
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token
     app.bot_data["deliver"] = (sender or SenderConfig(shared_budget=shared)) if deliver else None

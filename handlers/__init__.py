@@ -27,6 +27,7 @@ from handlers import (
     members,
     notices,
     posting,
+    privacy,
     search,
     settings,
     start,
@@ -41,6 +42,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     ordered: list[Any] = [
         CommandHandler("start", start.start),
         CommandHandler("help", common.help_command),
+        *privacy.handlers(),
+        *start.handlers(),
         # Guided flows come before the plain /cancel and the free-text fallback, which they must see first.
         *access_request.handlers(),
         *invites.handlers(),

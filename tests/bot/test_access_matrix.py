@@ -58,7 +58,15 @@ ADMIN_BUTTONS = (
     "aud:15",
 )
 # Steps of guided flows: outside their flow they are stale for everybody, admins included.
-FLOW_BUTTONS = ("inv:role:admin", "inv:del:FR", "inv:uses:30", "inv:days:30", "req:del:FR", "req:skip")
+FLOW_BUTTONS = (
+    "inv:role:admin",
+    "inv:del:FR",
+    "inv:uses:30",
+    "inv:days:30",
+    "req:agree",
+    "req:del:FR",
+    "req:skip",
+)
 SETTINGS_BUTTONS = ("set:lang:fr", "set:tz:UTC")
 
 
