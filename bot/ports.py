@@ -30,6 +30,7 @@ from bot.domain.posting import Draft, FollowKind
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.seed import SeedData
 from bot.domain.vocab import RequestStatus, Role
+from bot.privacy_ports import PersonalDataRepository
 
 
 class MemberRepository(Protocol):
@@ -400,6 +401,9 @@ class UnitOfWork(Protocol):
 
     @property
     def requests(self) -> AccessRequestRepository: ...
+
+    @property
+    def personal_data(self) -> PersonalDataRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

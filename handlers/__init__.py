@@ -25,6 +25,7 @@ from handlers import (
     initiatives,
     invites,
     members,
+    mydata,
     notices,
     posting,
     privacy,
@@ -44,6 +45,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("help", common.help_command),
         *privacy.handlers(),
         *start.handlers(),
+        *mydata.handlers(),
         # Guided flows come before the plain /cancel and the free-text fallback, which they must see first.
         *access_request.handlers(),
         *invites.handlers(),

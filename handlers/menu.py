@@ -19,6 +19,7 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
         "start",
         "help",
         "privacy",
+        "mydata",
         "cancel",
         "settings",
         "invite",

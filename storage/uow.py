@@ -12,6 +12,7 @@ from storage.digests import SqlSubscriptionRepository
 from storage.initiatives import SqlInitiativeRepository
 from storage.notices import SqlNoticeRepository
 from storage.outbox import SqlOutboxRepository
+from storage.personal_data import SqlPersonalDataRepository
 from storage.posting import SqlPostingRepository
 from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
 from storage.search import SqlSearchRepository
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     notices: SqlNoticeRepository
     subscriptions: SqlSubscriptionRepository
     search: SqlSearchRepository
+    personal_data: SqlPersonalDataRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -58,6 +60,7 @@ class SqlUnitOfWork:
         self.notices = SqlNoticeRepository(session)
         self.subscriptions = SqlSubscriptionRepository(session)
         self.search = SqlSearchRepository(session)
+        self.personal_data = SqlPersonalDataRepository(session)
         return self
 
     async def __aexit__(

@@ -21,6 +21,7 @@ MEMBER_COMMANDS: tuple[str, ...] = (
     "unsubscribe",
     "digest",
     "settings",
+    "mydata",
 )
 POSTER_COMMANDS: tuple[str, ...] = ("post",)
 ADMIN_COMMANDS: tuple[str, ...] = ("broadcast", "notices", "invite", "members", "audit", "newinitiative")
