@@ -1,4 +1,4 @@
-"""/members: admins list members by delegation, open one, change a role, revoke or reinstate."""
+"""/members: admins list members by delegation, open one, change a role, revoke, reinstate or erase."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.domain.model import Member, Viewer
 from bot.domain.vocab import MemberStatus, Role
 from bot.services import members as service
 from bot.services.access_requests import pending_requests
+from bot.services.privacy import erasable_member, erase_member
 from handlers.context import BotContext
 from handlers.keyboards import as_int, button, keyboard, parts
 from handlers.menu import set_member_menu
@@ -61,7 +62,7 @@ async def _list(update: Update, context: BotContext, page: int) -> None:
 
 
 def _label(language: str, member: Member) -> str:
-    status = "" if member.active else " ⛔"
+    status = "" if member.active else " 🗑" if member.erased else " ⛔"
     role = t(language, f"role.{member.role.value}")
     return f"{member.delegation.code} · {member.display_name[:28]} · {role}{status}"
 
@@ -84,24 +85,23 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
         code=member.delegation.code,
         delegation=member.delegation.name,
         role=t(lang, f"role.{member.role.value}"),
-        status=t(lang, f"members.status_{member.status.value}"),
+        status=t(lang, "members.status_erased" if member.erased else f"members.status_{member.status.value}"),
         reachable=t(lang, "members.reachable" if member.reachable else "members.unreachable"),
     )
     back = [button(t(lang, "members.back"), "mem", "page", 0)]
     if viewer.member is not None and viewer.member.id == member.id:
         return text + "\n" + t(lang, "members.this_is_you"), keyboard(back)
+    if member.erased:
+        return text, keyboard(back)
+    erase = [button(t(lang, "members.erase"), "mem", "era", member.id)]
     if not member.active:
-        return text, keyboard([button(t(lang, "members.reinstate"), "mem", "rein", member.id)], back)
+        return text, keyboard([button(t(lang, "members.reinstate"), "mem", "rein", member.id)], erase, back)
     roles = [
         button(t(lang, "members.make", role=t(lang, f"role.{r.value}")), "mem", f"to{r.value[:3]}", member.id)
         for r in Role
         if r is not member.role
     ]
-    return text, keyboard(
-        roles,
-        [button(t(lang, "members.revoke"), "mem", "rev", member.id)],
-        back,
-    )
+    return text, keyboard(roles, [button(t(lang, "members.revoke"), "mem", "rev", member.id)], erase, back)
 
 
 ROLE_ACTIONS = {f"to{r.value[:3]}": r for r in Role}
@@ -162,6 +162,43 @@ async def member_status(update: Update, context: BotContext) -> None:
     await show(update, *card(viewer, member))
 
 
+@guarded
+async def member_erase_ask(update: Update, context: BotContext) -> None:
+    """Ask to confirm an erasure, saying what it does and that it cannot be undone."""
+    member = await erasable_member(context.deps.uow, actor_of(update), _target(update, "era"))
+    lang = (await context.viewer(update)).language
+    await show(
+        update,
+        t(lang, "members.erase_confirm", name=member.display_name, code=member.delegation.code),
+        keyboard(
+            [
+                button(t(lang, "members.erase_yes"), "mem", "erase", member.id),
+                button(t(lang, "members.erase_no"), "mem", "show", member.id),
+            ]
+        ),
+    )
+
+
+@guarded
+async def member_erase(update: Update, context: BotContext) -> None:
+    """Erase (confirmed): the card then shows the pseudonym; the account's menu becomes a guest's."""
+    actor, member_id = actor_of(update), _target(update, "erase")
+    erasure = await erase_member(context.deps.uow, actor, member_id, context.deps.clock.now())
+    await set_member_menu(context.bot, erasure.telegram_user_id, None, "en")
+    viewer = await context.viewer(update)
+    text, markup = card(viewer, await service.member_card(context.deps.uow, actor, member_id))
+    done = t(
+        viewer.language,
+        "members.erased",
+        pseudonym=erasure.pseudonym,
+        requests=erasure.requests,
+        messages=erasure.messages,
+        follows=erasure.follows,
+        subscriptions=erasure.subscriptions,
+    )
+    await show(update, f"{done}\n\n{text}", markup)
+
+
 def handlers() -> list[object]:
     """/members and its buttons."""
     return [
@@ -171,4 +208,6 @@ def handlers() -> list[object]:
         CallbackQueryHandler(member_role, pattern="^mem:to(adm|con|obs):"),
         CallbackQueryHandler(member_revoke_ask, pattern="^mem:rev:"),
         CallbackQueryHandler(member_status, pattern="^mem:(revok|rein):"),
+        CallbackQueryHandler(member_erase_ask, pattern="^mem:era:"),
+        CallbackQueryHandler(member_erase, pattern="^mem:erase:"),
     ]

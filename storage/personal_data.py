@@ -1,4 +1,4 @@
-"""One person's records, collected for /mydata. Never commits.
+"""One person's records: collected for /mydata, pseudonymised on erasure. Never commits.
 
 A person's messages are found by chat: Telegram makes a private chat's id equal to its user's id, so
 `outbox.chat_id` (indexed) finds every message sent to them without reading the others.
@@ -7,13 +7,23 @@ A person's messages are found by chat: Telegram makes a private chat's id equal 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.personal_data import SECTIONS, Record
+from bot.domain.outbox import OutboxStatus
+from bot.domain.personal_data import (
+    ERASED_GUEST_TELEGRAM_ID,
+    SECTIONS,
+    Erasure,
+    Record,
+    pseudonymous_telegram_id,
+)
+from bot.domain.retention import EMPTIED_PAYLOAD
+from bot.domain.timezones import DEFAULT_ZONE
+from bot.domain.vocab import MemberStatus, RequestStatus
 from storage.mapping import aware
 from storage.models import (
     AccessRequestRow,
@@ -30,6 +40,9 @@ from storage.models import (
     UpdateRow,
     update_readers,
 )
+
+UNSENT = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)
+KEYS_PER_QUERY = 500
 
 
 def pick(row: Any, *names: str) -> dict[str, object]:
@@ -159,6 +172,100 @@ class SqlPersonalDataRepository:
         found = await self._session.scalars(select(model).where(where).order_by(order or model.id))
         return list(found)
 
+    async def erase(
+        self, telegram_user_id: int, member_id: int | None, pseudonym: str, now: dt.datetime
+    ) -> Erasure:
+        """Pseudonymise the person everywhere; the records of the exchange stay whole."""
+        pseudo_id = pseudonymous_telegram_id(member_id) if member_id else ERASED_GUEST_TELEGRAM_ID
+        chats = {telegram_user_id}
+        follows = subscriptions = 0
+        if member_id is not None:
+            member = await self._session.get(MemberRow, member_id)
+            if member is not None and member.chat_id is not None:
+                chats.add(member.chat_id)
+            await self._session.execute(
+                update(MemberRow)
+                .where(MemberRow.id == member_id)
+                .values(
+                    display_name=pseudonym,
+                    telegram_user_id=pseudo_id,
+                    chat_id=None,
+                    status=MemberStatus.REVOKED.value,
+                    revoked_at=func.coalesce(MemberRow.revoked_at, now),
+                    erased_at=now,
+                    language="en",
+                    time_zone=DEFAULT_ZONE,
+                    updated_at=now,
+                )
+            )
+            follows = await self._delete(delete(FollowRow).where(FollowRow.member_id == member_id))
+            subscriptions = await self._delete(
+                delete(SubscriptionRow).where(SubscriptionRow.member_id == member_id)
+            )
+        request_ids = list(
+            await self._session.scalars(
+                select(AccessRequestRow.id).where(AccessRequestRow.telegram_user_id == telegram_user_id)
+            )
+        )
+        await self._pseudonymise_requests(request_ids, pseudonym, pseudo_id, now)
+        messages = await self._empty_messages(OutboxRow.chat_id.in_(chats), now, chat_id=pseudo_id)
+        for keys in _chunks(await self._request_keys(request_ids), KEYS_PER_QUERY):
+            messages += await self._empty_messages(OutboxRow.dedupe_key.in_(keys), now)
+        return Erasure(
+            member_id, pseudonym, telegram_user_id, len(request_ids), messages, follows, subscriptions
+        )
+
+    async def _pseudonymise_requests(
+        self, ids: Sequence[int], pseudonym: str, pseudo_id: int, now: dt.datetime
+    ) -> None:
+        if not ids:
+            return
+        pending = AccessRequestRow.status == RequestStatus.PENDING.value
+        await self._session.execute(
+            update(AccessRequestRow)
+            .where(AccessRequestRow.id.in_(ids))
+            .values(
+                name=pseudonym,
+                note="",
+                telegram_user_id=pseudo_id,
+                chat_id=pseudo_id,
+                status=case((pending, RequestStatus.REFUSED.value), else_=AccessRequestRow.status),
+                decided_at=func.coalesce(AccessRequestRow.decided_at, now),
+            )
+        )
+
+    async def _request_keys(self, request_ids: Sequence[int]) -> list[str]:
+        """The outbox keys of the messages about these requests (to every admin, and the decision)."""
+        if not request_ids:
+            return []
+        members = list(await self._session.scalars(select(MemberRow.id)))
+        return [
+            key
+            for r in request_ids
+            for key in (f"access:{r}:decision", *(f"access:{r}:admin:{m}" for m in members))
+        ]
+
+    async def _empty_messages(
+        self, where: ColumnElement[bool], now: dt.datetime, chat_id: int | None = None
+    ) -> int:
+        """Empty the texts of these messages; those not yet sent are skipped, never sent."""
+        unsent = OutboxRow.status.in_(UNSENT)
+        values: dict[str, Any] = {
+            "payload": EMPTIED_PAYLOAD,
+            "payload_emptied_at": now,
+            "status": case((unsent, OutboxStatus.SKIPPED.value), else_=OutboxRow.status),
+            "last_error": case((unsent, "recipient erased"), else_=OutboxRow.last_error),
+            "in_flight": False,
+        }
+        if chat_id is not None:
+            values["chat_id"] = chat_id
+        result = await self._session.execute(update(OutboxRow).where(where).values(**values))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def _delete(self, statement: Any) -> int:
+        result = await self._session.execute(statement)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
 
 def _by_or_about(member_id: int | None, subjects: Sequence[str]) -> ColumnElement[bool]:
     about = AuditRow.subject.in_(subjects)
@@ -175,3 +282,8 @@ def _request(row: AccessRequestRow) -> Record:
     return pick(
         row, "id", "telegram_user_id", "chat_id", "name", "delegation_code", "note", "language"
     ) | pick(row, "status", "created_at", "decided_at", "decided_by")
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
