@@ -15,6 +15,7 @@ from bot.settings import Settings
 from handlers.context import DEPS_KEY, BotContext, Deps
 from handlers.delivery import Sender, SenderConfig
 from handlers.jobs import rebuild as rebuild_jobs
+from handlers.maintenance import schedule_retention
 from handlers.menu import set_default_menus
 from handlers.statement import load_statements
 from storage.factory import Store
@@ -62,6 +63,7 @@ def build_application(
         clock=clock or SystemClock(),
         privacy=load_statements(settings.privacy_file, policy),
         retention=policy,
+        retention_at=settings.retention_at,
     )
     app.bot_data["store"] = store
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token
@@ -81,6 +83,7 @@ async def _post_init(app: BotApplication) -> None:
         app.bot_data["sender"] = sender
         scheduled = await rebuild_jobs(app)  # background work: only where the sender runs too
         log.info("%s digest subscription(s) scheduled", scheduled)
+        schedule_retention(app)
     log.info("bot @%s ready", app.bot.username)
 
 

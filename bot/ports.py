@@ -30,7 +30,7 @@ from bot.domain.posting import Draft, FollowKind
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.seed import SeedData
 from bot.domain.vocab import RequestStatus, Role
-from bot.privacy_ports import PersonalDataRepository
+from bot.privacy_ports import PersonalDataRepository, RetentionRepository
 
 
 class MemberRepository(Protocol):
@@ -404,6 +404,9 @@ class UnitOfWork(Protocol):
 
     @property
     def personal_data(self) -> PersonalDataRepository: ...
+
+    @property
+    def retention(self) -> RetentionRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,4 +1,4 @@
-"""Protocols the storage layer implements for personal data."""
+"""Protocols the storage layer implements for personal data and retention."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from bot.domain.model import Member
 from bot.domain.personal_data import Erasure, Record
 
 
@@ -21,3 +22,31 @@ class PersonalDataRepository(Protocol):
     ) -> Erasure:
         """Replace the person by `pseudonym` everywhere; keep every record of the exchange."""
         ...
+
+
+class RetentionRepository(Protocol):
+    """The batches of the retention periods; each call does at most `limit` records."""
+
+    async def try_lock(self) -> bool:
+        """Take the retention lock for this transaction; False if another process holds it."""
+        ...
+
+    async def revoked_members(self, before: dt.datetime, limit: int) -> Sequence[Member]:
+        """Members revoked before `before` and not yet erased, oldest revocation first."""
+        ...
+
+    async def count_revoked_members(self, before: dt.datetime) -> int: ...
+
+    async def empty_payloads(self, before: dt.datetime, now: dt.datetime, limit: int) -> int:
+        """Empty the payloads of finished outbox rows last touched before `before`."""
+        ...
+
+    async def count_payloads(self, before: dt.datetime) -> int: ...
+
+    async def delete_refused_requests(self, before: dt.datetime, limit: int) -> int: ...
+
+    async def count_refused_requests(self, before: dt.datetime) -> int: ...
+
+    async def delete_expired_invites(self, before: dt.datetime, limit: int) -> int: ...
+
+    async def count_expired_invites(self, before: dt.datetime) -> int: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Annotated
@@ -46,11 +47,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # The privacy statement /privacy shows (Telegram HTML); `{language}` in the path: one file a language.
     privacy_file: str | None = None
-    # Retention periods (bot.domain.retention), which the privacy statement names.
+    # Retention periods (bot.domain.retention) and when the daily run starts, local time (TZ).
     retention_revoked_months: Annotated[int, Field(ge=1, le=1200)] = 24
     retention_payload_days: Annotated[int, Field(ge=1, le=36500)] = 30
     retention_request_days: Annotated[int, Field(ge=1, le=36500)] = 90
     retention_invite_days: Annotated[int, Field(ge=1, le=36500)] = 90
+    retention_batch: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    retention_at: dt.time = dt.time(3, 30)
 
     @field_validator("tz")
     @classmethod
@@ -115,6 +118,7 @@ class Settings(BaseSettings):
             payload_days=self.retention_payload_days,
             refused_request_days=self.retention_request_days,
             expired_invite_days=self.retention_invite_days,
+            batch_size=self.retention_batch,
         )
 
     def resolved_database_url(self) -> str:

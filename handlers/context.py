@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,9 +46,10 @@ class Deps:
     outbox: Waker = field(default_factory=Waker)
     # One digest sweep at a time: the jobs of subscriptions due together share the first one's sweep.
     digest_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # The privacy statement by language, and the retention periods it names.
+    # The privacy statement by language, and the retention periods with the daily run's local time.
     privacy: Mapping[str, str] = field(default_factory=lambda: load_statements(None, RetentionPolicy()))
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    retention_at: dt.time = dt.time(3, 30)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):

@@ -15,6 +15,7 @@ from storage.outbox import SqlOutboxRepository
 from storage.personal_data import SqlPersonalDataRepository
 from storage.posting import SqlPostingRepository
 from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
+from storage.retention import SqlRetentionRepository
 from storage.search import SqlSearchRepository
 from storage.send_budget import SqlSendBudget
 from storage.updates_events import SqlEventRepository, SqlUpdateRepository
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
     subscriptions: SqlSubscriptionRepository
     search: SqlSearchRepository
     personal_data: SqlPersonalDataRepository
+    retention: SqlRetentionRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -61,6 +63,7 @@ class SqlUnitOfWork:
         self.subscriptions = SqlSubscriptionRepository(session)
         self.search = SqlSearchRepository(session)
         self.personal_data = SqlPersonalDataRepository(session)
+        self.retention = SqlRetentionRepository(session)
         return self
 
     async def __aexit__(

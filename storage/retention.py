@@ -1,0 +1,128 @@
+"""The retention periods' batches: each call touches at most `limit` rows. Never commits.
+
+On PostgreSQL a batch first takes a transaction-scoped advisory lock, so that of several processes
+applying retention at once only one works at a time; the others see the lock taken and stop. SQLite
+serves one process, whose transactions already take the write lock up front (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.model import Member
+from bot.domain.retention import EMPTIED_PAYLOAD
+from bot.domain.vocab import MemberStatus, RequestStatus
+from storage import mapping
+from storage.models import OUTBOX_PAYLOAD_KEPT, AccessRequestRow, InviteRow, MemberRow, OutboxRow
+
+# The key of the advisory lock: "emwp" "ret" in ASCII, one constant for every process of the store.
+RETENTION_LOCK = 0x656D_7770_7265_7400
+
+
+def _revoked(before: dt.datetime) -> ColumnElement[bool]:
+    return and_(
+        MemberRow.status == MemberStatus.REVOKED.value,
+        MemberRow.erased_at.is_(None),
+        MemberRow.revoked_at < before,
+    )
+
+
+def _payload_kept(before: dt.datetime) -> ColumnElement[bool]:
+    # The partial index's own predicate, written the same way, so that both backends use the index.
+    return and_(text(OUTBOX_PAYLOAD_KEPT), OutboxRow.updated_at < before)
+
+
+def _refused(before: dt.datetime) -> ColumnElement[bool]:
+    return and_(AccessRequestRow.status == RequestStatus.REFUSED.value, AccessRequestRow.decided_at < before)
+
+
+def _expired(before: dt.datetime) -> ColumnElement[bool]:
+    return or_(InviteRow.expires_at < before, InviteRow.revoked_at < before)
+
+
+class SqlRetentionRepository:
+    """Batches of pseudonymisation, emptying and deletion."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @property
+    def _postgres(self) -> bool:
+        return self._session.get_bind().dialect.name == "postgresql"
+
+    async def try_lock(self) -> bool:
+        """Take the retention lock until this transaction ends; False if another process holds it."""
+        if not self._postgres:
+            return True
+        return bool(await self._session.scalar(select(func.pg_try_advisory_xact_lock(RETENTION_LOCK))))
+
+    async def revoked_members(self, before: dt.datetime, limit: int) -> Sequence[Member]:
+        """Members revoked before `before` and not yet erased, longest revoked first."""
+        rows = await self._session.scalars(
+            select(MemberRow)
+            .where(_revoked(before))
+            .order_by(MemberRow.revoked_at, MemberRow.id)
+            .limit(limit)
+        )
+        return [mapping.member(r) for r in rows]
+
+    async def count_revoked_members(self, before: dt.datetime) -> int:
+        """How many members are due for pseudonymisation."""
+        return await self._count(select(func.count()).select_from(MemberRow).where(_revoked(before)))
+
+    async def empty_payloads(self, before: dt.datetime, now: dt.datetime, limit: int) -> int:
+        """Empty the texts of up to `limit` finished outbox rows; status and counts stay."""
+        due = select(OutboxRow.id).where(_payload_kept(before)).order_by(OutboxRow.updated_at).limit(limit)
+        if self._postgres:
+            due = due.with_for_update(skip_locked=True)  # never wait for a row a sender holds
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(due.scalar_subquery()))
+            .values(payload=EMPTIED_PAYLOAD, payload_emptied_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return _rows(result)
+
+    async def count_payloads(self, before: dt.datetime) -> int:
+        """How many finished outbox rows still keep a text that is due to go."""
+        return await self._count(select(func.count()).select_from(OutboxRow).where(_payload_kept(before)))
+
+    async def delete_refused_requests(self, before: dt.datetime, limit: int) -> int:
+        """Delete up to `limit` access requests refused before `before`."""
+        due = select(AccessRequestRow.id).where(_refused(before)).order_by(AccessRequestRow.id).limit(limit)
+        result = await self._session.execute(
+            delete(AccessRequestRow)
+            .where(AccessRequestRow.id.in_(due.scalar_subquery()))
+            .execution_options(synchronize_session=False)
+        )
+        return _rows(result)
+
+    async def count_refused_requests(self, before: dt.datetime) -> int:
+        """How many refused requests are due for deletion."""
+        return await self._count(select(func.count()).select_from(AccessRequestRow).where(_refused(before)))
+
+    async def delete_expired_invites(self, before: dt.datetime, limit: int) -> int:
+        """Delete up to `limit` invitations that expired (or were withdrawn) before `before`."""
+        due = select(InviteRow.id).where(_expired(before)).order_by(InviteRow.id).limit(limit)
+        result = await self._session.execute(
+            delete(InviteRow)
+            .where(InviteRow.id.in_(due.scalar_subquery()))
+            .execution_options(synchronize_session=False)
+        )
+        return _rows(result)
+
+    async def count_expired_invites(self, before: dt.datetime) -> int:
+        """How many invitations are due for deletion."""
+        return await self._count(select(func.count()).select_from(InviteRow).where(_expired(before)))
+
+    async def _count(self, query: Select[Any]) -> int:
+        return int(await self._session.scalar(query) or 0)
+
+
+def _rows(result: Any) -> int:
+    return int(result.rowcount or 0)
