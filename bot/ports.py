@@ -30,7 +30,7 @@ from bot.domain.posting import Draft, FollowKind
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.seed import SeedData
 from bot.domain.vocab import RequestStatus, Role
-from bot.privacy_ports import PersonalDataRepository, RetentionRepository
+from bot.privacy_ports import ArchiveRepository, PersonalDataRepository, RetentionRepository
 
 
 class MemberRepository(Protocol):
@@ -407,6 +407,9 @@ class UnitOfWork(Protocol):
 
     @property
     def retention(self) -> RetentionRepository: ...
+
+    @property
+    def archive(self) -> ArchiveRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

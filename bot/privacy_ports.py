@@ -1,4 +1,4 @@
-"""Protocols the storage layer implements for personal data and retention."""
+"""Protocols the storage layer implements for personal data, retention and the archive."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from bot.domain.archive import Record as ArchiveRecord
 from bot.domain.model import Member
 from bot.domain.personal_data import Erasure, Record
 
@@ -50,3 +51,11 @@ class RetentionRepository(Protocol):
     async def delete_expired_invites(self, before: dt.datetime, limit: int) -> int: ...
 
     async def count_expired_invites(self, before: dt.datetime) -> int: ...
+
+
+class ArchiveRepository(Protocol):
+    """The working party's exchange between two instants, as archive records."""
+
+    async def updates(self, start: dt.datetime, end: dt.datetime) -> Sequence[ArchiveRecord]: ...
+
+    async def notices(self, start: dt.datetime, end: dt.datetime) -> Sequence[ArchiveRecord]: ...

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
+from storage.archive import SqlArchiveRepository
 from storage.digests import SqlSubscriptionRepository
 from storage.initiatives import SqlInitiativeRepository
 from storage.notices import SqlNoticeRepository
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
     search: SqlSearchRepository
     personal_data: SqlPersonalDataRepository
     retention: SqlRetentionRepository
+    archive: SqlArchiveRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -64,6 +66,7 @@ class SqlUnitOfWork:
         self.search = SqlSearchRepository(session)
         self.personal_data = SqlPersonalDataRepository(session)
         self.retention = SqlRetentionRepository(session)
+        self.archive = SqlArchiveRepository(session)
         return self
 
     async def __aexit__(
