@@ -3,30 +3,38 @@ written as a zip of JSON and CSV, read back with the same counts and checksums; 
 
 from __future__ import annotations
 
+import asyncio
+import csv
 import datetime as dt
 import hashlib
 import io
 import json
+import shutil
+import subprocess
 import uuid
 import zipfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from bot.cli import main
 from bot.console.updates import Identity
 from bot.domain.archive import ArchiveInvalid, Period, read_archive, write_archive
 from bot.domain.catalogue import EventSpec
 from bot.domain.errors import InvalidInput
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft
 from bot.domain.posting import Draft
-from bot.domain.vocab import EventKind, Tlp, UpdateKind
+from bot.domain.vocab import EventKind, Role, Tlp, UpdateKind
 from bot.services import notices, posting
 from bot.services.actors import Actor
 from bot.services.archive import collect_archive
 from bot.services.privacy import erase_member
 from handlers.broadcast import recipient_message
 from handlers.update_render import notification
+from storage.factory import open_store
 from storage.models import UpdateRow
+from tests.conftest import NOW
 from tests.harness import BotHarness
 
 JANUARY = Period(dt.date(2027, 1, 1), dt.date(2027, 1, 31), "Europe/Brussels")
@@ -155,3 +163,57 @@ async def test_an_erased_author_is_archived_under_the_pseudonym(
 async def test_a_period_that_ends_before_it_starts_is_refused(bot: BotHarness) -> None:
     with pytest.raises(InvalidInput):
         await collect_archive(bot.store.uow, Period(dt.date(2027, 2, 1), dt.date(2027, 1, 1)))
+
+
+def test_the_command_line_writes_and_verifies_an_archive(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    asyncio.run(_a_december_update(database_url))
+    assert main(["archive", "--from", "2026-12-01", "--to", "2026-12-31"]) == 0
+    wrote = capsys.readouterr().out
+    path = tmp_path / "emwp-archive-2026-12-01-2026-12-31.zip"
+    assert f"Wrote {path.name}" in wrote and "updates 1, notices 0, events 0" in wrote
+    assert main(["archive", "--verify", str(path)]) == 0
+    assert "is intact" in capsys.readouterr().out
+    if shutil.which("sha256sum"):
+        folder = tmp_path / "unpacked"
+        with zipfile.ZipFile(path) as archive:
+            archive.extractall(folder)
+        checked = subprocess.run(
+            ["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, check=False
+        )
+        assert checked.returncode == 0, checked.stdout
+    with zipfile.ZipFile(path) as archive:
+        rows = list(csv.DictReader(io.StringIO(archive.read("updates.csv").decode())))
+    assert rows[0]["text"] == "December's news"
+
+    path.write_bytes(path.read_bytes()[:-40])
+    assert main(["archive", "--verify", str(path)]) in (1, 2)
+    assert main(["archive", "--from", "2026-12-31", "--to", "2026-12-01", "--output", "x.zip"]) == 2
+    assert "ends before it starts" in capsys.readouterr().err
+    assert main(["archive", "--from", "2026-12-01"]) == 2
+
+
+async def _a_december_update(url: str) -> None:
+    store = open_store(url)
+    try:
+        async with store.uow() as uow:
+            member = await uow.members.add(
+                telegram_user_id=777,
+                chat_id=777,
+                display_name="Dora",
+                delegation_code="DE",
+                role=Role.CONTACT,
+                language="en",
+                time_zone="Europe/Berlin",
+                now=NOW,
+            )
+            morocco = await uow.initiatives.by_ref("MP-MA-2013")
+            assert morocco is not None
+            draft = Draft(uuid.uuid4().hex, morocco.id, UpdateKind.MEETING, "December's news")
+            await uow.posting.add(draft, member.id, "DE", utc(2026, 12, 10, 10))
+            await uow.commit()
+    finally:
+        await store.dispose()

@@ -5,25 +5,31 @@ and their updates are read back, attributed to their delegation."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import io
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
+from bot.cli import main
 from bot.console.updates import Identity
 from bot.domain.digests import Scope
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft
 from bot.domain.posting import Draft, FollowKind
 from bot.domain.vocab import MemberStatus, Role, Tlp, UpdateKind
 from bot.services import digests, notices, posting, preferences
+from bot.services.access_requests import submit_access_request
 from bot.services.actors import Actor
 from bot.services.catalog import place_names
 from bot.services.invites import create_invite
+from handlers.access_request import admin_notice
 from handlers.broadcast import recipient_message
 from handlers.digest_render import DigestRenderer
 from handlers.update_render import notification
-from storage.factory import Store
+from storage.factory import Store, open_store
 from tests.bot.flows import alerts, open_invitation, request_access, tap
 from tests.harness import BotHarness
 
@@ -209,3 +215,66 @@ async def _member(bot: BotHarness, telegram_user_id: int) -> int:
 async def _load(bot: BotHarness, member_id: int) -> Any:
     async with bot.store.uow() as uow:
         return await uow.members.by_id(member_id)
+
+
+# --- the command line ----------------------------------------------------------------------------------
+
+
+async def _setup_cli(url: str) -> tuple[int, int]:
+    """A member and a guest with a pending access request; the member's id and the guest's Telegram id."""
+    store = open_store(url)
+    try:
+        async with store.uow() as uow:
+            member = await uow.members.add(
+                telegram_user_id=TELEGRAM_ID,
+                chat_id=TELEGRAM_ID,
+                display_name=NAME,
+                delegation_code="PT",
+                role=Role.CONTACT,
+                language="en",
+                time_zone="Europe/Lisbon",
+                now=bot_now(),
+            )
+            await uow.commit()
+        await submit_access_request(
+            store.uow, 4711, 4711, "Gina Guest", "LU", "hello", "en", bot_now(), admin_notice
+        )
+        return member.id, 4711
+    finally:
+        await store.dispose()
+
+
+def bot_now() -> dt.datetime:
+    """A fixed instant for rows made outside the bot."""
+    return dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
+
+
+async def _store_traces(url: str) -> list[str]:
+    store = open_store(url)
+    try:
+        return await traces(store)
+    finally:
+        await store.dispose()
+
+
+def test_the_command_line_erases_after_a_typed_confirmation(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    member_id, guest = asyncio.run(_setup_cli(database_url))
+    monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
+    assert main(["erase", "--member", str(member_id)]) == 1
+    out = capsys.readouterr().out
+    assert f"Member {member_id}: {NAME} (PT, contact, active), Telegram user {TELEGRAM_ID}." in out
+    assert "It cannot be undone" in out and "Nothing was changed." in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("ERASE\n"))
+    assert main(["erase", "--member", str(member_id)]) == 0
+    assert f"Erased. Member {member_id} now read(s) 'member-" in capsys.readouterr().out
+    assert asyncio.run(_store_traces(database_url)) == []
+    assert main(["erase", "--member", str(member_id), "--yes"]) == 1
+    assert "already erased" in capsys.readouterr().err
+
+    assert main(["erase", "--telegram-id", str(guest), "--yes"]) == 0
+    assert "The guest's access request(s) now read(s) 'guest-" in capsys.readouterr().out
+    assert main(["erase", "--telegram-id", "5550001", "--yes"]) == 1
+    assert "keeps nothing about this Telegram user" in capsys.readouterr().err

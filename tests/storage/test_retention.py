@@ -4,13 +4,16 @@ once; nothing younger is touched; /notices reads the same; another process's run
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select, text
 
+from bot.cli import main
 from bot.console.updates import Identity
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft
 from bot.domain.retention import EMPTIED_PAYLOAD, FINISHED, RetentionCounts, RetentionPolicy, months_before
@@ -205,3 +208,36 @@ async def test_the_daily_job_runs_late_rather_never_and_at_start_up(
     rows = await outbox(bot.store)
     assert rows and all(r[6] == EMPTIED_PAYLOAD for r in rows)
     assert len(schedule_retention(bot.app)) == 2 and len(queue.get_jobs_by_name(DAILY)) == 1
+
+
+def test_the_command_line_says_what_is_due_then_does_it(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    asyncio.run(_old_refused_request(database_url))
+    assert main(["retention", "--dry-run"]) == 0
+    dry = capsys.readouterr().out
+    assert "Retention (dry run: nothing changed):" in dry
+    assert "1 access request(s) refused over 90 days ago to delete" in dry
+    assert main(["retention"]) == 0
+    done = capsys.readouterr().out
+    assert "1 access request(s) refused over 90 days ago deleted" in done and "transaction(s)" in done
+    assert main(["retention", "--dry-run"]) == 0
+    assert "0 access request(s)" in capsys.readouterr().out
+
+
+async def _old_refused_request(url: str) -> None:
+    store = open_store(url)
+    try:
+        long_ago = dt.datetime.now(dt.UTC) - 100 * DAY
+        request = await submit_access_request(
+            store.uow, 903, 903, "Old Timer", "PT", "", "en", long_ago, admin_notice
+        )
+        async with store.engine.begin() as connection:
+            await connection.execute(
+                text("UPDATE access_requests SET status = 'refused', decided_at = :at WHERE id = :id"),
+                {"at": long_ago, "id": request.request.id},
+            )
+    finally:
+        await store.dispose()
