@@ -130,18 +130,18 @@ async def member_role(update: Update, context: BotContext) -> None:
 async def member_revoke_ask(update: Update, context: BotContext) -> None:
     """Ask to confirm a revocation."""
     member = await service.revocable_member(context.deps.uow, actor_of(update), _target(update, "rev"))
-    viewer = await context.viewer(update)
-    lang = viewer.language
-    await show(
-        update,
-        t(lang, "members.revoke_confirm", name=member.display_name, code=member.delegation.code),
-        keyboard(
-            [
-                button(t(lang, "members.revoke_yes"), "mem", "revok", member.id),
-                button(t(lang, "members.revoke_no"), "mem", "show", member.id),
-            ]
-        ),
-    )
+    await _confirm(update, context, member, "revoke", "revok")
+
+
+async def _confirm(update: Update, context: BotContext, member: Member, what: str, yes: str) -> None:
+    """The question `members.<what>_confirm` with its yes (callback `mem:<yes>:<id>`) and no buttons."""
+    lang = (await context.viewer(update)).language
+    question = t(lang, f"members.{what}_confirm", name=member.display_name, code=member.delegation.code)
+    answers = [
+        button(t(lang, f"members.{what}_yes"), "mem", yes, member.id),
+        button(t(lang, f"members.{what}_no"), "mem", "show", member.id),
+    ]
+    await show(update, question, keyboard(answers))
 
 
 @guarded
@@ -166,17 +166,7 @@ async def member_status(update: Update, context: BotContext) -> None:
 async def member_erase_ask(update: Update, context: BotContext) -> None:
     """Ask to confirm an erasure, saying what it does and that it cannot be undone."""
     member = await erasable_member(context.deps.uow, actor_of(update), _target(update, "era"))
-    lang = (await context.viewer(update)).language
-    await show(
-        update,
-        t(lang, "members.erase_confirm", name=member.display_name, code=member.delegation.code),
-        keyboard(
-            [
-                button(t(lang, "members.erase_yes"), "mem", "erase", member.id),
-                button(t(lang, "members.erase_no"), "mem", "show", member.id),
-            ]
-        ),
-    )
+    await _confirm(update, context, member, "erase", "erase")
 
 
 @guarded

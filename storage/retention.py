@@ -94,13 +94,7 @@ class SqlRetentionRepository:
 
     async def delete_refused_requests(self, before: dt.datetime, limit: int) -> int:
         """Delete up to `limit` access requests refused before `before`."""
-        due = select(AccessRequestRow.id).where(_refused(before)).order_by(AccessRequestRow.id).limit(limit)
-        result = await self._session.execute(
-            delete(AccessRequestRow)
-            .where(AccessRequestRow.id.in_(due.scalar_subquery()))
-            .execution_options(synchronize_session=False)
-        )
-        return _rows(result)
+        return await self._delete(AccessRequestRow, _refused(before), limit)
 
     async def count_refused_requests(self, before: dt.datetime) -> int:
         """How many refused requests are due for deletion."""
@@ -108,17 +102,18 @@ class SqlRetentionRepository:
 
     async def delete_expired_invites(self, before: dt.datetime, limit: int) -> int:
         """Delete up to `limit` invitations that expired (or were withdrawn) before `before`."""
-        due = select(InviteRow.id).where(_expired(before)).order_by(InviteRow.id).limit(limit)
-        result = await self._session.execute(
-            delete(InviteRow)
-            .where(InviteRow.id.in_(due.scalar_subquery()))
-            .execution_options(synchronize_session=False)
-        )
-        return _rows(result)
+        return await self._delete(InviteRow, _expired(before), limit)
 
     async def count_expired_invites(self, before: dt.datetime) -> int:
         """How many invitations are due for deletion."""
         return await self._count(select(func.count()).select_from(InviteRow).where(_expired(before)))
+
+    async def _delete(self, model: Any, due: ColumnElement[bool], limit: int) -> int:
+        ids = select(model.id).where(due).order_by(model.id).limit(limit).scalar_subquery()
+        result = await self._session.execute(
+            delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False)
+        )
+        return _rows(result)
 
     async def _count(self, query: Select[Any]) -> int:
         return int(await self._session.scalar(query) or 0)
