@@ -11,7 +11,20 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Member
@@ -22,6 +35,10 @@ from storage.models import OUTBOX_PAYLOAD_KEPT, AccessRequestRow, InviteRow, Mem
 
 # The key of the advisory lock: "emwp" "ret" in ASCII, one constant for every process of the store.
 RETENTION_LOCK = 0x656D_7770_7265_7400
+SQLITE_DUE_PAYLOADS = (
+    "SELECT id FROM outbox INDEXED BY ix_outbox_payload_kept "  # noqa: S608 (constants only)
+    f"WHERE {OUTBOX_PAYLOAD_KEPT} AND updated_at < :before ORDER BY updated_at LIMIT :limit"
+)
 
 
 def _revoked(before: dt.datetime) -> ColumnElement[bool]:
@@ -77,16 +94,29 @@ class SqlRetentionRepository:
 
     async def empty_payloads(self, before: dt.datetime, now: dt.datetime, limit: int) -> int:
         """Empty the texts of up to `limit` finished outbox rows; status and counts stay."""
-        due = select(OutboxRow.id).where(_payload_kept(before)).order_by(OutboxRow.updated_at).limit(limit)
-        if self._postgres:
-            due = due.with_for_update(skip_locked=True)  # never wait for a row a sender holds
         result = await self._session.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(due.scalar_subquery()))
+            .where(OutboxRow.id.in_(self._due_payloads(before, limit)))
             .values(payload=EMPTIED_PAYLOAD, payload_emptied_at=now)
             .execution_options(synchronize_session=False)
         )
         return _rows(result)
+
+    def _due_payloads(self, before: dt.datetime, limit: int) -> ScalarSelect[Any]:
+        """The next batch, oldest first, read from the partial index alone."""
+        if self._postgres:
+            due = (
+                select(OutboxRow.id).where(_payload_kept(before)).order_by(OutboxRow.updated_at).limit(limit)
+            )
+            return due.with_for_update(skip_locked=True).scalar_subquery()  # never wait for a sender's row
+        # Without statistics SQLite would pick (status, not_before) and read every sent row at every batch;
+        # INDEXED BY holds it to the partial index (and fails loudly if the index could not serve).
+        return (
+            text(SQLITE_DUE_PAYLOADS)
+            .bindparams(bindparam("before", before, type_=DateTime(timezone=True)), bindparam("limit", limit))
+            .columns(OutboxRow.id)
+            .scalar_subquery()
+        )
 
     async def count_payloads(self, before: dt.datetime) -> int:
         """How many finished outbox rows still keep a text that is due to go."""
