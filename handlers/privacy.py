@@ -12,7 +12,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain import invites as tokens
 from bot.domain.errors import InvalidInput
-from bot.domain.splitting import split_html
+from bot.domain.privacy import statement_problem
+from bot.domain.splitting import LIMIT, split_html
 from handlers.context import BotContext
 from handlers.keyboards import button, keyboard, parts
 from handlers.respond import guarded, reply
@@ -36,9 +37,23 @@ def notice(language: str, target: str) -> tuple[str, InlineKeyboardMarkup | None
     )
 
 
+def statement_parts(statement: str) -> list[str]:
+    """Messages under Telegram's limit, cut between paragraphs where that keeps every message's tags
+    whole (else on line boundaries, closing and reopening the tags, as every long message is)."""
+    parts: list[str] = []
+    for block in statement.split("\n\n"):
+        if parts and len(parts[-1]) + 2 + len(block) <= LIMIT:
+            parts[-1] += "\n\n" + block
+        else:
+            parts.append(block)
+    if any(len(part) > LIMIT or statement_problem(part) for part in parts):
+        return split_html(statement)
+    return parts
+
+
 async def send_statement(update: Update, context: BotContext, language: str) -> None:
-    """The whole statement, split under Telegram's limit on line boundaries."""
-    for part in split_html(context.deps.privacy[language]):
+    """The whole statement, in as few messages as Telegram's limit allows."""
+    for part in statement_parts(context.deps.privacy[language]):
         await reply(update, part)
 
 

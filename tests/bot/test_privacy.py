@@ -164,3 +164,15 @@ def test_a_missing_statement_file_is_named(tmp_path: Path, monkeypatch: pytest.M
         SettingsError, match=r"PRIVACY_FILE: expected a readable file \(no file at .*nowhere\.en\.html"
     ):
         load_settings(_env_file=None)
+
+
+def test_a_long_statement_is_cut_between_paragraphs_and_tags_stay_whole() -> None:
+    from handlers.privacy import statement_parts
+
+    paragraphs = [f"<b>{n}. Heading</b>\n" + "word " * 300 for n in range(1, 8)]
+    parts = statement_parts("\n\n".join(paragraphs))
+    assert all(len(p) <= 4096 and statement_problem(p) is None for p in parts)
+    assert all(p.startswith("<b>") for p in parts), "every message starts at a paragraph"
+    assert "\n\n".join(parts) == "\n\n".join(paragraphs)
+    spanning = "<i>" + "\n\n".join(paragraphs) + "</i>"  # a tag across paragraphs: cut on lines instead
+    assert all(statement_problem(p) is None for p in statement_parts(spanning))
