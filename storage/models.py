@@ -259,7 +259,7 @@ class AccessRequestRow(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
-OUTBOX_PAYLOAD_KEPT = "payload_emptied_at IS NULL AND status IN ('sent', 'failed', 'skipped')"
+OUTBOX_PAYLOAD_KEPT = "payload_emptied_at IS NULL AND status NOT IN ('queued', 'sending')"
 
 
 class OutboxRow(Base):

@@ -1,7 +1,7 @@
 """Retention periods: how long the store keeps what it no longer needs, and what a run did or would do.
 
 - members revoked for longer than `revoked_member_months` are pseudonymised, as an erasure would;
-- the text of a message the outbox has finished with (sent, failed or skipped) is emptied
+- the text of a message the outbox has finished with (neither queued nor being sent) is emptied
   `payload_days` after it was last touched; the row, its status and its counts stay;
 - refused access requests are deleted `refused_request_days` after the decision, and invitations
   `expired_invite_days` after they expired or were withdrawn.
@@ -15,8 +15,9 @@ from dataclasses import dataclass, fields
 
 from bot.domain.outbox import OutboxStatus
 
-# The outbox is done with these rows: nothing will send them again.
-FINISHED = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SKIPPED)
+# The outbox may still send rows in these statuses; it is done with every other (sent, failed, skipped,
+# and any final status it gains later), and nothing will send those again.
+UNFINISHED = (OutboxStatus.QUEUED, OutboxStatus.SENDING)
 EMPTIED_PAYLOAD: dict[str, object] = {"parts": [], "emptied": True}
 
 

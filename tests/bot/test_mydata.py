@@ -34,13 +34,18 @@ SUBJECT = Identity(424242, "Maeve Oddlyname")
 OTHER_GUEST = Identity(424243, "Paula Elsewhere")
 
 
+TELEGRAM_IDS = ("telegram_user_id", "chat_id")  # a private chat's id is its user's id
+
+
 def tables_about_members() -> set[str]:
-    """Tables with a foreign key to members.id or a Telegram id column (64-bit), from the models."""
+    """Tables with a foreign key to members.id or a Telegram id column, from the models."""
     found = set()
     for table in Base.metadata.tables.values():
         for column in table.columns:
             to_members = any(fk.column.table.name == "members" for fk in column.foreign_keys)
-            if to_members or isinstance(column.type, BigInteger) or "telegram" in column.name:
+            telegram = column.name in TELEGRAM_IDS or "telegram" in column.name
+            if to_members or telegram:
+                assert not telegram or isinstance(column.type, BigInteger), f"{table.name}.{column.name}"
                 found.add(table.name)
     return found
 

@@ -23,8 +23,8 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TERMINAL = "status IN ('sent', 'failed', 'skipped')"
-KEPT = f"payload_emptied_at IS NULL AND {TERMINAL}"
+# Finished rows: the outbox sends nothing that is neither queued nor being sent (whatever final status).
+KEPT = "payload_emptied_at IS NULL AND status NOT IN ('queued', 'sending')"
 
 BACKFILL_REVOKED_AT = """
 UPDATE members SET revoked_at = COALESCE(
