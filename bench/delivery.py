@@ -49,7 +49,7 @@ from telegram.request import HTTPXRequest
 
 from bench.help_throughput import fresh_database
 from bot.clock import SystemClock
-from bot.domain.outbox import OutboxKind, OutboxStatus, Outgoing
+from bot.domain.outbox import OutboxKind, OutboxStatus, Outgoing, Queued
 from bot.domain.rate import Limits
 from bot.services.outbox import engine_state, enqueue
 from bot.services.read_check import verdicts
@@ -259,14 +259,28 @@ async def check_cpu(store: Store, sample: int = 400) -> float:
     (so no other task's or thread's CPU counts): the batch check made at claim time, per row, plus what
     requiring an unmoved read epoch adds to the statement that marks a part in flight."""
     async with store.engine.begin() as connection:
-        found = await connection.execute(select(*CLAIMED).order_by(OutboxRow.id).limit(sample))
-        rows = [queued_of(r) for r in found]
-        ids = [r.id for r in rows]
-        await connection.execute(
-            update(OutboxRow).where(OutboxRow.id.in_(ids)).values(status="sending", claimed_by="probe")
+        found = await connection.execute(
+            select(*CLAIMED, OutboxRow.status).order_by(OutboxRow.id).limit(sample)
         )
+        taken = list(found)
+        rows = [queued_of(r) for r in taken]
+        probe = update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows]))
+        await connection.execute(probe.values(status="sending", claimed_by="probe"))
     if not rows:
         return 0.0
+    try:
+        return await _check_cpu(store, rows)
+    finally:  # the rows as they were, for whatever reads the outbox next (/notices)
+        async with store.engine.begin() as connection:
+            for status in {r.status for r in taken}:
+                ids = [r.id for r in taken if r.status == status]
+                await connection.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(ids)).values(status=status, claimed_by=None)
+                )
+
+
+async def _check_cpu(store: Store, rows: list[Queued]) -> float:
+    """The measurement itself, on rows marked as this probe's."""
     now, lease = SystemClock().now(), dt.timedelta(seconds=60)
 
     async def batch() -> float:

@@ -15,8 +15,10 @@ from bot.settings import Settings
 from handlers.context import DEPS_KEY, BotContext, Deps
 from handlers.delivery import Sender, SenderConfig
 from handlers.jobs import rebuild as rebuild_jobs
+from handlers.maintenance import schedule_retention
 from handlers.menu import set_default_menus
 from handlers.recompose import MessageComposer
+from handlers.statement import load_statements
 from storage.factory import Store
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,14 @@ def build_application(
     else:
         builder = builder.request(HTTPXRequest(connection_pool_size=8))
     app: BotApplication = builder.build()
-    app.bot_data[DEPS_KEY] = Deps(uow=store.uow, clock=clock or SystemClock())
+    policy = settings.retention_policy()
+    app.bot_data[DEPS_KEY] = Deps(
+        uow=store.uow,
+        clock=clock or SystemClock(),
+        privacy=load_statements(settings.privacy_file, policy),
+        retention=policy,
+        retention_at=settings.retention_at,
+    )
     app.bot_data["store"] = store
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token
     app.bot_data["deliver"] = (sender or SenderConfig(shared_budget=shared)) if deliver else None
@@ -75,6 +84,7 @@ async def _post_init(app: BotApplication) -> None:
         app.bot_data["sender"] = sender
         scheduled = await rebuild_jobs(app)  # background work: only where the sender runs too
         log.info("%s digest subscription(s) scheduled", scheduled)
+        schedule_retention(app)
     log.info("bot @%s ready", app.bot.username)
 
 

@@ -21,7 +21,8 @@ log = logging.getLogger("emwp-bot")
 
 
 def parser() -> argparse.ArgumentParser:
-    """The command line: run, console, db upgrade, seed."""
+    """The command line: run, console, db upgrade, seed, invite, import/export, outbox, erase, retention,
+    archive."""
     root = argparse.ArgumentParser(prog="emwp-bot", description="The EMWP information-exchange Telegram bot.")
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("run", help="serve Telegram by long polling (needs TELEGRAM_BOT_TOKEN)")
@@ -62,6 +63,9 @@ def parser() -> argparse.ArgumentParser:
     outbox_sub.add_parser("status", help="queued, sent, failed and skipped messages; unreachable recipients")
     seed = sub.add_parser("seed", help="load the reference data (idempotent)")
     seed.add_argument("--file", type=Path, help="a seed file of the same shape (default: the shipped one)")
+    from bot import records_cli
+
+    records_cli.add_parsers(sub)
     return root
 
 
@@ -97,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exchange_cli.export_file(settings, args.format, args.events, args.output)
     if args.command == "outbox":
         return asyncio.run(_outbox_status(settings))
+    if args.command in ("erase", "retention", "archive"):
+        from bot import records_cli
+
+        return records_cli.run(settings, args)
     if args.command == "invite":
         from bot.invite_cli import print_invite
 

@@ -31,6 +31,7 @@ from bot.domain.reveals import Hold
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.seed import SeedData
 from bot.domain.vocab import RequestStatus, Role, Tlp
+from bot.privacy_ports import ArchiveRepository, PersonalDataRepository, RetentionRepository
 
 
 class MemberRepository(Protocol):
@@ -433,6 +434,15 @@ class UnitOfWork(Protocol):
 
     @property
     def requests(self) -> AccessRequestRepository: ...
+
+    @property
+    def personal_data(self) -> PersonalDataRepository: ...
+
+    @property
+    def retention(self) -> RetentionRepository: ...
+
+    @property
+    def archive(self) -> ArchiveRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.domain.languages import BOT_LANGUAGES, DEFAULT_LANGUAGE
+from bot.domain.privacy import LANGUAGE_SLOT, statement_path, statement_problem
+from bot.domain.retention import RetentionPolicy
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
@@ -40,6 +45,15 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     tz: str = "Europe/Brussels"
     log_level: str = "INFO"
+    # The privacy statement /privacy shows (Telegram HTML); `{language}` in the path: one file a language.
+    privacy_file: str | None = None
+    # Retention periods (bot.domain.retention) and when the daily run starts, local time (TZ).
+    retention_revoked_months: Annotated[int, Field(ge=1, le=1200)] = 24
+    retention_payload_days: Annotated[int, Field(ge=1, le=36500)] = 30
+    retention_request_days: Annotated[int, Field(ge=1, le=36500)] = 90
+    retention_invite_days: Annotated[int, Field(ge=1, le=36500)] = 90
+    retention_batch: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    retention_at: dt.time = dt.time(3, 30)
 
     @field_validator("tz")
     @classmethod
@@ -70,6 +84,25 @@ class Settings(BaseSettings):
             raise ValueError("a sqlite:///PATH or postgresql://USER@HOST/DB URL")
         return value
 
+    @field_validator("privacy_file")
+    @classmethod
+    def _privacy_file(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        for language in BOT_LANGUAGES:
+            path = Path(statement_path(value, language)).expanduser()
+            if not path.is_file():
+                if language == DEFAULT_LANGUAGE or LANGUAGE_SLOT not in value:
+                    raise ValueError(f"a readable file (no file at {path})")
+                continue  # another language falls back to the default one
+            try:
+                problem = statement_problem(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ValueError(f"a readable UTF-8 file ({path}: {exc})") from None
+            if problem:
+                raise ValueError(f"a statement Telegram can show ({path}, {problem})")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
@@ -77,6 +110,16 @@ class Settings(BaseSettings):
         if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return upper
+
+    def retention_policy(self) -> RetentionPolicy:
+        """The retention periods these settings give."""
+        return RetentionPolicy(
+            revoked_member_months=self.retention_revoked_months,
+            payload_days=self.retention_payload_days,
+            refused_request_days=self.retention_request_days,
+            expired_invite_days=self.retention_invite_days,
+            batch_size=self.retention_batch,
+        )
 
     def resolved_database_url(self) -> str:
         """The database to use: DATABASE_URL, else a SQLite file in the data directory."""

@@ -26,8 +26,10 @@ from handlers import (
     invites,
     member_move,
     members,
+    mydata,
     notices,
     posting,
+    privacy,
     search,
     settings,
     start,
@@ -42,6 +44,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     ordered: list[Any] = [
         CommandHandler("start", start.start),
         CommandHandler("help", common.help_command),
+        *privacy.handlers(),
+        *start.handlers(),
+        *mydata.handlers(),
         # Guided flows come before the plain /cancel and the free-text fallback, which they must see first.
         *access_request.handlers(),
         *invites.handlers(),

@@ -1,4 +1,4 @@
-"""A guest requests access (name, delegation, note); admins approve or refuse with buttons."""
+"""A guest requests access (privacy notice, name, delegation, note); admins approve or refuse with buttons."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.domain.vocab import Role
 from bot.services import access_requests as service
 from bot.services.catalog import delegations
 from bot.services.members import parse_role
+from handlers import privacy
 from handlers.context import BotContext
 from handlers.flow import END, clear, guided, scratch
 from handlers.keyboards import as_int, button, grid, keyboard, parts, pattern
@@ -20,18 +21,26 @@ from handlers.menu import set_member_menu
 from handlers.respond import actor_of, guarded, reply, show
 from handlers.texts import t
 
-NAME, DELEGATION, NOTE = range(3)
+NOTICE, NAME, DELEGATION, NOTE = range(4)
 FLOW = "request"
 TEXT = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
 
 
 @guarded
-async def ask_name(update: Update, context: BotContext) -> int:
-    """Start: a member or someone already waiting is told so; a guest is asked their name."""
+async def show_notice(update: Update, context: BotContext) -> int:
+    """Start: a member or someone already waiting is told so; a guest first sees the privacy notice."""
     user = update.effective_user
     assert user is not None
     await service.can_request_access(context.deps.uow, user.id)
     clear(context, FLOW)
+    viewer = await context.viewer(update)
+    await show(update, *privacy.notice(viewer.language, privacy.REQUEST))
+    return NOTICE
+
+
+@guarded
+async def ask_name(update: Update, context: BotContext) -> int:
+    """The guest continued after the privacy notice: ask their name."""
     viewer = await context.viewer(update)
     await show(update, t(viewer.language, "request.ask_name"))
     return NAME
@@ -192,8 +201,9 @@ def handlers() -> list[object]:
     """The request flow, then the stateless admin buttons."""
     flow = guided(
         FLOW,
-        entry_points=[CallbackQueryHandler(ask_name, pattern="^req:start$")],
+        entry_points=[CallbackQueryHandler(show_notice, pattern="^req:start$")],
         states={
+            NOTICE: [CallbackQueryHandler(ask_name, pattern="^req:agree$")],
             NAME: [MessageHandler(TEXT, got_name)],
             DELEGATION: [CallbackQueryHandler(got_delegation, pattern=pattern("req") + "del:")],
             NOTE: [MessageHandler(TEXT, got_note), CallbackQueryHandler(got_note, pattern="^req:skip$")],

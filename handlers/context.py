@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import datetime as dt
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,8 +13,10 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.domain.model import Viewer
+from bot.domain.retention import RetentionPolicy
 from bot.ports import UnitOfWorkFactory
 from bot.services.identity import identify
+from handlers.statement import load_statements
 
 DEPS_KEY = "deps"
 
@@ -43,6 +46,10 @@ class Deps:
     outbox: Waker = field(default_factory=Waker)
     # One digest sweep at a time: the jobs of subscriptions due together share the first one's sweep.
     digest_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The privacy statement by language, and the retention periods with the daily run's local time.
+    privacy: Mapping[str, str] = field(default_factory=lambda: load_statements(None, RetentionPolicy()))
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    retention_at: dt.time = dt.time(3, 30)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[str, Any]]):

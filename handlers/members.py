@@ -1,4 +1,4 @@
-"""/members: admins list members by delegation, open one, change a role, revoke or reinstate."""
+"""/members: admins list members by delegation, open one, change a role, revoke, reinstate or erase."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from bot.domain.model import Member, Viewer
 from bot.domain.vocab import MemberStatus, Role
 from bot.services import members as service
 from bot.services.access_requests import pending_requests
+from bot.services.privacy import erasable_member, erase_member
 from handlers.context import BotContext
 from handlers.keyboards import as_int, button, keyboard, parts
 from handlers.menu import set_member_menu
@@ -61,7 +62,7 @@ async def _list(update: Update, context: BotContext, page: int) -> None:
 
 
 def _label(language: str, member: Member) -> str:
-    status = "" if member.active else " ⛔"
+    status = "" if member.active else " 🗑" if member.erased else " ⛔"
     role = t(language, f"role.{member.role.value}")
     return f"{member.delegation.code} · {member.display_name[:28]} · {role}{status}"
 
@@ -84,14 +85,17 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
         code=member.delegation.code,
         delegation=member.delegation.name,
         role=t(lang, f"role.{member.role.value}"),
-        status=t(lang, f"members.status_{member.status.value}"),
+        status=t(lang, "members.status_erased" if member.erased else f"members.status_{member.status.value}"),
         reachable=t(lang, "members.reachable" if member.reachable else "members.unreachable"),
     )
     back = [button(t(lang, "members.back"), "mem", "page", 0)]
     if viewer.member is not None and viewer.member.id == member.id:
         return text + "\n" + t(lang, "members.this_is_you"), keyboard(back)
+    if member.erased:
+        return text, keyboard(back)
+    erase = [button(t(lang, "members.erase"), "mem", "era", member.id)]
     if not member.active:
-        return text, keyboard([button(t(lang, "members.reinstate"), "mem", "rein", member.id)], back)
+        return text, keyboard([button(t(lang, "members.reinstate"), "mem", "rein", member.id)], erase, back)
     roles = [
         button(t(lang, "members.make", role=t(lang, f"role.{r.value}")), "mem", f"to{r.value[:3]}", member.id)
         for r in Role
@@ -101,6 +105,7 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
         roles,
         [button(t(lang, "members.move"), "mmv", "ask", member.id)],
         [button(t(lang, "members.revoke"), "mem", "rev", member.id)],
+        erase,
         back,
     )
 
@@ -131,18 +136,18 @@ async def member_role(update: Update, context: BotContext) -> None:
 async def member_revoke_ask(update: Update, context: BotContext) -> None:
     """Ask to confirm a revocation."""
     member = await service.revocable_member(context.deps.uow, actor_of(update), _target(update, "rev"))
-    viewer = await context.viewer(update)
-    lang = viewer.language
-    await show(
-        update,
-        t(lang, "members.revoke_confirm", name=member.display_name, code=member.delegation.code),
-        keyboard(
-            [
-                button(t(lang, "members.revoke_yes"), "mem", "revok", member.id),
-                button(t(lang, "members.revoke_no"), "mem", "show", member.id),
-            ]
-        ),
-    )
+    await _confirm(update, context, member, "revoke", "revok")
+
+
+async def _confirm(update: Update, context: BotContext, member: Member, what: str, yes: str) -> None:
+    """The question `members.<what>_confirm` with its yes (callback `mem:<yes>:<id>`) and no buttons."""
+    lang = (await context.viewer(update)).language
+    question = t(lang, f"members.{what}_confirm", name=member.display_name, code=member.delegation.code)
+    answers = [
+        button(t(lang, f"members.{what}_yes"), "mem", yes, member.id),
+        button(t(lang, f"members.{what}_no"), "mem", "show", member.id),
+    ]
+    await show(update, question, keyboard(answers))
 
 
 @guarded
@@ -163,6 +168,33 @@ async def member_status(update: Update, context: BotContext) -> None:
     await show(update, *card(viewer, member))
 
 
+@guarded
+async def member_erase_ask(update: Update, context: BotContext) -> None:
+    """Ask to confirm an erasure, saying what it does and that it cannot be undone."""
+    member = await erasable_member(context.deps.uow, actor_of(update), _target(update, "era"))
+    await _confirm(update, context, member, "erase", "erase")
+
+
+@guarded
+async def member_erase(update: Update, context: BotContext) -> None:
+    """Erase (confirmed): the card then shows the pseudonym; the account's menu becomes a guest's."""
+    actor, member_id = actor_of(update), _target(update, "erase")
+    erasure = await erase_member(context.deps.uow, actor, member_id, context.deps.clock.now())
+    await set_member_menu(context.bot, erasure.telegram_user_id, None, "en")
+    viewer = await context.viewer(update)
+    text, markup = card(viewer, await service.member_card(context.deps.uow, actor, member_id))
+    done = t(
+        viewer.language,
+        "members.erased",
+        pseudonym=erasure.pseudonym,
+        requests=erasure.requests,
+        messages=erasure.messages,
+        follows=erasure.follows,
+        subscriptions=erasure.subscriptions,
+    )
+    await show(update, f"{done}\n\n{text}", markup)
+
+
 def handlers() -> list[object]:
     """/members and its buttons."""
     return [
@@ -172,4 +204,6 @@ def handlers() -> list[object]:
         CallbackQueryHandler(member_role, pattern="^mem:to(adm|con|obs):"),
         CallbackQueryHandler(member_revoke_ask, pattern="^mem:rev:"),
         CallbackQueryHandler(member_status, pattern="^mem:(revok|rein):"),
+        CallbackQueryHandler(member_erase_ask, pattern="^mem:era:"),
+        CallbackQueryHandler(member_erase, pattern="^mem:erase:"),
     ]

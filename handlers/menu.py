@@ -18,6 +18,8 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
     {
         "start",
         "help",
+        "privacy",
+        "mydata",
         "cancel",
         "settings",
         "invite",
@@ -40,8 +42,8 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
     }
 )
 GROUP_COMMANDS: tuple[str, ...] = ("help", "search")
-# In a group: /search too, which there finds TLP:CLEAR updates only.
-PRIVATE_ONLY_COMMANDS: frozenset[str] = SERVED_COMMANDS - {"start", "help", "cancel", "search"}
+# In a group: /search too, which there finds TLP:CLEAR updates only, and /privacy, the public statement.
+PRIVATE_ONLY_COMMANDS: frozenset[str] = SERVED_COMMANDS - {"start", "help", "cancel", "search", "privacy"}
 
 
 def available_commands(permitted: Iterable[str]) -> list[str]:

@@ -1,18 +1,20 @@
-"""/start: redeem an invitation, greet a member, or show a guest how to get in."""
+"""/start: redeem an invitation (after the privacy notice), greet a member, or show a guest how to get in."""
 
 from __future__ import annotations
 
 from telegram import Update
+from telegram.ext import CallbackQueryHandler
 
 from bot.domain.errors import InvalidInput
 from bot.domain.languages import bot_language
 from bot.domain.model import Member, Viewer
-from bot.services.invites import redeem_invite
+from bot.services.invites import check_invite, redeem_invite
+from handlers import privacy
 from handlers.common import help_text
 from handlers.context import BotContext
-from handlers.keyboards import button, keyboard
+from handlers.keyboards import button, keyboard, parts
 from handlers.menu import set_member_menu
-from handlers.respond import guarded, reply
+from handlers.respond import guarded, reply, show
 from handlers.texts import Html, t
 
 
@@ -33,24 +35,35 @@ async def start(update: Update, context: BotContext) -> None:
 
 
 async def _redeem(update: Update, context: BotContext, viewer: Viewer) -> None:
+    """A token: checked at once, then the privacy notice; joining is its continue button."""
     user = update.effective_user
-    chat = update.effective_chat
-    assert user is not None and chat is not None
+    assert user is not None
     if len(context.args or []) != 1:
         raise InvalidInput("start.bad_token")
-    language = bot_language(user.language_code)
+    token = (context.args or [""])[0]
+    await check_invite(context.deps.uow, user.id, token, context.deps.clock.now())
+    await reply(update, *privacy.notice(viewer.language, token))
+
+
+@guarded
+async def join(update: Update, context: BotContext) -> None:
+    """The privacy notice's continue button: redeem the invitation and greet the new member."""
+    user, chat = update.effective_user, update.effective_chat
+    data = parts(update.callback_query.data if update.callback_query else None, privacy.PREFIX, 2)
+    if user is None or chat is None or chat.type != "private" or data is None or data[0] != "join":
+        raise InvalidInput("error.stale")
     member = await redeem_invite(
         context.deps.uow,
         user.id,
         chat.id,
         user.full_name,
-        language,
-        (context.args or [""])[0],
+        bot_language(user.language_code),
+        data[1],
         context.deps.clock.now(),
     )
     fresh = Viewer(user.id, member, member.language)
     await set_member_menu(context.bot, chat.id, member.role, member.language)
-    await reply(update, greeting(member.language, member, "start.registered", fresh))
+    await show(update, greeting(member.language, member, "start.registered", fresh))
 
 
 def greeting(language: str, member: Member, key: str, viewer: Viewer) -> str:
@@ -63,3 +76,8 @@ def greeting(language: str, member: Member, key: str, viewer: Viewer) -> str:
         role=t(language, f"role.{member.role.value}"),
         commands_hint=Html(help_text(viewer)),
     )
+
+
+def handlers() -> list[object]:
+    """The privacy notice's join button (/start itself is registered first, in `handlers.register`)."""
+    return [CallbackQueryHandler(join, pattern=f"^{privacy.PREFIX}:join:")]

@@ -33,6 +33,7 @@ def member(row: MemberRow) -> Member:
         language=row.language,
         time_zone=row.time_zone,
         reachable=row.reachable,
+        erased_at=aware(row.erased_at) if row.erased_at else None,
     )
 
 

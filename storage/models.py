@@ -95,6 +95,10 @@ class MemberRow(Base):
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
+    # When the access was last revoked (retention pseudonymises long-revoked members) and when the
+    # member was erased: the row then holds a pseudonym instead of the person.
+    revoked_at: Mapped[dt.datetime | None]
+    erased_at: Mapped[dt.datetime | None]
     delegation: Mapped[DelegationRow] = relationship(lazy="joined")
 
 
@@ -212,12 +216,14 @@ class EventRow(Base):
 
 
 class AuditRow(Base):
+    """Append-only (triggers refuse UPDATE and DELETE). Names nobody: people are member ids."""
+
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
-    subject: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
@@ -261,9 +267,21 @@ class AccessRequestRow(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
+OUTBOX_PAYLOAD_KEPT = "payload_emptied_at IS NULL AND status NOT IN ('queued', 'sending')"
+
+
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "not_before"),
+        # Retention empties the payloads of finished rows; this finds the next batch still to empty.
+        Index(
+            "ix_outbox_payload_kept",
+            "updated_at",
+            sqlite_where=text(OUTBOX_PAYLOAD_KEPT),
+            postgresql_where=text(OUTBOX_PAYLOAD_KEPT),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[int] = mapped_column(BigInteger, index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
@@ -290,6 +308,7 @@ class OutboxRow(Base):
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     updated_at: Mapped[dt.datetime]
+    payload_emptied_at: Mapped[dt.datetime | None]
 
 
 class ReadEpochRow(Base):

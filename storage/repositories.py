@@ -113,10 +113,13 @@ class SqlMemberRepository:
         row = await self._session.get(MemberRow, member_id)
         if row is None:
             return None
+        was = row.status
         for name, value in fields.items():
             if name not in MEMBER_FIELDS:
                 raise ValueError(f"not a changeable member field: {name}")
             setattr(row, name, value.value if isinstance(value, Role | MemberStatus) else value)
+        if row.status != was:  # retention counts from the last revocation
+            row.revoked_at = now if row.status == MemberStatus.REVOKED.value else None
         row.updated_at = now
         await self._session.flush()
         await self._session.refresh(row, ["delegation"])

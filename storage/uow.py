@@ -8,12 +8,15 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
+from storage.archive import SqlArchiveRepository
 from storage.digests import SqlSubscriptionRepository
 from storage.initiatives import SqlInitiativeRepository
 from storage.notices import SqlNoticeRepository
 from storage.outbox import SqlOutboxRepository
+from storage.personal_data import SqlPersonalDataRepository
 from storage.posting import SqlPostingRepository
 from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
+from storage.retention import SqlRetentionRepository
 from storage.search import SqlSearchRepository
 from storage.send_budget import SqlSendBudget
 from storage.updates_events import SqlEventRepository, SqlUpdateRepository
@@ -36,6 +39,9 @@ class SqlUnitOfWork:
     notices: SqlNoticeRepository
     subscriptions: SqlSubscriptionRepository
     search: SqlSearchRepository
+    personal_data: SqlPersonalDataRepository
+    retention: SqlRetentionRepository
+    archive: SqlArchiveRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -58,6 +64,9 @@ class SqlUnitOfWork:
         self.notices = SqlNoticeRepository(session)
         self.subscriptions = SqlSubscriptionRepository(session)
         self.search = SqlSearchRepository(session)
+        self.personal_data = SqlPersonalDataRepository(session)
+        self.retention = SqlRetentionRepository(session)
+        self.archive = SqlArchiveRepository(session)
         return self
 
     async def __aexit__(

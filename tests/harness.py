@@ -34,12 +34,12 @@ class FixedClock:
 class BotHarness:
     """Drives real updates through `process_update` and collects what the bot sent."""
 
-    def __init__(self, store: Store, clock: FixedClock) -> None:
+    def __init__(self, store: Store, clock: FixedClock, settings: Settings | None = None) -> None:
         self.store = store
         self.clock = clock
         self.api = InProcessBotApi()
         self.app: BotApplication = build_application(
-            Settings(_env_file=None),  # type: ignore[call-arg]
+            settings or Settings(_env_file=None),  # type: ignore[call-arg]
             store,
             request=self.api,
             clock=clock,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from bot.domain.model import Member, Update, Viewer
 from bot.domain.vocab import DelegationKind, Role, Tlp
 
-GUEST_COMMANDS: tuple[str, ...] = ("start", "help", "cancel")
+# /privacy for everyone: Telegram apps send it when a user opens the bot's privacy policy.
+GUEST_COMMANDS: tuple[str, ...] = ("start", "help", "privacy", "cancel")
 MEMBER_COMMANDS: tuple[str, ...] = (
     "initiatives",
     "initiative",
@@ -20,6 +21,7 @@ MEMBER_COMMANDS: tuple[str, ...] = (
     "unsubscribe",
     "digest",
     "settings",
+    "mydata",
 )
 POSTER_COMMANDS: tuple[str, ...] = ("post",)
 ADMIN_COMMANDS: tuple[str, ...] = ("broadcast", "notices", "invite", "members", "audit", "newinitiative")

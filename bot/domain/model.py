@@ -40,11 +40,17 @@ class Member:
     language: str
     time_zone: str
     reachable: bool
+    erased_at: dt.datetime | None = None
 
     @property
     def active(self) -> bool:
         """Whether the member's access is live."""
         return self.status is MemberStatus.ACTIVE
+
+    @property
+    def erased(self) -> bool:
+        """Whether the person was erased: the record keeps only a pseudonym."""
+        return self.erased_at is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,8 @@ async def submit_access_request(
             actor_id=None,
             action="access.requested",
             subject=f"request {request.id}",
-            details={"telegram_user_id": telegram_user_id, "delegation": delegation_code},
+            # Never the name or the Telegram id: the request row holds them, and erasure pseudonymises it.
+            details={"delegation": delegation_code},
         )
         admins = await uow.members.active_admins()
         await uow.outbox.enqueue([notify_admin(admin, request) for admin in admins if admin.reachable], now)

@@ -75,16 +75,8 @@ async def redeem_invite(
     now: dt.datetime,
 ) -> Member:
     """Register (or reinstate) the user with the invitation's role and delegation."""
-    if not tokens.well_formed(token):
-        raise InvalidInput("start.bad_token")
     async with uow_factory() as uow:
-        invite = await uow.invites.by_token_hash(tokens.hash_token(token))
-        if invite is None:
-            raise InvalidInput("start.bad_token")
-        existing = await uow.members.by_telegram_id(telegram_user_id)
-        if existing is not None and existing.active:
-            raise Conflict("start.already_member")
-        _check_usable(invite, now)
+        invite, existing = await _usable(uow, telegram_user_id, token, now)
         if not await uow.invites.take_use(invite.id, now):
             raise Conflict("start.token_used_up")
         member = await _register(
@@ -92,6 +84,30 @@ async def redeem_invite(
         )
         await uow.commit()
     return member
+
+
+async def check_invite(
+    uow_factory: UnitOfWorkFactory, telegram_user_id: int, token: str, now: dt.datetime
+) -> Invite:
+    """Whether this user could redeem the token now (before the privacy notice); spends nothing."""
+    async with uow_factory() as uow:
+        invite, _existing = await _usable(uow, telegram_user_id, token, now)
+    return invite
+
+
+async def _usable(
+    uow: UnitOfWork, telegram_user_id: int, token: str, now: dt.datetime
+) -> tuple[Invite, Member | None]:
+    if not tokens.well_formed(token):
+        raise InvalidInput("start.bad_token")
+    invite = await uow.invites.by_token_hash(tokens.hash_token(token))
+    if invite is None:
+        raise InvalidInput("start.bad_token")
+    existing = await uow.members.by_telegram_id(telegram_user_id)
+    if existing is not None and existing.active:
+        raise Conflict("start.already_member")
+    _check_usable(invite, now)
+    return invite, existing
 
 
 def _check_usable(invite: Invite, now: dt.datetime) -> None:

@@ -107,6 +107,8 @@ async def _admin_and_other(uow: UnitOfWork, actor: Actor, member_id: int) -> tup
     target = await uow.members.by_id(member_id)
     if target is None:
         raise NotFound()
+    if target.erased:
+        raise Conflict("members.is_erased")
     return admin, target
 
 

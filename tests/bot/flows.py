@@ -35,3 +35,38 @@ def alerts(calls: list[ApiCall]) -> list[str]:
     return [
         str(c.params["text"]) for c in calls if c.method == "answerCallbackQuery" and c.params.get("text")
     ]
+
+
+JOIN = "prv:join:"
+
+
+async def past_privacy_notice(bot: BotHarness, who: Identity, calls: list[ApiCall]) -> list[ApiCall]:
+    """If these calls showed the privacy notice of an invitation, press its join button and return the
+    calls of that press; otherwise return the calls as they are (the invitation was refused at once)."""
+    for call in reversed(calls):
+        rows = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+        joining = [
+            b["callback_data"] for row in rows for b in row if b.get("callback_data", "").startswith(JOIN)
+        ]
+        if call.method == "sendMessage" and joining:
+            message = {"message_id": call.result["message_id"], "date": 0, "chat": who.chat, "text": "notice"}
+            return await bot.press(who, message, joining[0])
+    return calls
+
+
+async def open_invitation(bot: BotHarness, who: Identity, token: str) -> list[ApiCall]:
+    """Open an invitation link as a person does: /start with the token, then continue past the notice."""
+    return await past_privacy_notice(bot, who, await bot.send(who, f"/start {token}"))
+
+
+async def request_access(
+    bot: BotHarness, guest: Identity, name: str, code: str, note: str | None
+) -> list[str]:
+    """Walk the access-request flow (past the privacy notice); return what the guest saw last."""
+    await bot.send(guest, "/start")
+    await tap(bot, guest, "Request access")
+    await tap(bot, guest, "✅ Continue")
+    await bot.send(guest, name)
+    await tap(bot, guest, code)
+    calls = await (bot.send(guest, note) if note is not None else tap(bot, guest, "Skip the note"))
+    return bot.texts(calls)

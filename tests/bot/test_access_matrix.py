@@ -48,6 +48,9 @@ ADMIN_BUTTONS = (
     "mem:revok:{contact}",
     "mem:revok:{admin}",
     "mem:rein:{revoked}",
+    "mem:era:{contact}",
+    "mem:erase:{contact}",
+    "mem:erase:{revoked}",
     "inv:list:0",
     "inv:rev:{invite}",
     "req:show:{request}",
@@ -58,7 +61,15 @@ ADMIN_BUTTONS = (
     "aud:15",
 )
 # Steps of guided flows: outside their flow they are stale for everybody, admins included.
-FLOW_BUTTONS = ("inv:role:admin", "inv:del:FR", "inv:uses:30", "inv:days:30", "req:del:FR", "req:skip")
+FLOW_BUTTONS = (
+    "inv:role:admin",
+    "inv:del:FR",
+    "inv:uses:30",
+    "inv:days:30",
+    "req:agree",
+    "req:del:FR",
+    "req:skip",
+)
 SETTINGS_BUTTONS = ("set:lang:fr", "set:tz:UTC")
 
 

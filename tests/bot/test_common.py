@@ -139,7 +139,8 @@ async def test_start_sets_the_guest_command_menu(bot: BotHarness) -> None:
         for c in menus
         if c.params.get("scope", {}).get("type") == "default" and "language_code" not in c.params
     ]
-    assert [cmd["command"] for cmd in default[0].params["commands"]] == ["start", "help", "cancel"]
+    # /privacy in every menu: Telegram apps send it when a user opens the bot's privacy policy.
+    assert [cmd["command"] for cmd in default[0].params["commands"]] == ["start", "help", "privacy", "cancel"]
 
 
 @pytest.mark.parametrize("role", ROLES)

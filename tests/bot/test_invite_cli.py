@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.console.updates import Identity
 from bot.domain.vocab import Role
+from tests.bot.flows import open_invitation
 from tests.harness import BotHarness
 
 
@@ -36,7 +37,7 @@ async def test_command_line_invite_registers_the_first_admin(
     assert result.returncode == 0, result.stderr
     match = re.search(r"https://t\.me/emwp_bot\?start=([A-Za-z0-9_-]{43})$", result.stdout.strip())
     assert match, result.stdout
-    [text] = bot.texts(await bot.send(Identity(800, "Eva"), f"/start {match.group(1)}"))
+    [text] = bot.texts(await open_invitation(bot, Identity(800, "Eva"), match.group(1)))
     assert "registered as a <b>admin</b> of <b>GSC</b>" in text
     async with bot.store.uow() as uow:
         member = await uow.members.by_telegram_id(800)

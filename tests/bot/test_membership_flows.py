@@ -8,7 +8,7 @@ import re
 from bot.console.updates import Identity
 from bot.domain.vocab import RequestStatus, Role
 from storage.factory import Store
-from tests.bot.flows import alerts, buttons, last_with_buttons, tap
+from tests.bot.flows import alerts, buttons, last_with_buttons, open_invitation, request_access, tap
 from tests.harness import BotHarness
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
@@ -31,7 +31,7 @@ async def test_invite_flow_registers_the_invited_person(bot: BotHarness, people:
     token = await invite_link(bot, people["admin"], "contact", "PT", "1", "7 day(s)")
     assert len(token) <= 64
     newcomer = Identity(700, "Paula", language_code="pt")
-    calls = await bot.send(newcomer, f"/start {token}")
+    calls = await open_invitation(bot, newcomer, token)
     [text] = bot.texts(calls)
     assert "You are registered as a <b>contact</b> of <b>PT</b>" in text
     assert "/settings" in text
@@ -50,7 +50,7 @@ async def test_a_one_use_invitation_registers_only_one_person(
     bot: BotHarness, people: dict[str, Identity]
 ) -> None:
     token = await invite_link(bot, people["admin"], "observer", "EUAA", "1", "1 day(s)")
-    await bot.send(Identity(701, "First"), f"/start {token}")
+    await open_invitation(bot, Identity(701, "First"), token)
     [second] = bot.texts(await bot.send(Identity(702, "Second"), f"/start {token}"))
     assert "already been used as many times as it allows" in second
     async with bot.store.uow() as uow:
@@ -70,18 +70,6 @@ async def test_open_invitations_can_be_withdrawn(bot: BotHarness, people: dict[s
     assert "Nobody can use it any more" in done
     [reply] = bot.texts(await bot.send(Identity(703, "Late"), f"/start {token}"))
     assert "withdrawn" in reply
-
-
-async def request_access(
-    bot: BotHarness, guest: Identity, name: str, code: str, note: str | None
-) -> list[str]:
-    """Walk the access-request flow; return what the guest saw last."""
-    await bot.send(guest, "/start")
-    await tap(bot, guest, "Request access")
-    await bot.send(guest, name)
-    await tap(bot, guest, code)
-    calls = await (bot.send(guest, note) if note is not None else tap(bot, guest, "Skip the note"))
-    return bot.texts(calls)
 
 
 async def test_access_request_is_approved_by_an_admin(bot: BotHarness, people: dict[str, Identity]) -> None:
@@ -125,6 +113,7 @@ async def test_request_flow_checks_each_answer_and_can_be_cancelled(
     guest = people["guest"]
     await bot.send(guest, "/start")
     await tap(bot, guest, "Request access")
+    await tap(bot, guest, "✅ Continue")
     [short] = bot.texts(await bot.send(guest, "G"))
     assert "2 to 100 characters" in short
     await bot.send(guest, "Gus Valid")

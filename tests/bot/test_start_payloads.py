@@ -14,6 +14,7 @@ from bot.domain.model import Invite
 from bot.domain.vocab import MemberStatus, Role
 from bot.services.actors import Actor
 from bot.services.invites import CreatedInvite, create_invite, revoke_invite
+from tests.bot.flows import past_privacy_notice
 from tests.conftest import NOW
 from tests.harness import BotHarness
 
@@ -69,8 +70,8 @@ async def invitation(bot: BotHarness, role: Role, code: str, uses: int = 1, days
 
 
 async def one_reply(bot: BotHarness, who: Identity, text: str) -> str:
-    """Send `text`; exactly one short message comes back."""
-    replies = bot.texts(await bot.send(who, text))
+    """Send `text` (and continue past the privacy notice if it shows one); exactly one short message."""
+    replies = bot.texts(await past_privacy_notice(bot, who, await bot.send(who, text)))
     assert len(replies) == 1, replies
     assert 0 < len(replies[0]) <= SHORT
     return replies[0]
