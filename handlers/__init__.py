@@ -21,7 +21,7 @@ from handlers import (
     common,
     country,
     curation,
-    follow_view,
+    following,
     initiatives,
     invites,
     member_move,
@@ -35,6 +35,7 @@ from handlers import (
     start,
     subscriptions,
     upcoming,
+    update_view,
 )
 from handlers.menu import PRIVATE_ONLY_COMMANDS
 
@@ -58,7 +59,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         *notices.handlers(),
         *posting.handlers(),
         *subscriptions.handlers(),
-        *follow_view.handlers(),
+        *update_view.handlers(),
+        *following.handlers(),
         *curation.handlers(),
         *initiatives.handlers(),
         *country.handlers(),

@@ -48,6 +48,9 @@ class CallbackData:
         super().__init_subclass__(**kwargs)
         if prefix in _PREFIXES:
             raise ValueError(f"callback prefix {prefix!r} is used twice")
+        overlapping = [p for p in _PREFIXES if p.startswith(prefix + SEP) or prefix.startswith(p + SEP)]
+        if overlapping:  # one kind's data would match the other's pattern
+            raise ValueError(f"callback prefix {prefix!r} overlaps {overlapping[0]!r}")
         _PREFIXES[prefix] = cls
         cls.prefix = prefix
         cls.pattern = f"^{re.escape(prefix)}({SEP}|$)"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from telegram import InlineKeyboardButton, Update
 
+from bot.domain.access import may_post
 from bot.domain.model import Viewer
-from bot.domain.posting import protected
+from bot.domain.posting import FollowKind, protected
 from bot.domain.vocab import Role
 from bot.services import browse
+from handlers.buttons import Follow, OpenUpdate, PostOn
 from handlers.context import BotContext
 from handlers.keyboards import button, keyboard
 from handlers.render import esc, fit, fit_count, link, shorten, update_block
@@ -91,14 +95,13 @@ def _buttons(viewer: Viewer, detail: browse.Detail, shown: int) -> list[list[Inl
     if detail.offset + shown < detail.total_updates:
         nav.append(button(t(lang, "initiative.older"), "inu", ini.id, detail.offset + shown))
     rows.append(nav)
-    rows.append([button(f"✉ {n + 1}", "upd", "show", u.id) for n, u in enumerate(detail.updates[:shown])])
-    actions = [button(t(lang, "initiative.post"), "pst", "start", ini.id)] if viewer.role in POSTERS else []
-    follow = ("off", "initiative.unfollow") if detail.following else ("on", "initiative.follow")
-    actions.append(button(t(lang, follow[1]), "fol", follow[0], "initiative", ini.id))
+    rows.append([button(f"✉ {n + 1}", OpenUpdate(u.id)) for n, u in enumerate(detail.updates[:shown])])
+    actions = [button(t(lang, "initiative.post"), PostOn(ini.id))] if may_post(viewer.role) else []
+    action: Literal["on", "off"] = "off" if detail.following else "on"
+    label = "initiative.unfollow" if detail.following else "initiative.follow"
+    actions.append(button(t(lang, label), Follow(action, FollowKind.INITIATIVE, str(ini.id))))
     rows.append(actions)
     if viewer.role is Role.ADMIN:
         rows.append([button(t(lang, "initiative.edit"), "ied", ini.id, "menu")])
     return rows
 
-
-POSTERS = (Role.CONTACT, Role.ADMIN)

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.errors import InvalidInput
 from bot.domain.ids import parse_id
+from handlers.callback_data import CallbackData
 
 E = TypeVar("E", bound=Enum)
 
@@ -54,7 +55,9 @@ def pattern(prefix: str) -> str:
 
 
 def button(text: str, *data: object) -> InlineKeyboardButton:
-    """A callback button."""
+    """A callback button: its data a typed `CallbackData` value (or, for buttons not yet typed, parts)."""
+    if len(data) == 1 and isinstance(data[0], CallbackData):
+        return InlineKeyboardButton(text, callback_data=data[0].data)
     return InlineKeyboardButton(text, callback_data=cb(*data))
 
 

@@ -1,42 +1,113 @@
-"""/post: initiative, kind, text, TLP (RED: readers), attachment, preview, confirm. Edits and withdrawals."""
+"""/post: initiative, kind, text, TLP (RED: readers), attachment, preview, confirm."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput
-from bot.domain.posting import TEXT_LIMIT, Draft, check_text, protected
+from bot.domain.posting import TEXT_LIMIT, check_text, protected
+from bot.domain.posting import Draft as NewUpdate
 from bot.domain.vocab import Tlp, UpdateKind
 from bot.services import browse, posting
 from bot.services.catalog import delegations
+from handlers.buttons import PostOn
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
-from handlers.flow import END, clear, guided, scratch
-from handlers.keyboards import as_int, button, chosen, grid, keyboard, parts
+from handlers.flow import END, Draft, draft, drop, guided, keep
+from handlers.keyboards import button, grid, keyboard
 from handlers.respond import actor_of, guarded, reply, show, show_long
 from handlers.texts import t
-from handlers.update_render import as_received, draft_update, notification
+from handlers.update_render import as_received, notification, preview_update
 
 PICK, KIND, TEXT, TLP, RED, ATTACH, PREVIEW = range(20, 27)
-FLOW = "post"
+MAX_READERS = 40  # delegations a RED update may name
 TYPED = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
 FILES = (filters.Document.ALL | filters.PHOTO) & filters.ChatType.PRIVATE
 
 
-def _data(update: Update, count: int) -> list[str]:
-    found = parts(update.callback_query.data if update.callback_query else None, "pst", count)
-    if found is None:
-        raise InvalidInput("error.stale")
-    return found
+@dataclass(frozen=True)
+class PostPick(CallbackData, prefix="pst:ini"):
+    """One of the initiatives offered for what was typed."""
+
+    initiative: int
+
+
+@dataclass(frozen=True)
+class PostKind(CallbackData, prefix="pst:kind"):
+    """The kind of update."""
+
+    kind: UpdateKind
+
+
+@dataclass(frozen=True)
+class PostLabel(CallbackData, prefix="pst:tlp"):
+    """The TLP label."""
+
+    tlp: Tlp
+
+
+@dataclass(frozen=True)
+class PostReader(CallbackData, prefix="pst:red"):
+    """Tick or untick a delegation that may read a RED update."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class PostReadersDone(CallbackData, prefix="pst:reddone"):
+    """RED readers chosen."""
+
+
+@dataclass(frozen=True)
+class PostNoFile(CallbackData, prefix="pst:noatt"):
+    """Go on without an attachment."""
+
+
+@dataclass(frozen=True)
+class PostConfirm(CallbackData, prefix="pst:ok"):
+    """Post it: the draft's key, so that a second tap finds it posted."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class PostRetext(CallbackData, prefix="pst:retext"):
+    """Back to the text."""
+
+
+@dataclass(frozen=True)
+class PostRelabel(CallbackData, prefix="pst:retlp"):
+    """Back to the label."""
+
+
+class PostAnswers(Draft):
+    """The /post flow's answers so far; `key` makes confirming it twice post it once."""
+
+    key: str
+    initiative: int | None = None
+    kind: UpdateKind | None = None
+    text: str | None = None
+    tlp: Tlp = Tlp.GREEN
+    readers: frozenset[str] = frozenset()
+    attachment: tuple[str, str] | None = None  # ("document" or "photo", Telegram file_id)
+
+    def complete(self) -> NewUpdate:
+        """The update to post; a stale button when a step is missing (an old flow's button)."""
+        if self.initiative is None or self.kind is None or self.text is None:
+            raise InvalidInput("error.stale")
+        kind, file_id = self.attachment or (None, None)
+        return NewUpdate(
+            self.key, self.initiative, self.kind, self.text, self.tlp, self.readers, kind, file_id
+        )
 
 
 async def _start(update: Update, context: BotContext, initiative_id: int | None) -> int:
-    await posting.may_post(context.deps.uow, actor_of(update))
-    clear(context, FLOW)
-    answers = scratch(context, FLOW)
-    answers["key"] = secrets.token_urlsafe(12)
+    await posting.check_poster(context.deps.uow, actor_of(update))
+    keep(context, PostAnswers(key=secrets.token_urlsafe(12)))
     if initiative_id is None:
         viewer = await context.viewer(update)
         await show(update, t(viewer.language, "post.ask_initiative"))
@@ -58,10 +129,7 @@ async def post_command(update: Update, context: BotContext) -> int:
 @guarded
 async def post_button(update: Update, context: BotContext) -> int:
     """The 'post update' button of an initiative."""
-    ident = as_int(_data(update, 2)[1])
-    if ident is None:
-        raise InvalidInput("error.stale")
-    return await _start(update, context, ident)
+    return await _start(update, context, PostOn.read(update).initiative)
 
 
 @guarded
@@ -75,7 +143,7 @@ async def picked_by_text(update: Update, context: BotContext) -> int:
     if not found:
         await reply(update, t(viewer.language, "post.none_found"))
         return PICK
-    choices = [button(f"{i.ref} · {i.title[:40]}", "pst", "ini", i.id) for i in found[:8]]
+    choices = [button(f"{i.ref} · {i.title[:40]}", PostPick(i.id)) for i in found[:8]]
     await reply(update, t(viewer.language, "post.pick"), keyboard(*grid(choices, 1)))
     return PICK
 
@@ -83,18 +151,14 @@ async def picked_by_text(update: Update, context: BotContext) -> int:
 @guarded
 async def picked_by_button(update: Update, context: BotContext) -> int:
     """One of the offered initiatives."""
-    ident = as_int(_data(update, 2)[1])
-    if ident is None:
-        raise InvalidInput("error.stale")
-    return await _chose(update, context, ident)
+    return await _chose(update, context, PostPick.read(update).initiative)
 
 
 async def _chose(update: Update, context: BotContext, initiative_id: int) -> int:
     viewer = await context.viewer(update)
     initiative = await browse.find_initiative(context.deps.uow, viewer, str(initiative_id))
-    answers = scratch(context, FLOW)
-    answers["initiative"] = initiative.id
-    kinds = [button(t(viewer.language, f"kind.{k.value}"), "pst", "kind", k.value) for k in UpdateKind]
+    keep(context, draft(context, PostAnswers).model_copy(update={"initiative": initiative.id}))
+    kinds = [button(t(viewer.language, f"kind.{k.value}"), PostKind(k)) for k in UpdateKind]
     await show(update, t(viewer.language, "post.ask_kind", ref=initiative.ref), keyboard(*grid(kinds, 3)))
     return KIND
 
@@ -102,7 +166,7 @@ async def _chose(update: Update, context: BotContext, initiative_id: int) -> int
 @guarded
 async def got_kind(update: Update, context: BotContext) -> int:
     """Keep the kind; ask for the text."""
-    scratch(context, FLOW)["kind"] = chosen(UpdateKind, _data(update, 2)[1]).value
+    keep(context, draft(context, PostAnswers).model_copy(update={"kind": PostKind.read(update).kind}))
     viewer = await context.viewer(update)
     await show(update, t(viewer.language, "post.ask_text", limit=TEXT_LIMIT))
     return TEXT
@@ -112,13 +176,14 @@ async def got_kind(update: Update, context: BotContext) -> int:
 async def got_text(update: Update, context: BotContext) -> int:
     """Keep the text as written; offer the TLP labels (GREEN is the default)."""
     assert update.message is not None
-    scratch(context, FLOW)["text"] = check_text(update.message.text or "")
+    text = check_text(update.message.text or "")
+    keep(context, draft(context, PostAnswers).model_copy(update={"text": text}))
     return await _ask_tlp(update, context)
 
 
 async def _ask_tlp(update: Update, context: BotContext) -> int:
     viewer = await context.viewer(update)
-    labels = [button(("✓ " if tlp is Tlp.GREEN else "") + tlp.value, "pst", "tlp", tlp.name) for tlp in Tlp]
+    labels = [button(("✓ " if tlp is Tlp.GREEN else "") + tlp.value, PostLabel(tlp)) for tlp in Tlp]
     await show(update, t(viewer.language, "post.ask_tlp"), keyboard(*grid(labels, 2)))
     return TLP
 
@@ -126,23 +191,19 @@ async def _ask_tlp(update: Update, context: BotContext) -> int:
 @guarded
 async def got_tlp(update: Update, context: BotContext) -> int:
     """Keep the label; RED asks who may read it."""
-    name = _data(update, 2)[1]
-    if name not in Tlp.__members__:
-        raise InvalidInput("error.stale")
-    answers = scratch(context, FLOW)
-    answers["tlp"] = Tlp[name].value
-    answers["red"] = []
-    if Tlp[name] is Tlp.RED:
+    tlp = PostLabel.read(update).tlp
+    keep(context, draft(context, PostAnswers).model_copy(update={"tlp": tlp, "readers": frozenset()}))
+    if tlp is Tlp.RED:
         return await _ask_red(update, context)
     return await _ask_attachment(update, context)
 
 
 async def _ask_red(update: Update, context: BotContext) -> int:
     viewer = await context.viewer(update)
-    chosen = set(scratch(context, FLOW).get("red", []))
+    chosen = draft(context, PostAnswers).readers
     found = await delegations(context.deps.uow)
-    codes = [button(("✓ " if d.code in chosen else "") + d.code, "pst", "red", d.code) for d in found]
-    done = [button(t(viewer.language, "post.red_done"), "pst", "reddone", "-")]
+    codes = [button(("✓ " if d.code in chosen else "") + d.code, PostReader(d.code)) for d in found]
+    done = [button(t(viewer.language, "post.red_done"), PostReadersDone())]
     await show(
         update,
         t(viewer.language, "post.ask_red", own=viewer.member.delegation.code if viewer.member else ""),
@@ -154,23 +215,25 @@ async def _ask_red(update: Update, context: BotContext) -> int:
 @guarded
 async def toggle_red(update: Update, context: BotContext) -> int:
     """Add or remove a delegation from the RED readers."""
-    code = _data(update, 2)[1]
-    answers = scratch(context, FLOW)
-    chosen = list(answers.get("red", []))
-    answers["red"] = [c for c in chosen if c != code] if code in chosen else [*chosen, code][:40]
+    code = PostReader.read(update).code
+    answers = draft(context, PostAnswers)
+    readers = answers.readers - {code} if code in answers.readers else answers.readers | {code}
+    if len(readers) > MAX_READERS:
+        raise InvalidInput("error.stale")
+    keep(context, answers.model_copy(update={"readers": readers}))
     return await _ask_red(update, context)
 
 
 @guarded
 async def red_done(update: Update, context: BotContext) -> int:
     """RED readers chosen."""
-    _data(update, 2)
+    PostReadersDone.read(update)
     return await _ask_attachment(update, context)
 
 
 async def _ask_attachment(update: Update, context: BotContext) -> int:
     viewer = await context.viewer(update)
-    skip = keyboard([button(t(viewer.language, "post.no_attachment"), "pst", "noatt", "-")])
+    skip = keyboard([button(t(viewer.language, "post.no_attachment"), PostNoFile())])
     await show(update, t(viewer.language, "post.ask_attachment"), skip)
     return ATTACH
 
@@ -178,68 +241,53 @@ async def _ask_attachment(update: Update, context: BotContext) -> int:
 @guarded
 async def got_attachment(update: Update, context: BotContext) -> int:
     """Keep the file's Telegram id (the file stays on Telegram); or none."""
-    answers = scratch(context, FLOW)
     message = update.message
+    attachment: tuple[str, str] | None = None
     if message is not None and message.document is not None:
-        answers["att_kind"], answers["att_id"] = "document", message.document.file_id
+        attachment = ("document", message.document.file_id)
     elif message is not None and message.photo:
-        answers["att_kind"], answers["att_id"] = "photo", message.photo[-1].file_id
+        attachment = ("photo", message.photo[-1].file_id)
     else:
-        _data(update, 2)
-        answers.pop("att_kind", None)
-        answers.pop("att_id", None)
+        PostNoFile.read(update)
+    keep(context, draft(context, PostAnswers).model_copy(update={"attachment": attachment}))
     return await _preview(update, context)
 
 
 async def _preview(update: Update, context: BotContext) -> int:
     viewer = await context.viewer(update)
-    answers = scratch(context, FLOW)
-    if not {"initiative", "kind", "text"} <= answers.keys():
-        raise InvalidInput("error.stale")
-    initiative = await browse.find_initiative(context.deps.uow, viewer, str(answers["initiative"]))
-    draft = draft_update(viewer, answers, context.deps.clock.now())
-    lines = [t(viewer.language, "post.preview"), as_received(viewer, draft, initiative)]
-    if draft.attachment_kind:
+    answers = draft(context, PostAnswers)
+    wanted = answers.complete()
+    initiative = await browse.find_initiative(context.deps.uow, viewer, str(wanted.initiative_id))
+    shown = preview_update(viewer, wanted, context.deps.clock.now())
+    lines = [t(viewer.language, "post.preview"), as_received(viewer, shown, initiative)]
+    if wanted.attachment_kind:
         lines.append(t(viewer.language, "post.with_attachment"))
-    if protected(draft.tlp):
+    if protected(wanted.tlp):
         lines.append(t(viewer.language, "post.protected"))
     buttons: list[list[InlineKeyboardButton]] = [
-        [button(t(viewer.language, "post.confirm"), "pst", "ok", answers["key"])],
+        [button(t(viewer.language, "post.confirm"), PostConfirm(answers.key))],
         [
-            button(t(viewer.language, "post.change_text"), "pst", "retext", "-"),
-            button(t(viewer.language, "post.change_tlp"), "pst", "retlp", "-"),
+            button(t(viewer.language, "post.change_text"), PostRetext()),
+            button(t(viewer.language, "post.change_tlp"), PostRelabel()),
         ],
     ]
-    await show_long(update, "\n\n".join(lines), keyboard(*buttons), protect=protected(draft.tlp))
+    await show_long(update, "\n\n".join(lines), keyboard(*buttons), protect=protected(wanted.tlp))
     return PREVIEW
 
 
 @guarded
 async def confirm(update: Update, context: BotContext) -> int:
     """Post it (a second tap finds it posted), queue it to followers, say so."""
-    key = _data(update, 2)[1]
-    answers = scratch(context, FLOW)
+    key = PostConfirm.read(update).key
+    answers = draft(context, PostAnswers)
     viewer = await context.viewer(update)
-    if answers.get("key") != key:
+    if answers.key != key:
         raise InvalidInput("post.already_posted")
-    draft = draft_update(viewer, answers, context.deps.clock.now())
+    now = context.deps.clock.now()
     posted = await posting.post_update(
-        context.deps.uow,
-        actor_of(update),
-        Draft(
-            key=key,
-            initiative_id=draft.initiative_id,
-            kind=draft.kind,
-            text=draft.text,
-            tlp=draft.tlp,
-            red_delegations=draft.red_delegations,
-            attachment_kind=draft.attachment_kind,
-            attachment_file_id=draft.attachment_file_id,
-        ),
-        context.deps.clock.now(),
-        notify=notification,
+        context.deps.uow, actor_of(update), answers.complete(), now, notification
     )
-    clear(context, FLOW)
+    drop(context, PostAnswers)
     context.deps.outbox.wake()
     await show(update, t(viewer.language, "post.posted", id=posted.update.id, followers=posted.notified))
     return END
@@ -248,7 +296,7 @@ async def confirm(update: Update, context: BotContext) -> int:
 @guarded
 async def change_text(update: Update, context: BotContext) -> int:
     """Back to the text."""
-    _data(update, 2)
+    PostRetext.read(update)
     viewer = await context.viewer(update)
     await show(update, t(viewer.language, "post.ask_text", limit=TEXT_LIMIT))
     return TEXT
@@ -257,7 +305,7 @@ async def change_text(update: Update, context: BotContext) -> int:
 @guarded
 async def change_tlp(update: Update, context: BotContext) -> int:
     """Back to the label."""
-    _data(update, 2)
+    PostRelabel.read(update)
     return await _ask_tlp(update, context)
 
 
@@ -266,8 +314,8 @@ async def stale_confirm(update: Update, context: BotContext) -> None:
     """A confirm pressed again after the flow ended: the service already has it."""
     if update.callback_query is not None:
         viewer = await context.viewer(update)
-        data = parts(update.callback_query.data, "pst", 2)
-        posted = data is not None and await posting.posted(context.deps.uow, data[1])
+        key = PostConfirm.read(update).key
+        posted = await posting.posted(context.deps.uow, key)
         await update.callback_query.answer(
             t(viewer.language, "post.already_posted" if posted else "post.preview_ended"), show_alert=True
         )
@@ -276,32 +324,33 @@ async def stale_confirm(update: Update, context: BotContext) -> None:
 def handlers() -> list[object]:
     """The /post flow, and a late second tap on its confirm button."""
     flow = guided(
-        FLOW,
+        "post",
         [
             CommandHandler("post", post_command, filters=filters.ChatType.PRIVATE),
-            CallbackQueryHandler(post_button, pattern="^pst:start:"),
+            CallbackQueryHandler(post_button, pattern=PostOn.pattern),
         ],
         {
             PICK: [
                 MessageHandler(TYPED, picked_by_text),
-                CallbackQueryHandler(picked_by_button, pattern="^pst:ini:"),
+                CallbackQueryHandler(picked_by_button, pattern=PostPick.pattern),
             ],
-            KIND: [CallbackQueryHandler(got_kind, pattern="^pst:kind:")],
+            KIND: [CallbackQueryHandler(got_kind, pattern=PostKind.pattern)],
             TEXT: [MessageHandler(TYPED, got_text)],
-            TLP: [CallbackQueryHandler(got_tlp, pattern="^pst:tlp:")],
+            TLP: [CallbackQueryHandler(got_tlp, pattern=PostLabel.pattern)],
             RED: [
-                CallbackQueryHandler(toggle_red, pattern="^pst:red:"),
-                CallbackQueryHandler(red_done, pattern="^pst:reddone:"),
+                CallbackQueryHandler(toggle_red, pattern=PostReader.pattern),
+                CallbackQueryHandler(red_done, pattern=PostReadersDone.pattern),
             ],
             ATTACH: [
                 MessageHandler(FILES, got_attachment),
-                CallbackQueryHandler(got_attachment, pattern="^pst:noatt:"),
+                CallbackQueryHandler(got_attachment, pattern=PostNoFile.pattern),
             ],
             PREVIEW: [
-                CallbackQueryHandler(confirm, pattern="^pst:ok:"),
-                CallbackQueryHandler(change_text, pattern="^pst:retext:"),
-                CallbackQueryHandler(change_tlp, pattern="^pst:retlp:"),
+                CallbackQueryHandler(confirm, pattern=PostConfirm.pattern),
+                CallbackQueryHandler(change_text, pattern=PostRetext.pattern),
+                CallbackQueryHandler(change_tlp, pattern=PostRelabel.pattern),
             ],
         },
+        answers=PostAnswers,
     )
-    return [flow, CallbackQueryHandler(stale_confirm, pattern="^pst:ok:")]
+    return [flow, CallbackQueryHandler(stale_confirm, pattern=PostConfirm.pattern)]

@@ -6,11 +6,11 @@ import datetime as dt
 
 from bot.domain.model import Initiative, Member, Update, Viewer
 from bot.domain.outbox import OutboxKind, Outgoing
-from bot.domain.posting import protected
+from bot.domain.posting import Draft, protected
 from bot.domain.reveals import Reveals, shown
 from bot.domain.splitting import split_html
-from bot.domain.vocab import Tlp, UpdateKind
 from bot.services.posting import alert_job
+from handlers.buttons import OpenUpdate
 from handlers.keyboards import button, keyboard
 from handlers.render import shorten, update_block
 from handlers.texts import t
@@ -26,7 +26,7 @@ def notification(member: Member, update: Update, initiative: Initiative) -> Outg
     """What a follower gets, through the outbox; protected from forwarding when AMBER or stricter."""
     viewer = Viewer(member.telegram_user_id, member, member.language)
     text = t(member.language, "post.new_update") + "\n" + as_received(viewer, update, initiative)
-    markup = keyboard([button(t(member.language, "post.open"), "upd", "show", update.id)])
+    markup = keyboard([button(t(member.language, "post.open"), OpenUpdate(update.id))])
     attachment = (
         (update.attachment_kind, update.attachment_file_id)
         if update.attachment_kind and update.attachment_file_id
@@ -46,20 +46,20 @@ def notification(member: Member, update: Update, initiative: Initiative) -> Outg
     )
 
 
-def draft_update(viewer: Viewer, answers: dict[str, object], now: dt.datetime) -> Update:
-    """The draft as an Update, so the preview renders exactly as the post will."""
+def preview_update(viewer: Viewer, draft: Draft, now: dt.datetime) -> Update:
+    """The draft as an Update by the viewer, so that the preview renders exactly as the post will."""
     member = viewer.member
     assert member is not None
     return Update(
         id=0,
-        initiative_id=int(str(answers["initiative"])),
-        kind=UpdateKind(str(answers["kind"])),
-        text=str(answers["text"]),
-        tlp=Tlp(str(answers.get("tlp", Tlp.GREEN.value))),
+        initiative_id=draft.initiative_id,
+        kind=draft.kind,
+        text=draft.text,
+        tlp=draft.tlp,
         author_id=member.id,
         delegation_code=member.delegation.code,
         created_at=now,
-        red_delegations=frozenset(str(code) for code in answers.get("red", ()) or ()),  # type: ignore[attr-defined]
-        attachment_kind=answers.get("att_kind"),  # type: ignore[arg-type]
-        attachment_file_id=answers.get("att_id"),  # type: ignore[arg-type]
+        red_delegations=draft.red_delegations,
+        attachment_kind=draft.attachment_kind,
+        attachment_file_id=draft.attachment_file_id,
     )

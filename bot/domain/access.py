@@ -27,12 +27,17 @@ POSTER_COMMANDS: tuple[str, ...] = ("post",)
 ADMIN_COMMANDS: tuple[str, ...] = ("broadcast", "notices", "invite", "members", "audit", "newinitiative")
 
 
+def may_post(role: Role | None) -> bool:
+    """Contacts and admins post updates; observers read, and so do the others not at all."""
+    return role in (Role.CONTACT, Role.ADMIN)
+
+
 def commands_for(role: Role | None) -> tuple[str, ...]:
     """The commands a role may use, in menu order; None is a guest."""
     if role is None:
         return GUEST_COMMANDS
     commands = GUEST_COMMANDS + MEMBER_COMMANDS
-    if role in (Role.CONTACT, Role.ADMIN):
+    if may_post(role):
         commands += POSTER_COMMANDS
     if role is Role.ADMIN:
         commands += ADMIN_COMMANDS

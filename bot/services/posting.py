@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from bot.domain.access import may_read, may_see_history, member_may_read
+from bot.domain.access import may_post, may_read, may_see_history, member_may_read
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.model import Initiative, Member, Update, Viewer
 from bot.domain.outbox import Correction, Outgoing, correct, retracts
@@ -43,12 +43,12 @@ async def require_poster(uow: UnitOfWork, actor: Actor) -> Member:
     if actor.in_group:
         raise NotAllowed("error.private_only")
     member = await require_member(uow, actor)
-    if member.role not in (Role.CONTACT, Role.ADMIN):
+    if not may_post(member.role):
         raise NotAllowed("post.observers_cannot")
     return member
 
 
-async def may_post(uow_factory: UnitOfWorkFactory, actor: Actor) -> Member:
+async def check_poster(uow_factory: UnitOfWorkFactory, actor: Actor) -> Member:
     """Check before the flow starts."""
     async with uow_factory() as uow:
         return await require_poster(uow, actor)

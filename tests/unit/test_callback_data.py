@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.domain.errors import InvalidInput
 from bot.domain.posting import FollowKind
 from bot.domain.vocab import Tlp
-from handlers.callback_data import CallbackData
+from handlers.callback_data import CallbackData, kinds
 
 
 @dataclass(frozen=True)
@@ -128,3 +128,25 @@ def test_a_prefix_is_used_once() -> None:
         @dataclass(frozen=True)
         class Again(CallbackData, prefix="t:bare"):
             pass
+
+
+@pytest.mark.parametrize("prefix", ["t", "t:bare:more"])
+def test_a_prefix_cannot_begin_another(prefix: str) -> None:
+    """'t' would match the data of 't:bare' (and the other way round): one pattern would take both."""
+    with pytest.raises(ValueError, match="overlaps"):
+
+        @dataclass(frozen=True)
+        class Overlapping(CallbackData, prefix=prefix):
+            pass
+
+
+def test_every_kind_of_the_application_decodes_its_own_data() -> None:
+    """The kinds handlers register: none overlaps another, each has a pattern its own data matches."""
+    import handlers  # noqa: F401 - registers every kind
+
+    found = kinds()
+    assert len(found) > 5
+    for prefix, kind in found.items():
+        others = [p for p in found if p != prefix]
+        assert not [p for p in others if p.startswith(prefix + ":")], prefix
+        assert re.match(kind.pattern, prefix + ":") or re.match(kind.pattern, prefix)
