@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain.errors import InvalidInput
 from bot.domain.model import AuditEntry, Member, Viewer
 from bot.services.audit import PAGE, audit_page
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local
-from handlers.keyboards import as_int, button, keyboard, parts
+from handlers.keyboards import button, keyboard
 from handlers.respond import actor_of, guarded, show
 from handlers.texts import t
+
+
+@dataclass(frozen=True)
+class AuditPage(CallbackData, prefix="aud"):
+    """Newer or older entries: the offset of the page."""
+
+    offset: int
 
 
 @guarded
@@ -26,11 +34,7 @@ async def audit_command(update: Update, context: BotContext) -> None:
 @guarded
 async def audit_more(update: Update, context: BotContext) -> None:
     """Older or newer entries."""
-    data = parts(update.callback_query.data if update.callback_query else None, "aud", 1)
-    offset = as_int(data[0]) if data else None
-    if offset is None:
-        raise InvalidInput("error.stale")
-    await _page(update, context, offset)
+    await _page(update, context, AuditPage.read(update).offset)
 
 
 async def _page(update: Update, context: BotContext, offset: int) -> None:
@@ -42,8 +46,8 @@ async def _page(update: Update, context: BotContext, offset: int) -> None:
         return
     lines = [t(lang, "audit.header", first=offset + 1, last=offset + len(page.entries))]
     lines += [_line(viewer, e, page.actors.get(e.actor_id) if e.actor_id else None) for e in page.entries]
-    nav = [button(t(lang, "audit.newer"), "aud", max(0, offset - PAGE))] if offset else []
-    nav += [button(t(lang, "audit.older"), "aud", offset + PAGE)] if page.has_more else []
+    nav = [button(t(lang, "audit.newer"), AuditPage(max(0, offset - PAGE)))] if offset else []
+    nav += [button(t(lang, "audit.older"), AuditPage(offset + PAGE))] if page.has_more else []
     await show(update, "\n".join(lines), keyboard(nav))
 
 
@@ -65,5 +69,5 @@ def handlers() -> list[object]:
     """/audit and its paging buttons."""
     return [
         CommandHandler("audit", audit_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(audit_more, pattern="^aud:"),
+        CallbackQueryHandler(audit_more, pattern=AuditPage.pattern),
     ]

@@ -104,4 +104,3 @@ def _buttons(viewer: Viewer, detail: browse.Detail, shown: int) -> list[list[Inl
     if viewer.role is Role.ADMIN:
         rows.append([button(t(lang, "initiative.edit"), "ied", ini.id, "menu")])
     return rows
-

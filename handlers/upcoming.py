@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain.ical import calendar
 from bot.services import browse
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local
 from handlers.keyboards import button, keyboard
 from handlers.render import esc, fit
 from handlers.respond import guarded, show
 from handlers.texts import t
+
+
+@dataclass(frozen=True)
+class DownloadCalendar(CallbackData, prefix="upc:ics"):
+    """📅 Download: the events as an iCalendar file."""
 
 
 @guarded
@@ -31,12 +39,13 @@ async def upcoming_command(update: Update, context: BotContext) -> None:
             f"<b>{local(event.starts_at, viewer)}</b> · {t(lang, f'event.{event.kind.value}')}\n"
             f"{esc(event.title)}" + (f"\n{where}" if where else "")
         )
-    await show(update, fit(blocks), keyboard([button(t(lang, "upcoming.ics"), "upc", "ics")]))
+    await show(update, fit(blocks), keyboard([button(t(lang, "upcoming.ics"), DownloadCalendar())]))
 
 
 @guarded
 async def ics_button(update: Update, context: BotContext) -> None:
     """Send the events of the next 30 days as an .ics document."""
+    DownloadCalendar.read(update)
     viewer = await context.viewer(update)
     now = context.deps.clock.now()
     events = await browse.upcoming_events(context.deps.uow, viewer, now)
@@ -56,5 +65,5 @@ def handlers() -> list[object]:
     """/upcoming and its download button."""
     return [
         CommandHandler("upcoming", upcoming_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(ics_button, pattern="^upc:ics$"),
+        CallbackQueryHandler(ics_button, pattern=DownloadCalendar.pattern),
     ]
