@@ -33,3 +33,10 @@ class Follow(CallbackData, prefix="fol"):
     action: Literal["on", "off"]
     kind: FollowKind
     target: str
+
+
+@dataclass(frozen=True)
+class EditInitiative(CallbackData, prefix="ied"):
+    """✏️ Edit on an initiative (admins): its editable fields."""
+
+    initiative: int

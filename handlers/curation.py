@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -13,31 +14,113 @@ from bot.domain.errors import InvalidInput
 from bot.domain.exchange import TEXT_LIMITS
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.services import curation
+from handlers.buttons import EditInitiative
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
-from handlers.flow import END, clear, guided, scratch
+from handlers.flow import END, Draft, draft, drop, guided, keep
 from handlers.initiative_view import detail_view
-from handlers.keyboards import as_int, button, chosen, grid, keyboard, parts
+from handlers.keyboards import button, grid, keyboard
 from handlers.respond import actor_of, guarded, reply, show
 from handlers.texts import t
 
 TITLE, TYPE, STATUS, COUNTRIES, LEAD, START, SOURCE, REF, CONFIRM = range(9)
 FIELD, VALUE = range(10, 12)
-FLOW, EDIT = "newinitiative", "edit"
 TEXT = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
 
 
-def _pick(update: Update, prefix: str, step: str) -> str:
-    data = parts(update.callback_query.data if update.callback_query else None, prefix, 2)
-    if data is None or data[0] != step:
-        raise InvalidInput("error.stale")
-    return data[1]
+@dataclass(frozen=True)
+class NewType(CallbackData, prefix="new:type"):
+    """The new initiative's type."""
+
+    type: InitiativeType
+
+
+@dataclass(frozen=True)
+class NewStatus(CallbackData, prefix="new:status"):
+    """The new initiative's status."""
+
+    status: InitiativeStatus
+
+
+@dataclass(frozen=True)
+class SkipStep(CallbackData, prefix="new:skip"):
+    """Leave an optional field empty."""
+
+
+@dataclass(frozen=True)
+class UseRef(CallbackData, prefix="new:ref"):
+    """The suggested reference."""
+
+    ref: str
+
+
+@dataclass(frozen=True)
+class CreateInitiative(CallbackData, prefix="new:ok"):
+    """Create it."""
+
+
+@dataclass(frozen=True)
+class EditField(CallbackData, prefix="ief"):
+    """The field to edit."""
+
+    initiative: int
+    field: str
+
+
+@dataclass(frozen=True)
+class FieldValue(CallbackData, prefix="iev"):
+    """A type's or status's value for the field being edited."""
+
+    value: str
+
+
+class NewInitiative(Draft):
+    """The /newinitiative flow's answers so far."""
+
+    title: str | None = None
+    type: InitiativeType | None = None
+    status: InitiativeStatus | None = None
+    countries: tuple[str, ...] = ()
+    lead: str | None = None
+    start_date: dt.date | None = None
+    source_url: str | None = None
+    ref: str | None = None
+
+    def spec(self) -> InitiativeSpec:
+        """The initiative to create; a stale button when a required step is missing."""
+        if self.ref is None or self.title is None or self.type is None or self.status is None:
+            raise InvalidInput("error.stale")
+        return InitiativeSpec(
+            ref=self.ref,
+            title=self.title,
+            type=self.type,
+            status=self.status,
+            countries=self.countries,
+            lead=self.lead,
+            start_date=self.start_date,
+            year=self.start_date.year if self.start_date else None,
+            source_url=self.source_url,
+        )
+
+
+class EditAnswers(Draft):
+    """The initiative and field being edited."""
+
+    initiative: int
+    field: str | None = None
+
+
+def _with(context: BotContext, **changes: object) -> NewInitiative:
+    found = draft(context, NewInitiative).model_copy(update=changes)
+    keep(context, found)
+    return found
 
 
 async def _ask(
     update: Update, context: BotContext, key: str, *rows: list[InlineKeyboardButton], **values: object
 ) -> None:
     viewer = await context.viewer(update)
-    skip = [button(t(viewer.language, "draft.skip"), "new", "skip", "-")] if key in _SKIPPABLE else []
+    skip = [button(t(viewer.language, "draft.skip"), SkipStep())] if key in _SKIPPABLE else []
     await show(update, t(viewer.language, key, **values), keyboard(*rows, skip))
 
 
@@ -48,7 +131,7 @@ _SKIPPABLE = {"draft.ask_countries", "draft.ask_lead", "draft.ask_start", "draft
 async def begin(update: Update, context: BotContext) -> int:
     """Admins only: ask for the title."""
     await curation.authorize_curator(context.deps.uow, actor_of(update))
-    clear(context, FLOW)
+    keep(context, NewInitiative())
     await _ask(update, context, "draft.ask_title")
     return TITLE
 
@@ -57,9 +140,9 @@ async def begin(update: Update, context: BotContext) -> int:
 async def got_title(update: Update, context: BotContext) -> int:
     """Keep the title; offer the types."""
     assert update.message is not None and update.message.text is not None
-    scratch(context, FLOW)["title"] = check_text(update.message.text, "title", *TEXT_LIMITS["title"])
+    _with(context, title=check_text(update.message.text, "title", *TEXT_LIMITS["title"]))
     viewer = await context.viewer(update)
-    kinds = [button(t(viewer.language, f"type.{k.value}"), "new", "type", k.value) for k in InitiativeType]
+    kinds = [button(t(viewer.language, f"type.{k.value}"), NewType(k)) for k in InitiativeType]
     await _ask(update, context, "draft.ask_type", *grid(kinds, 2))
     return TYPE
 
@@ -67,11 +150,9 @@ async def got_title(update: Update, context: BotContext) -> int:
 @guarded
 async def got_type(update: Update, context: BotContext) -> int:
     """Keep the type; offer the statuses."""
-    scratch(context, FLOW)["type"] = chosen(InitiativeType, _pick(update, "new", "type")).value
+    _with(context, type=NewType.read(update).type)
     viewer = await context.viewer(update)
-    statuses = [
-        button(t(viewer.language, f"status.{s.value}"), "new", "status", s.value) for s in InitiativeStatus
-    ]
+    statuses = [button(t(viewer.language, f"status.{s.value}"), NewStatus(s)) for s in InitiativeStatus]
     await _ask(update, context, "draft.ask_status", statuses)
     return STATUS
 
@@ -79,7 +160,7 @@ async def got_type(update: Update, context: BotContext) -> int:
 @guarded
 async def got_status(update: Update, context: BotContext) -> int:
     """Keep the status; ask for countries."""
-    scratch(context, FLOW)["status"] = chosen(InitiativeStatus, _pick(update, "new", "status")).value
+    _with(context, status=NewStatus.read(update).status)
     await _ask(update, context, "draft.ask_countries")
     return COUNTRIES
 
@@ -87,7 +168,7 @@ async def got_status(update: Update, context: BotContext) -> int:
 def _typed(update: Update) -> str | None:
     """The text typed, or None when the Skip button was pressed."""
     if update.callback_query is not None:
-        _pick(update, "new", "skip")
+        SkipStep.read(update)
         return None
     assert update.message is not None
     return update.message.text or ""
@@ -98,7 +179,7 @@ async def got_countries(update: Update, context: BotContext) -> int:
     """Resolve the names (any EU language, typos forgiven); ask for the lead."""
     text = _typed(update)
     codes = await curation.resolve_countries(context.deps.uow, text) if text else ()
-    scratch(context, FLOW)["countries"] = list(codes)
+    _with(context, countries=tuple(codes))
     await _ask(update, context, "draft.ask_lead")
     return LEAD
 
@@ -107,7 +188,7 @@ async def got_countries(update: Update, context: BotContext) -> int:
 async def got_lead(update: Update, context: BotContext) -> int:
     """Keep the lead; ask for the start date."""
     text = _typed(update)
-    scratch(context, FLOW)["lead"] = check_text(text, "lead", *TEXT_LIMITS["lead"]) if text else None
+    _with(context, lead=check_text(text, "lead", *TEXT_LIMITS["lead"]) if text else None)
     await _ask(update, context, "draft.ask_start")
     return START
 
@@ -116,7 +197,7 @@ async def got_lead(update: Update, context: BotContext) -> int:
 async def got_start(update: Update, context: BotContext) -> int:
     """Keep the start date; ask for the source link."""
     text = _typed(update)
-    scratch(context, FLOW)["start_date"] = parse_date(text).isoformat() if text else None
+    _with(context, start_date=parse_date(text) if text else None)
     await _ask(update, context, "draft.ask_source")
     return SOURCE
 
@@ -125,25 +206,15 @@ async def got_start(update: Update, context: BotContext) -> int:
 async def got_source(update: Update, context: BotContext) -> int:
     """Keep the source; suggest a free reference."""
     text = _typed(update)
-    answers = scratch(context, FLOW)
-    answers["source_url"] = check_url(text) if text else None
-    year = (
-        dt.date.fromisoformat(answers["start_date"]).year
-        if answers.get("start_date")
-        else (context.deps.clock.now().year)
-    )
-    ref = await curation.available_ref(
-        context.deps.uow, InitiativeType(answers["type"]), tuple(answers.get("countries", ())), year
-    )
-    answers["ref"] = ref
+    answers = _with(context, source_url=check_url(text) if text else None)
+    if answers.type is None:
+        raise InvalidInput("error.stale")
+    year = answers.start_date.year if answers.start_date else context.deps.clock.now().year
+    ref = await curation.available_ref(context.deps.uow, answers.type, answers.countries, year)
+    _with(context, ref=ref)
     viewer = await context.viewer(update)
-    await _ask(
-        update,
-        context,
-        "draft.ask_ref",
-        [button(t(viewer.language, "draft.use_ref", ref=ref), "new", "ref", ref)],
-        ref=ref,
-    )
+    use = [button(t(viewer.language, "draft.use_ref", ref=ref), UseRef(ref))]
+    await _ask(update, context, "draft.ask_ref", use, ref=ref)
     return REF
 
 
@@ -151,14 +222,12 @@ async def got_source(update: Update, context: BotContext) -> int:
 async def got_ref(update: Update, context: BotContext) -> int:
     """Keep the reference (suggested or typed); show the preview."""
     if update.callback_query is not None:
-        ref = _pick(update, "new", "ref")
+        ref = UseRef.read(update).ref
     else:
         assert update.message is not None
         ref = update.message.text or ""
-    answers = scratch(context, FLOW)
-    answers["ref"] = await curation.ensure_ref_free(context.deps.uow, ref)
+    spec = _with(context, ref=await curation.ensure_ref_free(context.deps.uow, ref)).spec()
     viewer = await context.viewer(update)
-    spec = _spec(answers)
     preview = t(
         viewer.language,
         "draft.preview",
@@ -171,36 +240,19 @@ async def got_ref(update: Update, context: BotContext) -> int:
         start=spec.start_date.isoformat() if spec.start_date else "—",
         source=spec.source_url or "—",
     )
-    await show(update, preview, keyboard([button(t(viewer.language, "draft.create"), "new", "ok", "-")]))
+    await show(update, preview, keyboard([button(t(viewer.language, "draft.create"), CreateInitiative())]))
     return CONFIRM
-
-
-def _spec(answers: dict[str, object]) -> InitiativeSpec:
-    start = answers.get("start_date")
-    return InitiativeSpec(
-        ref=str(answers["ref"]),
-        title=str(answers["title"]),
-        type=InitiativeType(str(answers["type"])),
-        status=InitiativeStatus(str(answers["status"])),
-        countries=tuple(answers.get("countries") or ()),  # type: ignore[arg-type]
-        lead=answers.get("lead") or None,  # type: ignore[arg-type]
-        start_date=dt.date.fromisoformat(str(start)) if start else None,
-        year=dt.date.fromisoformat(str(start)).year if start else None,
-        source_url=answers.get("source_url") or None,  # type: ignore[arg-type]
-    )
 
 
 @guarded
 async def confirm(update: Update, context: BotContext) -> int:
     """Create it (the service checks the admin and the reference again) and show its details."""
-    _pick(update, "new", "ok")
-    answers = scratch(context, FLOW)
-    if not {"ref", "title", "type", "status"} <= answers.keys():
-        raise InvalidInput("error.stale")
+    CreateInitiative.read(update)
+    spec = draft(context, NewInitiative).spec()
     created = await curation.create_initiative(
-        context.deps.uow, actor_of(update), _spec(answers), context.deps.clock.now()
+        context.deps.uow, actor_of(update), spec, context.deps.clock.now()
     )
-    clear(context, FLOW)
+    drop(context, NewInitiative)
     await detail_view(update, context, str(created.id), 0)
     return END
 
@@ -208,15 +260,12 @@ async def confirm(update: Update, context: BotContext) -> int:
 @guarded
 async def edit_menu(update: Update, context: BotContext) -> int:
     """The fields that can be edited, as buttons."""
-    data = parts(update.callback_query.data if update.callback_query else None, "ied", 2)
-    ident = as_int(data[0]) if data else None
-    if ident is None:
-        raise InvalidInput("error.stale")
+    ident = EditInitiative.read(update).initiative
     await curation.authorize_curator(context.deps.uow, actor_of(update))
-    scratch(context, EDIT).update(id=ident)
+    keep(context, EditAnswers(initiative=ident))
     viewer = await context.viewer(update)
     fields = [
-        button(t(viewer.language, f"draft.field_{f}"), "ied", ident, f)
+        button(t(viewer.language, f"draft.field_{f}"), EditField(ident, f))
         for f in curation.EDITABLE
         if f != "regions"
     ]
@@ -227,43 +276,38 @@ async def edit_menu(update: Update, context: BotContext) -> int:
 @guarded
 async def edit_field(update: Update, context: BotContext) -> int:
     """Ask for the new value: buttons for type and status, text for the rest."""
-    data = parts(update.callback_query.data if update.callback_query else None, "ied", 2)
-    if data is None or data[1] not in curation.EDITABLE:
+    pressed = EditField.read(update)
+    field = pressed.field
+    if field not in curation.EDITABLE:
         raise InvalidInput("error.stale")
-    answers = scratch(context, EDIT)
-    answers["field"] = data[1]
+    keep(context, EditAnswers(initiative=pressed.initiative, field=field))
     viewer = await context.viewer(update)
     lang = viewer.language
-    if data[1] in ("type", "status"):
-        kinds = InitiativeType if data[1] == "type" else InitiativeStatus
-        choices = [button(t(lang, f"{data[1]}.{k.value}"), "iev", k.value) for k in kinds]
+    if field in ("type", "status"):
+        kinds = InitiativeType if field == "type" else InitiativeStatus
+        choices = [button(t(lang, f"{field}.{k.value}"), FieldValue(k.value)) for k in kinds]
         await show(update, t(lang, "draft.edit_pick"), keyboard(*grid(choices, 2)))
     else:
-        await show(update, t(lang, f"draft.edit_{data[1]}"))
+        await show(update, t(lang, f"draft.edit_{field}"))
     return VALUE
 
 
 @guarded
 async def edit_value(update: Update, context: BotContext) -> int:
     """Save the value (the service checks admin, field and value) and show the initiative."""
-    answers = scratch(context, EDIT)
+    answers = draft(context, EditAnswers)
     if update.callback_query is not None:
-        data = parts(update.callback_query.data, "iev", 1)
-        value = data[0] if data else ""
+        value = FieldValue.read(update).value
     else:
         assert update.message is not None
         value = update.message.text or ""
-    if "id" not in answers or "field" not in answers:
+    if answers.field is None:
         raise InvalidInput("error.stale")
+    now = context.deps.clock.now()
     saved = await curation.edit_initiative(
-        context.deps.uow,
-        actor_of(update),
-        int(answers["id"]),
-        str(answers["field"]),
-        value,
-        context.deps.clock.now(),
+        context.deps.uow, actor_of(update), answers.initiative, answers.field, value, now
     )
-    clear(context, EDIT)
+    drop(context, EditAnswers)
     if update.callback_query is None:
         viewer = await context.viewer(update)
         await reply(update, t(viewer.language, "draft.saved", ref=saved.ref))
@@ -273,29 +317,40 @@ async def edit_value(update: Update, context: BotContext) -> int:
 
 def handlers() -> list[object]:
     """The creation and edit flows."""
-    skip = CallbackQueryHandler
+    skip = SkipStep.pattern
     create = guided(
-        FLOW,
+        "newinitiative",
         [CommandHandler("newinitiative", begin, filters=filters.ChatType.PRIVATE)],
         {
             TITLE: [MessageHandler(TEXT, got_title)],
-            TYPE: [CallbackQueryHandler(got_type, pattern="^new:type:")],
-            STATUS: [CallbackQueryHandler(got_status, pattern="^new:status:")],
-            COUNTRIES: [MessageHandler(TEXT, got_countries), skip(got_countries, pattern="^new:skip:")],
-            LEAD: [MessageHandler(TEXT, got_lead), skip(got_lead, pattern="^new:skip:")],
-            START: [MessageHandler(TEXT, got_start), skip(got_start, pattern="^new:skip:")],
-            SOURCE: [MessageHandler(TEXT, got_source), skip(got_source, pattern="^new:skip:")],
-            REF: [MessageHandler(TEXT, got_ref), CallbackQueryHandler(got_ref, pattern="^new:ref:")],
+            TYPE: [CallbackQueryHandler(got_type, pattern=NewType.pattern)],
+            STATUS: [CallbackQueryHandler(got_status, pattern=NewStatus.pattern)],
+            COUNTRIES: [
+                MessageHandler(TEXT, got_countries),
+                CallbackQueryHandler(got_countries, pattern=skip),
+            ],
+            LEAD: [MessageHandler(TEXT, got_lead), CallbackQueryHandler(got_lead, pattern=skip)],
+            START: [MessageHandler(TEXT, got_start), CallbackQueryHandler(got_start, pattern=skip)],
+            SOURCE: [MessageHandler(TEXT, got_source), CallbackQueryHandler(got_source, pattern=skip)],
+            REF: [MessageHandler(TEXT, got_ref), CallbackQueryHandler(got_ref, pattern=UseRef.pattern)],
             # At the preview a typed reference replaces the suggested one (also after a clash at Create).
-            CONFIRM: [CallbackQueryHandler(confirm, pattern="^new:ok:"), MessageHandler(TEXT, got_ref)],
+            CONFIRM: [
+                CallbackQueryHandler(confirm, pattern=CreateInitiative.pattern),
+                MessageHandler(TEXT, got_ref),
+            ],
         },
+        answers=NewInitiative,
     )
     edit = guided(
-        EDIT,
-        [CallbackQueryHandler(edit_menu, pattern=r"^ied:\d+:menu$")],
+        "edit",
+        [CallbackQueryHandler(edit_menu, pattern=EditInitiative.pattern)],
         {
-            FIELD: [CallbackQueryHandler(edit_field, pattern=r"^ied:\d+:[a-z_]+$")],
-            VALUE: [MessageHandler(TEXT, edit_value), CallbackQueryHandler(edit_value, pattern="^iev:")],
+            FIELD: [CallbackQueryHandler(edit_field, pattern=EditField.pattern)],
+            VALUE: [
+                MessageHandler(TEXT, edit_value),
+                CallbackQueryHandler(edit_value, pattern=FieldValue.pattern),
+            ],
         },
+        answers=EditAnswers,
     )
     return [create, edit]

@@ -11,7 +11,7 @@ from bot.domain.model import Viewer
 from bot.domain.posting import FollowKind, protected
 from bot.domain.vocab import Role
 from bot.services import browse
-from handlers.buttons import Follow, OpenUpdate, PostOn
+from handlers.buttons import EditInitiative, Follow, OpenUpdate, PostOn
 from handlers.context import BotContext
 from handlers.keyboards import button, keyboard
 from handlers.render import esc, fit, fit_count, link, shorten, update_block
@@ -102,5 +102,5 @@ def _buttons(viewer: Viewer, detail: browse.Detail, shown: int) -> list[list[Inl
     actions.append(button(t(lang, label), Follow(action, FollowKind.INITIATIVE, str(ini.id))))
     rows.append(actions)
     if viewer.role is Role.ADMIN:
-        rows.append([button(t(lang, "initiative.edit"), "ied", ini.id, "menu")])
+        rows.append([button(t(lang, "initiative.edit"), EditInitiative(ini.id))])
     return rows
