@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
@@ -11,37 +13,75 @@ from bot.domain.model import Invite, Viewer
 from bot.domain.vocab import Role
 from bot.services import invites as service
 from bot.services.catalog import delegations
-from bot.services.members import parse_role
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local
-from handlers.flow import END, clear, guided, scratch
-from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.flow import END, Draft, draft, drop, guided, keep
+from handlers.keyboards import button, grid, keyboard
 from handlers.respond import actor_of, guarded, show
 from handlers.texts import t
 
 ROLE, DELEGATION, USES, DAYS = range(4)
-FLOW = "invite"
 
 
-def _choice(update: Update, step: str) -> str:
-    data = parts(update.callback_query.data if update.callback_query else None, "inv", 2)
-    if data is None or data[0] != step:
-        raise InvalidInput("error.stale")
-    return data[1]
+@dataclass(frozen=True)
+class InviteRole(CallbackData, prefix="inv:role"):
+    """The role the invitation gives."""
+
+    role: Role
+
+
+@dataclass(frozen=True)
+class InviteDelegation(CallbackData, prefix="inv:del"):
+    """Its delegation."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class InviteUses(CallbackData, prefix="inv:uses"):
+    """How many people may use it."""
+
+    uses: int
+
+
+@dataclass(frozen=True)
+class InviteDays(CallbackData, prefix="inv:days"):
+    """For how many days."""
+
+    days: int
+
+
+@dataclass(frozen=True)
+class OpenInvites(CallbackData, prefix="inv:list"):
+    """The invitations that can still be used."""
+
+
+@dataclass(frozen=True)
+class RevokeInvite(CallbackData, prefix="inv:rev"):
+    """Withdraw one."""
+
+    invite: int
+
+
+class InviteAnswers(Draft):
+    """The /invite flow's answers so far."""
+
+    role: Role | None = None
+    delegation: str | None = None
+    uses: int | None = None
 
 
 @guarded
 async def begin(update: Update, context: BotContext) -> int:
     """Check the admin, then ask for the role."""
     await service.open_invites(context.deps.uow, actor_of(update), context.deps.clock.now())
-    clear(context, FLOW)
+    keep(context, InviteAnswers())
     viewer = await context.viewer(update)
     lang = viewer.language
-    roles = [button(t(lang, f"role.{r.value}"), "inv", "role", r.value) for r in Role]
+    roles = [button(t(lang, f"role.{r.value}"), InviteRole(r)) for r in Role]
     await show(
-        update,
-        t(lang, "invite.ask_role"),
-        keyboard(roles, [button(t(lang, "invite.open"), "inv", "list", 0)]),
+        update, t(lang, "invite.ask_role"), keyboard(roles, [button(t(lang, "invite.open"), OpenInvites())])
     )
     return ROLE
 
@@ -49,23 +89,21 @@ async def begin(update: Update, context: BotContext) -> int:
 @guarded
 async def got_role(update: Update, context: BotContext) -> int:
     """Keep the role; offer the delegations."""
-    scratch(context, FLOW)["role"] = parse_role(_choice(update, "role")).value
+    keep(context, draft(context, InviteAnswers).model_copy(update={"role": InviteRole.read(update).role}))
     viewer = await context.viewer(update)
     found = await delegations(context.deps.uow)
-    await show(
-        update,
-        t(viewer.language, "invite.ask_delegation"),
-        keyboard(*grid([button(d.code, "inv", "del", d.code) for d in found], 5)),
-    )
+    choices = [button(d.code, InviteDelegation(d.code)) for d in found]
+    await show(update, t(viewer.language, "invite.ask_delegation"), keyboard(*grid(choices, 5)))
     return DELEGATION
 
 
 @guarded
 async def got_delegation(update: Update, context: BotContext) -> int:
     """Keep the delegation; offer the number of uses."""
-    scratch(context, FLOW)["delegation"] = _choice(update, "del")
+    code = InviteDelegation.read(update).code
+    keep(context, draft(context, InviteAnswers).model_copy(update={"delegation": code}))
     viewer = await context.viewer(update)
-    uses = [button(str(n), "inv", "uses", n) for n in tokens.USES_CHOICES]
+    uses = [button(str(n), InviteUses(n)) for n in tokens.USES_CHOICES]
     await show(update, t(viewer.language, "invite.ask_uses"), keyboard(uses))
     return USES
 
@@ -73,12 +111,10 @@ async def got_delegation(update: Update, context: BotContext) -> int:
 @guarded
 async def got_uses(update: Update, context: BotContext) -> int:
     """Keep the number of uses; offer the expiry."""
-    uses = as_int(_choice(update, "uses"))
-    if uses is None:
-        raise InvalidInput("error.stale")
-    scratch(context, FLOW)["uses"] = uses
+    uses = InviteUses.read(update).uses
+    keep(context, draft(context, InviteAnswers).model_copy(update={"uses": uses}))
     viewer = await context.viewer(update)
-    days = [button(t(viewer.language, "invite.days", days=n), "inv", "days", n) for n in tokens.DAYS_CHOICES]
+    days = [button(t(viewer.language, "invite.days", days=n), InviteDays(n)) for n in tokens.DAYS_CHOICES]
     await show(update, t(viewer.language, "invite.ask_days"), keyboard(days))
     return DAYS
 
@@ -86,20 +122,16 @@ async def got_uses(update: Update, context: BotContext) -> int:
 @guarded
 async def got_days(update: Update, context: BotContext) -> int:
     """Create the invitation (the service checks the admin again) and show its link once."""
-    days = as_int(_choice(update, "days"))
-    answers = scratch(context, FLOW)
-    if days is None or not {"role", "delegation", "uses"} <= answers.keys():
+    days = InviteDays.read(update).days
+    answers = draft(context, InviteAnswers)
+    if answers.role is None or answers.delegation is None or answers.uses is None:
         raise InvalidInput("error.stale")
+    now = context.deps.clock.now()
+    actor = actor_of(update)
     created = await service.create_invite(
-        context.deps.uow,
-        actor_of(update),
-        Role(answers["role"]),
-        answers["delegation"],
-        answers["uses"],
-        days,
-        context.deps.clock.now(),
+        context.deps.uow, actor, answers.role, answers.delegation, answers.uses, days, now
     )
-    clear(context, FLOW)
+    drop(context, InviteAnswers)
     viewer = await context.viewer(update)
     link = tokens.deep_link(context.bot.username, created.token)
     await show(
@@ -125,6 +157,7 @@ def describe(viewer: Viewer, invite: Invite) -> str:
 @guarded
 async def list_open(update: Update, context: BotContext) -> None:
     """The invitations that can still be used, each with a revoke button."""
+    OpenInvites.read(update)
     found = await service.open_invites(context.deps.uow, actor_of(update), context.deps.clock.now())
     viewer = await context.viewer(update)
     if not found:
@@ -134,16 +167,14 @@ async def list_open(update: Update, context: BotContext) -> None:
     lines = [t(viewer.language, "invite.open_header", count=len(found))] + [
         describe(viewer, i) for i in shown
     ]
-    buttons = [button(t(viewer.language, "invite.revoke", id=i.id), "inv", "rev", i.id) for i in shown]
+    buttons = [button(t(viewer.language, "invite.revoke", id=i.id), RevokeInvite(i.id)) for i in shown]
     await show(update, "\n".join(lines), keyboard(*grid(buttons, 2)))
 
 
 @guarded
 async def revoke(update: Update, context: BotContext) -> None:
     """Withdraw one invitation (the service checks the admin)."""
-    invite_id = as_int(_choice(update, "rev"))
-    if invite_id is None:
-        raise InvalidInput("error.stale")
+    invite_id = RevokeInvite.read(update).invite
     invite = await service.revoke_invite(
         context.deps.uow, actor_of(update), invite_id, context.deps.clock.now()
     )
@@ -154,17 +185,18 @@ async def revoke(update: Update, context: BotContext) -> None:
 def handlers() -> list[object]:
     """The /invite flow, then the stateless list and revoke buttons."""
     flow = guided(
-        FLOW,
+        "invite",
         entry_points=[CommandHandler("invite", begin, filters=filters.ChatType.PRIVATE)],
         states={
-            ROLE: [CallbackQueryHandler(got_role, pattern="^inv:role:")],
-            DELEGATION: [CallbackQueryHandler(got_delegation, pattern="^inv:del:")],
-            USES: [CallbackQueryHandler(got_uses, pattern="^inv:uses:")],
-            DAYS: [CallbackQueryHandler(got_days, pattern="^inv:days:")],
+            ROLE: [CallbackQueryHandler(got_role, pattern=InviteRole.pattern)],
+            DELEGATION: [CallbackQueryHandler(got_delegation, pattern=InviteDelegation.pattern)],
+            USES: [CallbackQueryHandler(got_uses, pattern=InviteUses.pattern)],
+            DAYS: [CallbackQueryHandler(got_days, pattern=InviteDays.pattern)],
         },
+        answers=InviteAnswers,
     )
     return [
         flow,
-        CallbackQueryHandler(list_open, pattern="^inv:list:"),
-        CallbackQueryHandler(revoke, pattern="^inv:rev:"),
+        CallbackQueryHandler(list_open, pattern=OpenInvites.pattern),
+        CallbackQueryHandler(revoke, pattern=RevokeInvite.pattern),
     ]

@@ -51,7 +51,7 @@ ADMIN_BUTTONS = (
     "mem:era:{contact}",
     "mem:erase:{contact}",
     "mem:erase:{revoked}",
-    "inv:list:0",
+    "inv:list",
     "inv:rev:{invite}",
     "req:show:{request}",
     "req:ok:{request}:contact",
@@ -416,7 +416,7 @@ async def test_admin_withdraws_an_invitation_once(bot: BotHarness, people: dict[
     world = await build_world(bot, people)
     admin = people["admin"]
     message = await screen(bot, admin)
-    [listing] = bot.texts(await bot.press(admin, message, "inv:list:0"))
+    [listing] = bot.texts(await bot.press(admin, message, "inv:list"))
     assert "Open invitations (1)" in listing and "observer of IT, 5 of 5 use(s) left" in listing
 
     before = await snapshot(bot)
