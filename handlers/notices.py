@@ -4,23 +4,50 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
 from bot.domain.notices import NoticeReport
 from bot.domain.outbox import OutboxState, OutboxStatus
 from bot.domain.reveals import Hold
 from bot.services import notices
 from bot.services.outbox import engine_state
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local
-from handlers.keyboards import as_int, button, keyboard, parts
+from handlers.keyboards import button, keyboard
 from handlers.render import esc, fit, plain, shorten
 from handlers.respond import actor_of, guarded, show
 from handlers.texts import Html, t
+
+
+@dataclass(frozen=True)
+class RefreshNotices(CallbackData, prefix="ntc:list"):
+    """🔄 Refresh the list."""
+
+
+@dataclass(frozen=True)
+class HaltNotice(CallbackData, prefix="ntc:halt"):
+    """✖ Cancel or ⏹ stop a notice."""
+
+    notice: int
+
+
+@dataclass(frozen=True)
+class WithdrawNotice(CallbackData, prefix="ntc:wd"):
+    """🗑 Withdraw a notice: asks to confirm."""
+
+    notice: int
+
+
+@dataclass(frozen=True)
+class WithdrawNoticeConfirmed(CallbackData, prefix="ntc:wdok"):
+    """Yes, withdraw."""
+
+    notice: int
 
 
 def held_reasons(language: str, counts: dict[str, int]) -> str:
@@ -94,12 +121,12 @@ def _buttons(viewer: Viewer, found: list[NoticeReport], now: dt.datetime) -> lis
         row = []
         if phase in ("scheduled", "sending"):
             label = "notices.cancel" if phase == "scheduled" else "notices.stop"
-            row.append(button(t(viewer.language, label, id=ident), "ntc", "halt", ident))
+            row.append(button(t(viewer.language, label, id=ident), HaltNotice(ident)))
         if report.sent and phase in ("sending", "done", "stopped"):
-            row.append(button(t(viewer.language, "notices.withdraw", id=ident), "ntc", "wd", ident))
+            row.append(button(t(viewer.language, "notices.withdraw", id=ident), WithdrawNotice(ident)))
         if row:
             rows.append(row)
-    rows.append([button(t(viewer.language, "notices.refresh"), "ntc", "list", 0)])
+    rows.append([button(t(viewer.language, "notices.refresh"), RefreshNotices())])
     return rows
 
 
@@ -121,37 +148,51 @@ async def notices_command(update: Update, context: BotContext) -> None:
 
 
 @guarded
-async def notices_button(update: Update, context: BotContext) -> None:
-    """Refresh, cancel or stop a notice; withdraw one (asked once, then done)."""
-    data = parts(update.callback_query.data if update.callback_query else None, "ntc", 2)
-    ident = as_int(data[1]) if data else None
-    if data is None or ident is None or data[0] not in ("list", "halt", "wd", "wdok"):
-        raise InvalidInput("error.stale")
-    viewer = await context.viewer(update)
-    lang = viewer.language
-    if data[0] == "halt":
-        await notices.halt(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
-    elif data[0] == "wd":
-        await notices.report(context.deps.uow, actor_of(update), ident)  # admins only, and it exists
-        yes = button(t(lang, "notices.withdraw_yes"), "ntc", "wdok", ident)
-        no = button(t(lang, "notices.withdraw_no"), "ntc", "list", 0)
-        await show(update, t(lang, "notices.withdraw_confirm", id=ident), keyboard([yes, no]))
-        return
-    elif data[0] == "wdok":
-        done = await notices.withdraw(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
-        context.deps.outbox.wake()
-        lines = [t(lang, "notices.withdrawn", id=ident, removed=done.removed, cancelled=done.cancelled)]
-        if done.too_old:
-            lines.append(t(lang, "post.too_old", count=done.too_old))
-        back = keyboard([button(t(lang, "notices.refresh"), "ntc", "list", 0)])
-        await show(update, "\n".join(lines), back)
-        return
+async def refresh(update: Update, context: BotContext) -> None:
+    """🔄 Refresh."""
+    RefreshNotices.read(update)
     await _show(update, context)
+
+
+@guarded
+async def halt(update: Update, context: BotContext) -> None:
+    """✖ Cancel a scheduled notice, or ⏹ stop a running one (the service says which)."""
+    ident = HaltNotice.read(update).notice
+    await notices.halt(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
+    await _show(update, context)
+
+
+@guarded
+async def withdraw_ask(update: Update, context: BotContext) -> None:
+    """🗑 Withdraw: asked once."""
+    ident = WithdrawNotice.read(update).notice
+    await notices.report(context.deps.uow, actor_of(update), ident)  # admins only, and it exists
+    lang = (await context.viewer(update)).language
+    yes = button(t(lang, "notices.withdraw_yes"), WithdrawNoticeConfirmed(ident))
+    no = button(t(lang, "notices.withdraw_no"), RefreshNotices())
+    await show(update, t(lang, "notices.withdraw_confirm", id=ident), keyboard([yes, no]))
+
+
+@guarded
+async def withdraw_do(update: Update, context: BotContext) -> None:
+    """Withdraw: what is not sent is not, delivered copies are deleted; say what was done."""
+    ident = WithdrawNoticeConfirmed.read(update).notice
+    done = await notices.withdraw(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
+    context.deps.outbox.wake()
+    lang = (await context.viewer(update)).language
+    lines = [t(lang, "notices.withdrawn", id=ident, removed=done.removed, cancelled=done.cancelled)]
+    if done.too_old:
+        lines.append(t(lang, "post.too_old", count=done.too_old))
+    back = keyboard([button(t(lang, "notices.refresh"), RefreshNotices())])
+    await show(update, "\n".join(lines), back)
 
 
 def handlers() -> list[object]:
     """/notices and its buttons."""
     return [
         CommandHandler("notices", notices_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(notices_button, pattern="^ntc:"),
+        CallbackQueryHandler(refresh, pattern=RefreshNotices.pattern),
+        CallbackQueryHandler(halt, pattern=HaltNotice.pattern),
+        CallbackQueryHandler(withdraw_ask, pattern=WithdrawNotice.pattern),
+        CallbackQueryHandler(withdraw_do, pattern=WithdrawNoticeConfirmed.pattern),
     ]

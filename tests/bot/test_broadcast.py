@@ -588,7 +588,7 @@ async def test_only_admins_can_broadcast_or_halt(
         "bc:pick:FR",
         "bc:one:admin",
         "bc:ok:forged",
-        "ntc:list:0",
+        "ntc:list",
     ):
         calls = await bot.press(who, message, data)
         assert [c.method for c in calls] == ["answerCallbackQuery"], data
