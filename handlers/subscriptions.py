@@ -13,6 +13,7 @@ from bot.domain.filters import TYPE_CODES
 from bot.domain.model import Viewer
 from bot.domain.splitting import split_html
 from bot.domain.timezones import DEFAULT_ZONE
+from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeType
 from bot.services import browse, curation, digests
 from bot.services.catalog import place_names
@@ -244,7 +245,7 @@ async def got_time(update: Update, context: BotContext) -> int:
 async def got_typed_time(update: Update, context: BotContext) -> int:
     """HH:MM."""
     assert update.message is not None
-    text = (update.message.text or "").strip()
+    text = check_typed(update.message.text or "", lines=False).strip()
     try:
         at = parse_time(text)
     except ValueError:

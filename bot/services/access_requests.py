@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.model import AccessRequest, Member
 from bot.domain.outbox import Outgoing
+from bot.domain.typed import check_typed
 from bot.domain.vocab import MemberStatus, RequestStatus, Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
@@ -35,8 +36,8 @@ class Decision:
 
 
 def check_name(name: str) -> str:
-    """A person's name as they give it: 2 to 100 characters, one line."""
-    cleaned = " ".join(name.split())
+    """A person's name as they give it: 2 to 100 characters, one line (line breaks become spaces)."""
+    cleaned = " ".join(check_typed(name).split())
     if not NAME_LIMITS[0] <= len(cleaned) <= NAME_LIMITS[1]:
         raise InvalidInput("request.bad_name", low=NAME_LIMITS[0], high=NAME_LIMITS[1])
     return cleaned
@@ -44,7 +45,7 @@ def check_name(name: str) -> str:
 
 def check_note(note: str) -> str:
     """A short note for the admins: at most 500 characters."""
-    cleaned = note.strip()
+    cleaned = check_typed(note).strip()
     if len(cleaned) > NOTE_LIMIT:
         raise InvalidInput("request.bad_note", limit=NOTE_LIMIT, length=len(cleaned))
     return cleaned

@@ -15,6 +15,7 @@ from bot.domain.ids import parse_id
 from bot.domain.model import Country, Event, Initiative, InitiativeHeadline, Region, Update, Viewer
 from bot.domain.posting import FollowKind
 from bot.domain.search_query import parse_query
+from bot.domain.typed import check_typed
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 PAGE_SIZE = 10
@@ -127,7 +128,7 @@ async def find_initiatives_by_refs(
 
 
 async def _find(uow: UnitOfWork, key: str) -> Initiative:
-    text = key.strip()
+    text = check_typed(key, lines=False).strip()
     if not text or len(text) > 40:
         raise InvalidInput("initiative.ask_ref")
     number = parse_id(text)
@@ -156,6 +157,7 @@ DIRECTORY = CountryDirectory()
 async def find_country(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str) -> CountryMatch:
     """A country by code or name in any EU language, or the candidates to choose from."""
     require_reader(viewer)
+    check_typed(text, lines=False)
     async with uow_factory() as uow:
         return (await DIRECTORY.index(uow)).find(text)
 
@@ -242,7 +244,7 @@ def _country(index: CountryIndex, name: str) -> str:
 async def find_initiatives(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str) -> Sequence[Initiative]:
     """For picking one: a reference or number, else a country's initiatives, else the best word matches."""
     require_reader(viewer)
-    wanted = text.strip()[:200]
+    wanted = check_typed(text, lines=False).strip()[:200]
     if not wanted:
         return []
     async with uow_factory() as uow:

@@ -9,6 +9,7 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.model import Viewer
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.search_query import parse_query
+from bot.domain.typed import check_typed
 from bot.ports import UnitOfWorkFactory
 
 PAGE_SIZE = 5
@@ -30,7 +31,7 @@ async def search(
     """Members search everything they may read; a group chat searches TLP:CLEAR updates only."""
     if not viewer.in_group and viewer.role is None:
         raise NotAllowed("error.members_only")
-    query = parse_query(text)
+    query = parse_query(check_typed(text, lines=False))
     if query.empty:
         raise InvalidInput("search.empty")
     visibility = visibility_for(viewer)

@@ -728,6 +728,6 @@ async def test_a_nul_character_in_a_notice_is_refused_with_a_reason(
     )
     with pytest.raises(InvalidInput) as refused:
         await notice_service.broadcast(store.uow, Actor(101), draft, NOW, render=recipient_message)
-    assert refused.value.message_id == "post.text_nul"
+    assert refused.value.message_id == "input.control"
     async with store.uow() as uow:
         assert await uow.notices.by_key("nul") is None
