@@ -100,13 +100,14 @@ class SqlInviteRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def open_invites(self, now: dt.datetime) -> Sequence[Invite]:
-        """Invitations that can still be used, newest first."""
-        rows = await self._session.scalars(
-            select(InviteRow)
-            .where(InviteRow.uses_left > 0, InviteRow.revoked_at.is_(None), InviteRow.expires_at > now)
-            .order_by(InviteRow.id.desc())
+    async def open_invites(self, now: dt.datetime, created_by: int | None = None) -> Sequence[Invite]:
+        """Invitations that can still be used (those one member made, if given), newest first."""
+        query = select(InviteRow).where(
+            InviteRow.uses_left > 0, InviteRow.revoked_at.is_(None), InviteRow.expires_at > now
         )
+        if created_by is not None:
+            query = query.where(InviteRow.created_by == created_by)
+        rows = await self._session.scalars(query.order_by(InviteRow.id.desc()))
         return [_invite(r) for r in rows]
 
     async def revoke(self, invite_id: int, by: int, now: dt.datetime) -> bool:

@@ -9,6 +9,7 @@ from bot.console.updates import Identity
 from bot.domain.vocab import RequestStatus, Role
 from storage.factory import Store
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
+from tests.conftest import register
 from tests.harness import BotHarness
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
@@ -164,6 +165,25 @@ async def test_revoked_member_loses_access_at_the_next_update_and_can_be_reinsta
     await tap(bot, admin, "Reinstate")
     [back] = bot.texts(await bot.send(contact, "/settings"))
     assert "Your settings" in back
+
+
+async def test_revoking_an_admin_lists_the_invitations_it_withdrew(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    admin = people["admin"]
+    bea = await register(store, 120, Role.ADMIN, "GSC", "Bea")
+    token = await invite_link(bot, bea, "admin", "GSC", "5", "30 day(s)")
+    await bot.send(admin, "/members")
+    await tap(bot, admin, "GSC · Bea · admin")
+    await tap(bot, admin, "Revoke access")
+    [confirmation] = bot.texts(await tap(bot, admin, "Yes, revoke"))
+    assert "Status: revoked" in confirmation
+    assert "Withdrawn with it: 1 open invitation(s) they made" in confirmation
+    assert "admin of GSC, 5 of 5 use(s) left" in confirmation
+    [reply] = bot.texts(await bot.send(bea, f"/start {token}"))
+    assert "an invitation cannot bring you back" in reply
+    [late] = bot.texts(await bot.send(Identity(704, "Late"), f"/start {token}"))
+    assert "withdrawn" in late
 
 
 async def test_role_change_updates_the_members_menu(bot: BotHarness, people: dict[str, Identity]) -> None:
