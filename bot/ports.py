@@ -102,6 +102,7 @@ class AccessRequestRepository(Protocol):
         note: str,
         language: str,
         now: dt.datetime,
+        username: str | None = None,
     ) -> AccessRequest: ...
 
     async def by_id(self, request_id: int) -> AccessRequest | None: ...

@@ -41,6 +41,7 @@ def _request(row: AccessRequestRow) -> AccessRequest:
         created_at=aware(row.created_at),
         decided_at=aware(row.decided_at) if row.decided_at else None,
         decided_by=row.decided_by,
+        username=row.username,
     )
 
 
@@ -136,11 +137,13 @@ class SqlAccessRequestRepository:
         note: str,
         language: str,
         now: dt.datetime,
+        username: str | None = None,
     ) -> AccessRequest:
         """Store a pending request (the database allows one pending request per user)."""
         row = AccessRequestRow(
             telegram_user_id=telegram_user_id,
             chat_id=chat_id,
+            username=username,
             name=name,
             delegation_code=delegation_code,
             note=note,

@@ -33,6 +33,7 @@ def member(row: MemberRow) -> Member:
         language=row.language,
         time_zone=row.time_zone,
         reachable=row.reachable,
+        status_since=aware(row.status_since) if row.status_since else None,
     )
 
 

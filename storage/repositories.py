@@ -69,6 +69,7 @@ class SqlMemberRepository:
             reachable=True,
             created_at=now,
             updated_at=now,
+            status_since=now,
         )
         self._session.add(row)
         await self._session.flush()
@@ -117,6 +118,8 @@ class SqlMemberRepository:
             if name not in MEMBER_FIELDS:
                 raise ValueError(f"not a changeable member field: {name}")
             setattr(row, name, value.value if isinstance(value, Role | MemberStatus) else value)
+        if "status" in fields:
+            row.status_since = now
         row.updated_at = now
         await self._session.flush()
         await self._session.refresh(row, ["delegation"])
