@@ -16,6 +16,7 @@ from bot.domain.model import (
     Country,
     Delegation,
     Event,
+    Group,
     Initiative,
     InitiativeHeadline,
     Invite,
@@ -112,6 +113,18 @@ class AccessRequestRepository(Protocol):
     async def pending(self) -> Sequence[AccessRequest]: ...
 
     async def decide(self, request_id: int, status: RequestStatus, by: int, now: dt.datetime) -> bool: ...
+
+
+class GroupRepository(Protocol):
+    """The group chats admins registered: the only groups the bot serves."""
+
+    async def get(self, chat_id: int) -> Group | None: ...
+
+    async def save(self, chat_id: int, title: str, registered_by: int | None, now: dt.datetime) -> Group: ...
+
+    async def remove(self, chat_id: int) -> bool: ...
+
+    async def all(self) -> Sequence[Group]: ...
 
 
 class CatalogRepository(Protocol):
@@ -401,6 +414,9 @@ class UnitOfWork(Protocol):
 
     @property
     def requests(self) -> AccessRequestRepository: ...
+
+    @property
+    def groups(self) -> GroupRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

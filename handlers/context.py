@@ -72,7 +72,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         chat = update.effective_chat
         in_group = chat is not None and chat.type != "private"
         viewer = await identify(
-            self.deps.uow, user.id if user else 0, user.language_code if user else None, in_group=in_group
+            self.deps.uow,
+            user.id if user else 0,
+            user.language_code if user else None,
+            in_group=in_group,
+            group_id=chat.id if chat is not None and in_group else None,
         )
         self._viewer = viewer
         return viewer

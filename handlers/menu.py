@@ -22,6 +22,7 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
         "settings",
         "invite",
         "members",
+        "groups",
         "audit",
         "initiatives",
         "initiative",

@@ -40,8 +40,7 @@ def _remember(context: BotContext, text: str) -> str:
 async def search_command(update: Update, context: BotContext) -> None:
     """Search what was typed after the command."""
     viewer = await context.viewer(update)
-    if not viewer.in_group:
-        require_reader(viewer)
+    require_reader(viewer)
     text = " ".join(context.args or [])
     if not text.strip():
         raise InvalidInput("search.empty")

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
 from storage.digests import SqlSubscriptionRepository
+from storage.groups import SqlGroupRepository
 from storage.initiatives import SqlInitiativeRepository
 from storage.notices import SqlNoticeRepository
 from storage.outbox import SqlOutboxRepository
@@ -36,6 +37,7 @@ class SqlUnitOfWork:
     notices: SqlNoticeRepository
     subscriptions: SqlSubscriptionRepository
     search: SqlSearchRepository
+    groups: SqlGroupRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -58,6 +60,7 @@ class SqlUnitOfWork:
         self.notices = SqlNoticeRepository(session)
         self.subscriptions = SqlSubscriptionRepository(session)
         self.search = SqlSearchRepository(session)
+        self.groups = SqlGroupRepository(session)
         return self
 
     async def __aexit__(

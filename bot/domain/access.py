@@ -22,7 +22,15 @@ MEMBER_COMMANDS: tuple[str, ...] = (
     "settings",
 )
 POSTER_COMMANDS: tuple[str, ...] = ("post",)
-ADMIN_COMMANDS: tuple[str, ...] = ("broadcast", "notices", "invite", "members", "audit", "newinitiative")
+ADMIN_COMMANDS: tuple[str, ...] = (
+    "broadcast",
+    "notices",
+    "invite",
+    "members",
+    "groups",
+    "audit",
+    "newinitiative",
+)
 
 
 def commands_for(role: Role | None) -> tuple[str, ...]:

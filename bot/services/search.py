@@ -11,6 +11,7 @@ from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.search_query import parse_query
 from bot.domain.typed import check_typed
 from bot.ports import UnitOfWorkFactory
+from bot.services.groups import require_served
 
 PAGE_SIZE = 5
 
@@ -28,8 +29,9 @@ class SearchOutcome:
 async def search(
     uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str, page: int, page_size: int = PAGE_SIZE
 ) -> SearchOutcome:
-    """Members search everything they may read; a group chat searches TLP:CLEAR updates only."""
-    if not viewer.in_group and viewer.role is None:
+    """Members search everything they may read; in a group an admin registered, members search
+    TLP:CLEAR updates only."""
+    if viewer.role is None:
         raise NotAllowed("error.members_only")
     query = parse_query(check_typed(text, lines=False))
     if query.empty:
@@ -38,6 +40,7 @@ async def search(
     size = max(1, page_size)
     page = max(0, page)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         results = await uow.search.search(query, visibility, page * size, size)
         pages = max(1, -(-results.total_updates // size))
         if page >= pages:  # a stale button: fewer matches than when it was drawn

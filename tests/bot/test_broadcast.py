@@ -610,7 +610,7 @@ async def test_an_admin_demoted_during_the_flow_cannot_confirm(
 
 
 async def test_in_a_group_broadcast_and_notices_are_refused(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     admin = people["admin"]
     await to_everyone(bot, admin, "In one hour")

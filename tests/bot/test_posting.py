@@ -694,7 +694,7 @@ async def test_a_nul_character_never_makes_the_bot_fail(
 
 
 async def test_an_author_cannot_withdraw_or_edit_from_a_group(
-    bot: BotHarness, store: Store, people: dict[str, Identity]
+    bot: BotHarness, store: Store, people: dict[str, Identity], working_group: int
 ) -> None:
     """Changing an update, like posting one, happens in a private chat: the buttons pressed in the
     working party's group are refused and change nothing."""

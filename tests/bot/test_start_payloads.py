@@ -309,7 +309,7 @@ async def test_a_token_altered_in_any_way_is_not_valid(
 
 
 async def test_a_token_sent_in_the_group_registers_nobody_and_spends_no_use(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     created = await invitation(bot, Role.CONTACT, "FR", uses=1)
     who = Identity(next(newcomer_ids), "Lurker", chat_id=-100123, chat_type="supergroup", chat_title="EMWP")

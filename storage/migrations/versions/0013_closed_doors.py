@@ -27,18 +27,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("chat_id", name=op.f("pk_groups")),
     )
-    with op.batch_alter_table("access_requests", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("username", sa.String(length=64), nullable=True))
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("status_since", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("access_requests", sa.Column("username", sa.String(length=64), nullable=True))
+    op.add_column("members", sa.Column("status_since", sa.DateTime(timezone=True), nullable=True))
     # The best knowledge there is: a revoked member was last changed when revoked, an active one since joining.
     op.execute("UPDATE members SET status_since = updated_at WHERE status = 'revoked'")
     op.execute("UPDATE members SET status_since = created_at WHERE status <> 'revoked'")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("members", schema=None) as batch_op:
-        batch_op.drop_column("status_since")
-    with op.batch_alter_table("access_requests", schema=None) as batch_op:
-        batch_op.drop_column("username")
+    # Not batch_alter_table: rebuilding `members` on SQLite trips the foreign keys that point at it.
+    for table, column in (("members", "status_since"), ("access_requests", "username")):
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+        else:
+            op.drop_column(table, column)
     op.drop_table("groups")
