@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,6 +12,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
+from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
 from handlers.context import DEPS_KEY, BotContext, Deps
 from handlers.delivery import Sender, SenderConfig
@@ -55,7 +57,15 @@ def build_application(
     else:
         builder = builder.request(HTTPXRequest(connection_pool_size=8))
     app: BotApplication = builder.build()
-    app.bot_data[DEPS_KEY] = Deps(uow=store.uow, clock=clock or SystemClock())
+    app.bot_data[DEPS_KEY] = Deps(
+        uow=store.uow,
+        clock=clock or SystemClock(),
+        budgets=RequestBudgets(
+            BudgetRule(settings.expensive_per_minute, settings.expensive_burst),
+            BudgetRule(settings.group_expensive_per_minute, settings.group_expensive_burst),
+        ),
+        search_time_limit=dt.timedelta(milliseconds=settings.search_time_limit_ms),
+    )
     app.bot_data["store"] = store
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token
     app.bot_data["deliver"] = (sender or SenderConfig(shared_budget=shared)) if deliver else None

@@ -350,7 +350,12 @@ class SearchRepository(Protocol):
     """Full-text search over initiatives and the updates a viewer may read."""
 
     async def search(
-        self, query: SearchQuery, visibility: Visibility, offset: int, limit: int
+        self,
+        query: SearchQuery,
+        visibility: Visibility,
+        offset: int,
+        limit: int,
+        time_limit: dt.timedelta | None = None,
     ) -> SearchResults: ...
 
 

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     tz: str = "Europe/Brussels"
     log_level: str = "INFO"
+    # Abuse limits: expensive requests (searches, digests, country profiles, paging, previews) a user and a
+    # group may make: `burst` at once, refilled at `per_minute`; and the time a search may take.
+    expensive_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 20
+    expensive_burst: Annotated[int, Field(ge=1, le=100_000)] = 8
+    group_expensive_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 40
+    group_expensive_burst: Annotated[int, Field(ge=1, le=100_000)] = 12
+    search_time_limit_ms: Annotated[int, Field(ge=1, le=60_000)] = 1000
 
     @field_validator("tz")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.domain.model import Viewer
 from bot.ports import UnitOfWorkFactory
+from bot.services.budgets import RequestBudgets
 from bot.services.identity import identify
+from bot.services.search import TIME_LIMIT
 
 DEPS_KEY = "deps"
 
@@ -36,11 +39,14 @@ class Waker:
 
 @dataclass(frozen=True)
 class Deps:
-    """What handlers need from the outside world: the store (as a port), the clock, the outbox's bell."""
+    """What handlers need from the outside world: the store (as a port), the clock, the outbox's bell,
+    and the abuse limits (budgets of expensive requests, the time a search may take)."""
 
     uow: UnitOfWorkFactory
     clock: Clock
     outbox: Waker = field(default_factory=Waker)
+    budgets: RequestBudgets = field(default_factory=RequestBudgets)
+    search_time_limit: dt.timedelta = TIME_LIMIT
     # One digest sweep at a time: the jobs of subscriptions due together share the first one's sweep.
     digest_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
 

@@ -17,6 +17,7 @@ from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeType
 from bot.services import browse, curation, digests
 from bot.services.catalog import place_names
+from handlers.budget import expensive, within_budget
 from handlers.context import BotContext
 from handlers.dates import local
 from handlers.digest_render import digest_messages
@@ -406,6 +407,8 @@ async def manage(update: Update, context: BotContext) -> None:
         raise InvalidInput("error.stale")
     now = context.deps.clock.now()
     if action == "prev":
+        if not await within_budget(update, context):  # a preview composes a whole digest
+            return
         own = {s.id: s for s in await digests.my_subscriptions(context.deps.uow, actor_of(update))}
         if ident not in own:
             raise InvalidInput("error.stale")
@@ -435,6 +438,7 @@ async def _send_preview(update: Update, context: BotContext, scope: Scope | None
         await reply(update, text)
 
 
+@expensive
 @guarded
 async def digest_command(update: Update, context: BotContext) -> None:
     """The digest this member would get now, for the last 7 days."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from bot.domain.access import visibility_for
@@ -14,6 +15,7 @@ from bot.ports import UnitOfWorkFactory
 from bot.services.groups import require_served
 
 PAGE_SIZE = 5
+TIME_LIMIT = dt.timedelta(seconds=1)  # a query costing more answers "too broad, add a word"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +29,12 @@ class SearchOutcome:
 
 
 async def search(
-    uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str, page: int, page_size: int = PAGE_SIZE
+    uow_factory: UnitOfWorkFactory,
+    viewer: Viewer,
+    text: str,
+    page: int,
+    page_size: int = PAGE_SIZE,
+    time_limit: dt.timedelta = TIME_LIMIT,
 ) -> SearchOutcome:
     """Members search everything they may read; in a group an admin registered, members search
     TLP:CLEAR updates only."""
@@ -41,10 +48,10 @@ async def search(
     page = max(0, page)
     async with uow_factory() as uow:
         await require_served(uow, viewer)
-        results = await uow.search.search(query, visibility, page * size, size)
+        results = await uow.search.search(query, visibility, page * size, size, time_limit)
         pages = max(1, -(-results.total_updates // size))
         if page >= pages:  # a stale button: fewer matches than when it was drawn
             page = pages - 1
             if results.total_updates:
-                results = await uow.search.search(query, visibility, page * size, size)
+                results = await uow.search.search(query, visibility, page * size, size, time_limit)
     return SearchOutcome(query, results, page, pages)
