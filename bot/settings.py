@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.services.budgets import GROUP_BUDGET, USER_BUDGET
+from bot.services.search import TIME_LIMIT as SEARCH_TIME_LIMIT
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
 
@@ -42,11 +45,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Abuse limits: expensive requests (searches, digests, country profiles, paging, previews) a user and a
     # group may make: `burst` at once, refilled at `per_minute`; and the time a search may take.
-    expensive_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 20
-    expensive_burst: Annotated[int, Field(ge=1, le=100_000)] = 8
-    group_expensive_per_minute: Annotated[int, Field(ge=1, le=10_000)] = 40
-    group_expensive_burst: Annotated[int, Field(ge=1, le=100_000)] = 12
-    search_time_limit_ms: Annotated[int, Field(ge=1, le=60_000)] = 1000
+    expensive_per_minute: Annotated[int, Field(ge=1, le=10_000)] = USER_BUDGET.per_minute
+    expensive_burst: Annotated[int, Field(ge=1, le=100_000)] = USER_BUDGET.burst
+    group_expensive_per_minute: Annotated[int, Field(ge=1, le=10_000)] = GROUP_BUDGET.per_minute
+    group_expensive_burst: Annotated[int, Field(ge=1, le=100_000)] = GROUP_BUDGET.burst
+    search_time_limit_ms: Annotated[int, Field(ge=1, le=60_000)] = int(
+        SEARCH_TIME_LIMIT.total_seconds() * 1000
+    )
 
     @field_validator("tz")
     @classmethod

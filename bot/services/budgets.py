@@ -38,8 +38,10 @@ class BudgetRule:
         return dt.timedelta(minutes=self.burst / self.per_minute)
 
 
-USER_BUDGET = BudgetRule(per_minute=20, burst=8)
-GROUP_BUDGET = BudgetRule(per_minute=40, burst=12)
+# A person pages a few results quickly, then reads: 5 at once, then one every 4 s. The bot handles updates
+# one after the other, so what a flood of members may run at once is what everyone else waits behind.
+USER_BUDGET = BudgetRule(per_minute=15, burst=5)
+GROUP_BUDGET = BudgetRule(per_minute=30, burst=10)
 
 
 class TooManyRequests(DomainError):
