@@ -89,7 +89,9 @@ NASTY = ("nul\x00byte", "esc\x1b[31m", "k" * 5000)  # tried at every step, whate
 fresh_guests = itertools.count(400_000)
 
 
+@pytest.fixture
 def on_postgresql(store: Store) -> None:
+    """Skip (before hypothesis starts) unless the store is PostgreSQL."""
     if store.backend != "postgresql":
         pytest.skip("the flow fuzz runs on PostgreSQL, the backend that refuses what SQLite stores")
 
@@ -113,9 +115,8 @@ def at_every_step(test: Any) -> Any:
 @at_every_step
 @given(step=st.sampled_from(STEPS), text=any_typed)
 async def test_any_text_at_any_step_of_any_flow_is_answered(
-    bot: BotHarness, store: Store, people: dict[str, Identity], step: Step, text: str
+    on_postgresql: None, bot: BotHarness, people: dict[str, Identity], step: Step, text: str
 ) -> None:
-    on_postgresql(store)
     who = people[step.who] if step.who != "guest" else Identity(next(fresh_guests), "Gus")
     await reach(bot, who, step)
     calls = await bot.send(who, text)
@@ -143,8 +144,8 @@ def at_every_command(test: Any) -> Any:
     text=any_typed,
 )
 async def test_any_text_after_any_command_is_answered(
+    on_postgresql: None,
     bot: BotHarness,
-    store: Store,
     people: dict[str, Identity],
     working_group: int,
     command: str,
@@ -152,7 +153,6 @@ async def test_any_text_after_any_command_is_answered(
     in_group: bool,
     text: str,
 ) -> None:
-    on_postgresql(store)
     person = people[role]
     if in_group:
         person = Identity(person.user_id, person.first_name, chat_id=working_group, chat_type="supergroup")
