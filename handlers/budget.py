@@ -1,15 +1,17 @@
-"""Expensive requests spend the user's (and the group's) budget before anything else runs."""
+"""Expensive requests: they spend the user's (and the group's) budget before anything else runs, then run
+in their own lane, one at a time, beside the stream of all other updates."""
 
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from telegram import Update
 
 from bot.domain.languages import bot_language
 from bot.services.budgets import TooManyRequests
 from handlers.context import BotContext
-from handlers.respond import Callback, R, reply
+from handlers.respond import Callback, reply
 from handlers.texts import t
 
 
@@ -32,13 +34,13 @@ async def within_budget(update: Update, context: BotContext) -> bool:
     return True
 
 
-def expensive(callback: Callback[R]) -> Callback[R | None]:
-    """Run `callback` only within the budget of expensive requests."""
+def expensive(callback: Callback[Any]) -> Callback[None]:
+    """Within the budget of expensive requests, run `callback` in the lane; never for a flow's step (it
+    returns no state)."""
 
     @functools.wraps(callback)
-    async def wrapper(update: Update, context: BotContext) -> R | None:
-        if not await within_budget(update, context):
-            return None
-        return await callback(update, context)
+    async def wrapper(update: Update, context: BotContext) -> None:
+        if await within_budget(update, context):
+            context.deps.lane.run(update, context, callback)
 
     return wrapper

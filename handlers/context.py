@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +19,7 @@ from bot.services.identity import identify
 from bot.services.search import TIME_LIMIT
 
 DEPS_KEY = "deps"
+Handler = Callable[[Update, "BotContext"], Coroutine[Any, Any, Any]]
 
 
 class Waker:
@@ -37,6 +38,35 @@ class Waker:
             callback()
 
 
+class Lane:
+    """Where expensive requests run: one at a time, in the order they came, while the application goes on
+    with the next updates. A flood of searches waits here instead of in front of everyone's /help; with
+    PostgreSQL the search runs in the database while the bot answers others. The application's `stop`
+    awaits what is still in the lane (its tasks are the application's); tests `drain` it."""
+
+    def __init__(self) -> None:
+        self._turn = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def run(self, update: Update, context: BotContext, callback: Handler) -> None:
+        """Queue `callback` for this update; a failure goes to the error handlers, as in any handler."""
+        task = context.application.create_task(self._in_turn(update, context, callback), update=update)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _in_turn(self, update: Update, context: BotContext, callback: Handler) -> None:
+        async with self._turn:
+            await callback(update, context)
+
+    async def drain(self) -> None:
+        """Wait until every request in the lane was answered (failures were handled where they arose)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
 @dataclass(frozen=True)
 class Deps:
     """What handlers need from the outside world: the store (as a port), the clock, the outbox's bell,
@@ -46,6 +76,7 @@ class Deps:
     clock: Clock
     outbox: Waker = field(default_factory=Waker)
     budgets: RequestBudgets = field(default_factory=RequestBudgets)
+    lane: Lane = field(default_factory=Lane)
     search_time_limit: dt.timedelta = TIME_LIMIT
     # One digest sweep at a time: the jobs of subscriptions due together share the first one's sweep.
     digest_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -12,7 +12,7 @@ from bot.console.botapi import ApiCall, InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory
 from bot.domain.rate import Limits
 from bot.settings import Settings
-from handlers.context import BotContext
+from handlers.context import DEPS_KEY, BotContext
 from handlers.delivery import Sender, SenderConfig
 from storage.factory import Store
 
@@ -80,6 +80,7 @@ class BotHarness:
         """Run one update through the real application, then deliver what it queued; return the calls."""
         before = len(self.api.calls)
         await self.app.process_update(update)
+        await self.app.bot_data[DEPS_KEY].lane.drain()  # expensive requests answer from their own lane
         await self.deliver()
         return self.api.calls[before:]
 

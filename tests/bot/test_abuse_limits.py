@@ -6,6 +6,7 @@ the test clock stands still unless a test moves it, so budgets refill only when 
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from bot.services.budgets import BudgetRule, RequestBudgets, TooManyRequests
 from bot.services.identity import identify
 from bot.services.search import search
 from bot.settings import Settings
+from handlers.context import DEPS_KEY, BotContext
 from storage.factory import Store
 from storage.models import InitiativeRow, MemberRow, UpdateRow
 from tests.bot.flows import alerts
@@ -258,3 +260,47 @@ async def test_a_member_hears_that_a_costly_search_is_too_broad(
     finally:
         await harness.stop()
     assert not harness.errors, harness.errors
+
+
+# --- the lane of expensive requests ------------------------------------------------------------------
+
+
+async def test_expensive_requests_run_one_at_a_time_while_other_updates_go_on(
+    bot: BotHarness, people: dict[str, Identity]
+) -> None:
+    lane = bot.app.bot_data[DEPS_KEY].lane
+    gate, order = asyncio.Event(), []
+
+    async def slow(_update: object, _context: object) -> None:
+        order.append("start")
+        await gate.wait()
+        order.append("end")
+
+    update = bot.updates.message(people["contact"], "/search kestrel")
+    context = BotContext.from_update(update, bot.app)
+    lane.run(update, context, slow)
+    lane.run(update, context, slow)
+    await asyncio.sleep(0)  # a turn of the event loop: the first request starts and waits
+    before = len(bot.api.calls)
+    await bot.app.process_update(bot.updates.message(people["observer"], "/help"))
+    assert "/search" in bot.texts(bot.api.calls[before:])[0], "/help waited behind the lane"
+    assert order == ["start"] and len(lane) == 2
+    gate.set()
+    await lane.drain()
+    assert order == ["start", "end", "start", "end"]
+
+
+async def test_a_failure_in_the_lane_reaches_the_error_handlers(
+    bot: BotHarness, people: dict[str, Identity]
+) -> None:
+    async def broken(_update: object, _context: object) -> None:
+        raise RuntimeError("search engine on fire")
+
+    update = bot.updates.message(people["contact"], "/search kestrel")
+    lane = bot.app.bot_data[DEPS_KEY].lane
+    lane.run(update, BotContext.from_update(update, bot.app), broken)
+    before = len(bot.api.calls)
+    await lane.drain()
+    assert [str(e) for e in bot.errors] == ["search engine on fire"]
+    bot.errors.clear()
+    assert "something went wrong" in bot.texts(bot.api.calls[before:])[0]
