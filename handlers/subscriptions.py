@@ -406,13 +406,9 @@ async def manage(update: Update, context: BotContext) -> None:
     if ident is None or action not in ("prev", "pause", "resume", "del"):
         raise InvalidInput("error.stale")
     now = context.deps.clock.now()
-    if action == "prev":
-        if not await within_budget(update, context):  # a preview composes a whole digest
-            return
-        own = {s.id: s for s in await digests.my_subscriptions(context.deps.uow, actor_of(update))}
-        if ident not in own:
-            raise InvalidInput("error.stale")
-        await _send_preview(update, context, own[ident].scope)
+    if action == "prev":  # a preview composes a whole digest: an expensive request
+        if await within_budget(update, context):
+            context.deps.lane.run(update, context, _preview_one)
         return
     if action == "del":
         await digests.unsubscribe(context.deps.uow, actor_of(update), ident, now)
@@ -423,6 +419,16 @@ async def manage(update: Update, context: BotContext) -> None:
         if context.job_queue is not None:
             schedule(context.job_queue, changed, now)
     await _list(update, context)
+
+
+@guarded
+async def _preview_one(update: Update, context: BotContext) -> None:
+    """The digest one of the member's subscriptions would bring now."""
+    ident = as_int(_data(update, 2)[1])
+    own = {s.id: s for s in await digests.my_subscriptions(context.deps.uow, actor_of(update))}
+    if ident not in own:
+        raise InvalidInput("error.stale")
+    await _send_preview(update, context, own[ident].scope)
 
 
 async def _send_preview(update: Update, context: BotContext, scope: Scope | None) -> None:
