@@ -31,6 +31,7 @@ import asyncio
 import collections
 import datetime as dt
 import logging
+import os
 import platform
 import statistics
 import sys
@@ -192,7 +193,9 @@ async def phase(
     return watch.phase, str(replies[-1].params.get("text", "")) if replies else ""
 
 
-def report(phases: Sequence[Phase], store: Store, settings: Settings, args: argparse.Namespace) -> str:
+def report(
+    phases: Sequence[Phase], store: Store, settings: Settings, args: argparse.Namespace, load: str
+) -> str:
     """The aligned plain-text table."""
     driver = "aiosqlite" if store.backend == "sqlite" else "asyncpg"
     lines = [
@@ -203,7 +206,9 @@ def report(phases: Sequence[Phase], store: Store, settings: Settings, args: argp
         f"{settings.search_time_limit_ms} ms",
         f"/help from one member every {args.help_every:.0f} ms; {args.rounds} rounds of {args.seconds:.0f} s "
         f"quiet, {args.seconds:.0f} s flood: {MEMBERS} members + {STRANGERS} strangers "
-        f"x {args.rate:.0f} /search a second",
+        f"x {args.rate:.0f} /search a second; the lane of searches "
+        + ("beside the other updates" if store.backend == "postgresql" else "in turn with the updates"),
+        f"machine load (1-minute average) at the start and the end: {load}",
         "",
         f"{'phase':<12}{'/help n':>9}{'median ms':>11}{'p95 ms':>9}{'flood sent':>12}{'refused':>9}"
         f"{'run':>7}{'replies':>9}{'told':>6}",
@@ -235,6 +240,7 @@ async def run(args: argparse.Namespace) -> int:
     """Generate the store, run the rounds, check /help, print."""
     async with fresh_database(args.database) as url, prepared_store(url) as store:
         await generate(store, args)
+        load_before = os.getloadavg()[0]
         await register_members(store)
         settings = load_settings()
         warm = argparse.Namespace(**{**vars(args), "seconds": min(args.seconds, 5.0)})
@@ -251,7 +257,7 @@ async def run(args: argparse.Namespace) -> int:
         if args.unlimited:
             roomy = load_settings(expensive_burst=100_000, group_expensive_burst=100_000)
             phases.append((await phase("unlimited", roomy, store, True, args))[0])
-        print(report(phases, store, settings, args))
+        print(report(phases, store, settings, args, f"{load_before:.1f}, {os.getloadavg()[0]:.1f}"))
     return 0
 
 

@@ -14,7 +14,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
-from handlers.context import DEPS_KEY, BotContext, Deps
+from handlers.context import DEPS_KEY, BotContext, Deps, Lane
 from handlers.delivery import Sender, SenderConfig
 from handlers.jobs import rebuild as rebuild_jobs
 from handlers.menu import set_default_menus
@@ -65,6 +65,7 @@ def build_application(
             BudgetRule(settings.group_expensive_per_minute, settings.group_expensive_burst),
         ),
         search_time_limit=dt.timedelta(milliseconds=settings.search_time_limit_ms),
+        lane=Lane(beside=store.backend == "postgresql"),
     )
     app.bot_data["store"] = store
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token

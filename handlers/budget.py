@@ -35,12 +35,12 @@ async def within_budget(update: Update, context: BotContext) -> bool:
 
 
 def expensive(callback: Callback[Any]) -> Callback[None]:
-    """Within the budget of expensive requests, run `callback` in the lane; never for a flow's step (it
+    """Within the budget of expensive requests, run `callback` in the lane; not for a flow's step (the lane
     returns no state)."""
 
     @functools.wraps(callback)
     async def wrapper(update: Update, context: BotContext) -> None:
         if await within_budget(update, context):
-            context.deps.lane.run(update, context, callback)
+            await context.deps.lane.run(update, context, callback)
 
     return wrapper

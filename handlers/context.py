@@ -40,16 +40,23 @@ class Waker:
 
 class Lane:
     """Where expensive requests run: one at a time, in the order they came, while the application goes on
-    with the next updates. A flood of searches waits here instead of in front of everyone's /help; with
-    PostgreSQL the search runs in the database while the bot answers others. The application's `stop`
-    awaits what is still in the lane (its tasks are the application's); tests `drain` it."""
+    with the next updates (`beside`). A flood of searches waits here instead of in front of everyone's
+    /help: with PostgreSQL the search runs in the database while the bot answers others. With SQLite, whose
+    every transaction takes the write lock, a search beside them would only make the others wait for the
+    lock (and sleep on it): there the lane runs each request in its turn, with the update. The application's
+    `stop` awaits what is still in the lane (its tasks are the application's); tests `drain` it."""
 
-    def __init__(self) -> None:
+    def __init__(self, beside: bool = True) -> None:
+        self.beside = beside
         self._turn = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def run(self, update: Update, context: BotContext, callback: Handler) -> None:
-        """Queue `callback` for this update; a failure goes to the error handlers, as in any handler."""
+    async def run(self, update: Update, context: BotContext, callback: Handler) -> None:
+        """Run `callback` for this update in its turn, beside the next updates or before them; a failure
+        goes to the error handlers, as in any handler."""
+        if not self.beside:
+            await self._in_turn(update, context, callback)
+            return
         task = context.application.create_task(self._in_turn(update, context, callback), update=update)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

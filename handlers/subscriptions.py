@@ -408,7 +408,7 @@ async def manage(update: Update, context: BotContext) -> None:
     now = context.deps.clock.now()
     if action == "prev":  # a preview composes a whole digest: an expensive request
         if await within_budget(update, context):
-            context.deps.lane.run(update, context, _preview_one)
+            await context.deps.lane.run(update, context, _preview_one)
         return
     if action == "del":
         await digests.unsubscribe(context.deps.uow, actor_of(update), ident, now)

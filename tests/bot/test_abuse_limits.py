@@ -22,7 +22,7 @@ from bot.services.budgets import BudgetRule, RequestBudgets, TooManyRequests
 from bot.services.identity import identify
 from bot.services.search import search
 from bot.settings import Settings
-from handlers.context import DEPS_KEY, BotContext
+from handlers.context import DEPS_KEY, BotContext, Lane
 from storage.factory import Store
 from storage.models import InitiativeRow, MemberRow, UpdateRow
 from tests.bot.flows import alerts
@@ -268,7 +268,7 @@ async def test_a_member_hears_that_a_costly_search_is_too_broad(
 async def test_expensive_requests_run_one_at_a_time_while_other_updates_go_on(
     bot: BotHarness, people: dict[str, Identity]
 ) -> None:
-    lane = bot.app.bot_data[DEPS_KEY].lane
+    lane = Lane(beside=True)  # as the application has it on PostgreSQL
     gate, order = asyncio.Event(), []
 
     async def slow(_update: object, _context: object) -> None:
@@ -278,8 +278,8 @@ async def test_expensive_requests_run_one_at_a_time_while_other_updates_go_on(
 
     update = bot.updates.message(people["contact"], "/search kestrel")
     context = BotContext.from_update(update, bot.app)
-    lane.run(update, context, slow)
-    lane.run(update, context, slow)
+    await lane.run(update, context, slow)
+    await lane.run(update, context, slow)
     await asyncio.sleep(0)  # a turn of the event loop: the first request starts and waits
     before = len(bot.api.calls)
     await bot.app.process_update(bot.updates.message(people["observer"], "/help"))
@@ -297,10 +297,14 @@ async def test_a_failure_in_the_lane_reaches_the_error_handlers(
         raise RuntimeError("search engine on fire")
 
     update = bot.updates.message(people["contact"], "/search kestrel")
-    lane = bot.app.bot_data[DEPS_KEY].lane
-    lane.run(update, BotContext.from_update(update, bot.app), broken)
+    lane = Lane(beside=True)
     before = len(bot.api.calls)
+    await lane.run(update, BotContext.from_update(update, bot.app), broken)
     await lane.drain()
     assert [str(e) for e in bot.errors] == ["search engine on fire"]
     bot.errors.clear()
     assert "something went wrong" in bot.texts(bot.api.calls[before:])[0]
+
+
+async def test_the_lane_runs_beside_other_updates_only_on_postgresql(bot: BotHarness, store: Store) -> None:
+    assert bot.app.bot_data[DEPS_KEY].lane.beside is (store.backend == "postgresql")
