@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,8 +12,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
+from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
-from handlers.context import DEPS_KEY, BotContext, Deps
+from handlers.context import DEPS_KEY, BotContext, Deps, Lane
 from handlers.delivery import Sender, SenderConfig
 from handlers.jobs import rebuild as rebuild_jobs
 from handlers.maintenance import schedule_retention
@@ -65,6 +67,12 @@ def build_application(
         privacy=load_statements(settings.privacy_file, policy),
         retention=policy,
         retention_at=settings.retention_at,
+        budgets=RequestBudgets(
+            BudgetRule(settings.expensive_per_minute, settings.expensive_burst),
+            BudgetRule(settings.group_expensive_per_minute, settings.group_expensive_burst),
+        ),
+        search_time_limit=dt.timedelta(milliseconds=settings.search_time_limit_ms),
+        lane=Lane(beside=store.backend == "postgresql"),
     )
     app.bot_data["store"] = store
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token

@@ -19,9 +19,23 @@ MAX_SHOWN = 50
 
 
 def import_file(settings: Settings, path: Path) -> int:
-    """Validate the whole file, then import all of it or nothing; print every problem found."""
+    """Validate the whole file, then import all of it or nothing; print every problem found.
+
+    A file over MAX_IMPORT_BYTES is refused: by its size when the system knows it, else (a pipe) after
+    reading one byte more than the limit, never the whole of it.
+    """
+    limit = exchange.MAX_IMPORT_BYTES
+    too_big = f"{path} is larger than {limit // (1024 * 1024)} MB, the most one import takes: split it."
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        if path.is_file() and path.stat().st_size > limit:
+            print(too_big, file=sys.stderr)
+            return EXIT_INVALID
+        with path.open("rb") as source:
+            data = source.read(limit + 1)
+        if len(data) > limit:
+            print(too_big, file=sys.stderr)
+            return EXIT_INVALID
+        text = data.decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         print(f"Cannot read {path}: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -16,6 +16,7 @@ from bot.domain.model import (
     Country,
     Delegation,
     Event,
+    Group,
     Initiative,
     InitiativeHeadline,
     Invite,
@@ -86,7 +87,7 @@ class InviteRepository(Protocol):
 
     async def take_use(self, invite_id: int, now: dt.datetime) -> bool: ...
 
-    async def open_invites(self, now: dt.datetime) -> Sequence[Invite]: ...
+    async def open_invites(self, now: dt.datetime, created_by: int | None = None) -> Sequence[Invite]: ...
 
     async def revoke(self, invite_id: int, by: int, now: dt.datetime) -> bool: ...
 
@@ -104,6 +105,7 @@ class AccessRequestRepository(Protocol):
         note: str,
         language: str,
         now: dt.datetime,
+        username: str | None = None,
     ) -> AccessRequest: ...
 
     async def by_id(self, request_id: int) -> AccessRequest | None: ...
@@ -113,6 +115,18 @@ class AccessRequestRepository(Protocol):
     async def pending(self) -> Sequence[AccessRequest]: ...
 
     async def decide(self, request_id: int, status: RequestStatus, by: int, now: dt.datetime) -> bool: ...
+
+
+class GroupRepository(Protocol):
+    """The group chats admins registered: the only groups the bot serves."""
+
+    async def get(self, chat_id: int) -> Group | None: ...
+
+    async def save(self, chat_id: int, title: str, registered_by: int | None, now: dt.datetime) -> Group: ...
+
+    async def remove(self, chat_id: int) -> bool: ...
+
+    async def all(self) -> Sequence[Group]: ...
 
 
 class CatalogRepository(Protocol):
@@ -370,7 +384,12 @@ class SearchRepository(Protocol):
     """Full-text search over initiatives and the updates a viewer may read."""
 
     async def search(
-        self, query: SearchQuery, visibility: Visibility, offset: int, limit: int
+        self,
+        query: SearchQuery,
+        visibility: Visibility,
+        offset: int,
+        limit: int,
+        time_limit: dt.timedelta | None = None,
     ) -> SearchResults: ...
 
 
@@ -443,6 +462,9 @@ class UnitOfWork(Protocol):
 
     @property
     def archive(self) -> ArchiveRepository: ...
+
+    @property
+    def groups(self) -> GroupRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

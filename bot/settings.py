@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.domain.languages import BOT_LANGUAGES, DEFAULT_LANGUAGE
 from bot.domain.privacy import LANGUAGE_SLOT, statement_path, statement_problem
 from bot.domain.retention import RetentionPolicy
+from bot.services.budgets import GROUP_BUDGET, USER_BUDGET
+from bot.services.search import TIME_LIMIT as SEARCH_TIME_LIMIT
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
@@ -54,6 +56,15 @@ class Settings(BaseSettings):
     retention_invite_days: Annotated[int, Field(ge=1, le=36500)] = 90
     retention_batch: Annotated[int, Field(ge=1, le=100_000)] = 1000
     retention_at: dt.time = dt.time(3, 30)
+    # Abuse limits: expensive requests (searches, digests, country profiles, paging, previews) a user and a
+    # group may make: `burst` at once, refilled at `per_minute`; and the time a search may take.
+    expensive_per_minute: Annotated[int, Field(ge=1, le=10_000)] = USER_BUDGET.per_minute
+    expensive_burst: Annotated[int, Field(ge=1, le=100_000)] = USER_BUDGET.burst
+    group_expensive_per_minute: Annotated[int, Field(ge=1, le=10_000)] = GROUP_BUDGET.per_minute
+    group_expensive_burst: Annotated[int, Field(ge=1, le=100_000)] = GROUP_BUDGET.burst
+    search_time_limit_ms: Annotated[int, Field(ge=1, le=60_000)] = int(
+        SEARCH_TIME_LIMIT.total_seconds() * 1000
+    )
 
     @field_validator("tz")
     @classmethod

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from telegram import Update
 from telegram.ext import (
     Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -22,6 +24,7 @@ from handlers import (
     country,
     curation,
     following,
+    groups,
     initiatives,
     invites,
     member_move,
@@ -42,7 +45,10 @@ from handlers.menu import PRIVATE_ONLY_COMMANDS
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Add every handler in the order that matters: flows and commands first, fallbacks last."""
+    # Before everything, in its own handler group: a group no admin registered gets nothing at all.
+    app.add_handler(TypeHandler(Update, groups.closed_door), group=-1)
     ordered: list[Any] = [
+        *groups.handlers(),  # a group's move to a supergroup, before anything reads its messages
         CommandHandler("start", start.start),
         CommandHandler("help", common.help_command),
         *privacy.handlers(),

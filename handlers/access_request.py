@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput
-from bot.domain.model import AccessRequest, Member
+from bot.domain.model import AccessRequest, Member, Viewer
 from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.reveals import Readers, Reveals
 from bot.domain.vocab import Role
@@ -15,11 +17,12 @@ from bot.services.catalog import delegations
 from bot.services.members import parse_role
 from handlers import privacy
 from handlers.context import BotContext
+from handlers.dates import local_date
 from handlers.flow import END, clear, guided, scratch
 from handlers.keyboards import as_int, button, grid, keyboard, parts, pattern
 from handlers.menu import set_member_menu
 from handlers.respond import actor_of, guarded, reply, show
-from handlers.texts import t
+from handlers.texts import Html, t
 
 NOTICE, NAME, DELEGATION, NOTE = range(4)
 FLOW = "request"
@@ -89,6 +92,7 @@ async def got_note(update: Update, context: BotContext) -> int:
         viewer.language,
         context.deps.clock.now(),
         notify_admin=admin_notice,
+        username=user.username,
     )
     clear(context, FLOW)
     context.deps.outbox.wake()
@@ -96,8 +100,10 @@ async def got_note(update: Update, context: BotContext) -> int:
     return END
 
 
-def admin_notice(admin: Member, request: AccessRequest) -> Outgoing:
-    text, markup = request_card(admin.language, request)
+def admin_notice(admin: Member, card: service.RequestCard) -> Outgoing:
+    """The request as one admin gets it, with the decision buttons."""
+    request = card.request
+    text, markup = request_card(Viewer(admin.telegram_user_id, admin, admin.language), card)
     return Outgoing(
         chat_id=admin.telegram_user_id,
         kind=OutboxKind.ACCESS,
@@ -126,8 +132,9 @@ def requester_notice(request: AccessRequest, member: Member | None) -> Outgoing:
     )
 
 
-def request_card(language: str, request: AccessRequest) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The request as admins see it, with the decision buttons."""
+def request_card(viewer: Viewer, card: service.RequestCard) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The request as admins see it: who already is this account, how to reach them, decision buttons."""
+    request, language = card.request, viewer.language
     text = t(
         language,
         "request.card",
@@ -135,8 +142,10 @@ def request_card(language: str, request: AccessRequest) -> tuple[str, InlineKeyb
         name=request.name,
         code=request.delegation_code,
         note=request.note or "—",
-        user_id=request.telegram_user_id,
+        contact=Html(contact(request)),
     )
+    if card.known is not None:
+        text += "\n\n" + known_account(viewer, card.known)
     markup = keyboard(
         [
             button(t(language, "request.approve_contact"), "req", "ok", request.id, Role.CONTACT.value),
@@ -145,6 +154,27 @@ def request_card(language: str, request: AccessRequest) -> tuple[str, InlineKeyb
         [button(t(language, "request.refuse"), "req", "no", request.id, "-")],
     )
     return text, markup
+
+
+def contact(request: AccessRequest) -> str:
+    """A mention link that opens the requester's profile, their @username if any, and their user id."""
+    link = f'<a href="tg://user?id={request.telegram_user_id}">{html.escape(request.name)}</a>'
+    handle = f" · @{request.username}" if request.username else ""
+    return f"{link}{handle} · id {request.telegram_user_id}"
+
+
+def known_account(viewer: Viewer, member: Member) -> str:
+    """The member record this Telegram account already has: name, delegation, role, status and since when."""
+    lang = viewer.language
+    values: dict[str, object] = {
+        "name": member.display_name,
+        "code": member.delegation.code,
+        "role": t(lang, f"role.{member.role.value}"),
+        "status": t(lang, f"members.status_{member.status.value}"),
+    }
+    if member.status_since is None:
+        return t(lang, "request.known_undated", **values)
+    return t(lang, "request.known", since=local_date(member.status_since, viewer), **values)
 
 
 @guarded
@@ -191,10 +221,10 @@ async def show_request(update: Update, context: BotContext) -> None:
     request_id = as_int(data[1]) if data and data[0] == "show" else None
     if request_id is None:
         raise InvalidInput("error.stale")
-    request = await service.access_request(context.deps.uow, actor_of(update), request_id)
+    card = await service.access_request(context.deps.uow, actor_of(update), request_id)
     viewer = await context.viewer(update)
-    text, markup = request_card(viewer.language, request)
-    await show(update, text, markup if request.status.value == "pending" else None)
+    text, markup = request_card(viewer, card)
+    await show(update, text, markup if card.request.status.value == "pending" else None)
 
 
 def handlers() -> list[object]:

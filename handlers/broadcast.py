@@ -16,6 +16,7 @@ from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.reveals import Reveals
 from bot.domain.splitting import split_html
 from bot.domain.timezones import DEFAULT_ZONE
+from bot.domain.typed import check_typed
 from bot.domain.vocab import Role
 from bot.services import browse, notices
 from bot.services.catalog import delegations
@@ -213,7 +214,7 @@ async def got_time(update: Update, context: BotContext) -> int:
     """'2026-12-03 09:30' in the admin's zone, in the future, within 90 days."""
     assert update.message is not None
     viewer = await context.viewer(update)
-    text = (update.message.text or "").strip()
+    text = check_typed(update.message.text or "", lines=False).strip()
     try:
         at = dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=_zone(viewer))
     except ValueError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,10 +15,13 @@ from bot.clock import Clock
 from bot.domain.model import Viewer
 from bot.domain.retention import RetentionPolicy
 from bot.ports import UnitOfWorkFactory
+from bot.services.budgets import RequestBudgets
 from bot.services.identity import identify
+from bot.services.search import TIME_LIMIT
 from handlers.statement import load_statements
 
 DEPS_KEY = "deps"
+Handler = Callable[[Update, "BotContext"], Coroutine[Any, Any, Any]]
 
 
 class Waker:
@@ -37,13 +40,53 @@ class Waker:
             callback()
 
 
+class Lane:
+    """Where expensive requests run: one at a time, in the order they came, while the application goes on
+    with the next updates (`beside`). A flood of searches waits here instead of in front of everyone's
+    /help: with PostgreSQL the search runs in the database while the bot answers others. With SQLite, whose
+    every transaction takes the write lock, a search beside them would only make the others wait for the
+    lock (and sleep on it): there the lane runs each request in its turn, with the update. The application's
+    `stop` awaits what is still in the lane (its tasks are the application's); tests `drain` it."""
+
+    def __init__(self, beside: bool = True) -> None:
+        self.beside = beside
+        self._turn = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def run(self, update: Update, context: BotContext, callback: Handler) -> None:
+        """Run `callback` for this update in its turn, beside the next updates or before them; a failure
+        goes to the error handlers, as in any handler."""
+        if not self.beside:
+            await self._in_turn(update, context, callback)
+            return
+        task = context.application.create_task(self._in_turn(update, context, callback), update=update)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _in_turn(self, update: Update, context: BotContext, callback: Handler) -> None:
+        async with self._turn:
+            await callback(update, context)
+
+    async def drain(self) -> None:
+        """Wait until every request in the lane was answered (failures were handled where they arose)."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+
 @dataclass(frozen=True)
 class Deps:
-    """What handlers need from the outside world: the store (as a port), the clock, the outbox's bell."""
+    """What handlers need from the outside world: the store (as a port), the clock, the outbox's bell,
+    and the abuse limits (budgets of expensive requests, the time a search may take)."""
 
     uow: UnitOfWorkFactory
     clock: Clock
     outbox: Waker = field(default_factory=Waker)
+    budgets: RequestBudgets = field(default_factory=RequestBudgets)
+    lane: Lane = field(default_factory=Lane)
+    search_time_limit: dt.timedelta = TIME_LIMIT
     # One digest sweep at a time: the jobs of subscriptions due together share the first one's sweep.
     digest_sweep: asyncio.Lock = field(default_factory=asyncio.Lock)
     # The privacy statement by language, and the retention periods with the daily run's local time.
@@ -79,7 +122,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         chat = update.effective_chat
         in_group = chat is not None and chat.type != "private"
         viewer = await identify(
-            self.deps.uow, user.id if user else 0, user.language_code if user else None, in_group=in_group
+            self.deps.uow,
+            user.id if user else 0,
+            user.language_code if user else None,
+            in_group=in_group,
+            group_id=chat.id if chat is not None and in_group else None,
         )
         self._viewer = viewer
         return viewer

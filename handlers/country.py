@@ -8,6 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.posting import protected
 from bot.services import browse
+from handlers.budget import expensive
 from handlers.context import BotContext
 from handlers.dates import local
 from handlers.keyboards import button, grid, keyboard, parts
@@ -18,6 +19,7 @@ from handlers.texts import t
 SHOWN = 10
 
 
+@expensive
 @guarded
 async def country_command(update: Update, context: BotContext) -> None:
     """Find the country, then show its profile or the candidates."""
@@ -36,6 +38,7 @@ async def country_command(update: Update, context: BotContext) -> None:
         raise NotFound("country.not_found", name=text[:40])
 
 
+@expensive
 @guarded
 async def country_button(update: Update, context: BotContext) -> None:
     """A candidate picked."""

@@ -15,6 +15,7 @@ from bot.domain.model import Region
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.services import browse
 from handlers import filter_codes
+from handlers.budget import expensive
 from handlers.context import BotContext
 from handlers.initiative_view import detail_view
 from handlers.keyboards import as_int, button, grid, keyboard, parts
@@ -97,6 +98,7 @@ async def _decode(update: Update, context: BotContext) -> tuple[str, str, Initia
     return data[0], data[1], where, regions
 
 
+@expensive
 @guarded
 async def page_button(update: Update, context: BotContext) -> None:
     """◀ ▶ and 'clear filters': the same message, another page."""
@@ -131,6 +133,7 @@ async def filter_menu(update: Update, context: BotContext) -> None:
     await show(update, t(lang, f"initiatives.choose_{which}"), keyboard(*grid(choices, 2), [any_choice]))
 
 
+@expensive
 @guarded
 async def filter_choice(update: Update, context: BotContext) -> None:
     """A region, type or status picked: page one of the narrowed list."""
@@ -170,6 +173,7 @@ async def initiative_command(update: Update, context: BotContext) -> None:
     await detail_view(update, context, " ".join(context.args), 0)
 
 
+@expensive
 @guarded
 async def older_updates(update: Update, context: BotContext) -> None:
     """Older updates of an initiative, five at a time."""

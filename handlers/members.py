@@ -12,6 +12,7 @@ from bot.services import members as service
 from bot.services.access_requests import pending_requests
 from bot.services.privacy import erasable_member, erase_member
 from handlers.context import BotContext
+from handlers.invites import describe
 from handlers.keyboards import as_int, button, keyboard, parts
 from handlers.menu import set_member_menu
 from handlers.respond import actor_of, guarded, show
@@ -120,16 +121,16 @@ async def member_role(update: Update, context: BotContext) -> None:
     role = ROLE_ACTIONS.get(data[0]) if data else None
     if role is None:
         raise InvalidInput("error.stale")
-    member = await service.change_role(
+    change = await service.change_role(
         context.deps.uow,
         actor_of(update),
         _target(update, data[0] if data else ""),
         role,
         context.deps.clock.now(),
     )
+    member = change.member
     await set_member_menu(context.bot, member.telegram_user_id, member.role, member.language)
-    viewer = await context.viewer(update)
-    await show(update, *card(viewer, member))
+    await _show_change(update, context, change)
 
 
 @guarded
@@ -158,14 +159,25 @@ async def member_status(update: Update, context: BotContext) -> None:
     status = {"revok": MemberStatus.REVOKED, "rein": MemberStatus.ACTIVE}.get(action)
     if status is None:
         raise InvalidInput("error.stale")
-    member = await service.set_status(
+    change = await service.set_status(
         context.deps.uow, actor_of(update), _target(update, action), status, context.deps.clock.now()
     )
+    member = change.member
     await set_member_menu(
         context.bot, member.telegram_user_id, member.role if member.active else None, member.language
     )
+    await _show_change(update, context, change)
+
+
+async def _show_change(update: Update, context: BotContext, change: service.MemberChange) -> None:
+    """The member's card, and the invitations of theirs the change withdrew, if any."""
     viewer = await context.viewer(update)
-    await show(update, *card(viewer, member))
+    text, markup = card(viewer, change.member)
+    if change.withdrawn:
+        lines = [t(viewer.language, "members.invites_withdrawn", count=len(change.withdrawn))]
+        lines += [describe(viewer, invite) for invite in change.withdrawn]
+        text += "\n\n" + "\n".join(lines)
+    await show(update, text, markup)
 
 
 @guarded

@@ -24,6 +24,7 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
         "settings",
         "invite",
         "members",
+        "groups",
         "audit",
         "initiatives",
         "initiative",

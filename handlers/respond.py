@@ -23,10 +23,11 @@ Callback = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
 
 
 def actor_of(update: Update) -> Actor:
-    """The acting Telegram user, and whether they act in a group."""
+    """The acting Telegram user, and the group they act in, if any."""
     user = update.effective_user
     chat = update.effective_chat
-    return Actor(user.id if user else 0, in_group=chat is not None and chat.type != "private")
+    in_group = chat is not None and chat.type != "private"
+    return Actor(user.id if user else 0, in_group=in_group, group_id=chat.id if chat and in_group else None)
 
 
 async def reply(

@@ -13,6 +13,7 @@ from bot.domain.posting import protected
 from bot.domain.search import HIT_END, HIT_START, SearchHit
 from bot.services.browse import require_reader
 from bot.services.search import SearchOutcome, search
+from handlers.budget import expensive
 from handlers.context import BotContext
 from handlers.dates import local_date
 from handlers.keyboards import as_int, button, grid, keyboard, parts
@@ -37,18 +38,19 @@ def _remember(context: BotContext, text: str) -> str:
     return key
 
 
+@expensive
 @guarded
 async def search_command(update: Update, context: BotContext) -> None:
     """Search what was typed after the command."""
     viewer = await context.viewer(update)
-    if not viewer.in_group:
-        require_reader(viewer)
+    require_reader(viewer)
     text = " ".join(context.args or [])
     if not text.strip():
         raise InvalidInput("search.empty")
     await _show(update, context, _remember(context, text[:500]), text[:500], 0)
 
 
+@expensive
 @guarded
 async def search_page(update: Update, context: BotContext) -> None:
     """◀ ▶ through the results of a remembered search."""
@@ -62,7 +64,7 @@ async def search_page(update: Update, context: BotContext) -> None:
 
 async def _show(update: Update, context: BotContext, key: str, text: str, page: int) -> None:
     viewer = await context.viewer(update)
-    outcome = await search(context.deps.uow, viewer, text, page)
+    outcome = await search(context.deps.uow, viewer, text, page, time_limit=context.deps.search_time_limit)
     lang = viewer.language
     results = outcome.results
     if not results.initiatives and not results.updates:

@@ -13,9 +13,11 @@ from bot.domain.filters import TYPE_CODES
 from bot.domain.model import Viewer
 from bot.domain.splitting import split_html
 from bot.domain.timezones import DEFAULT_ZONE
+from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeType
 from bot.services import browse, curation, digests
 from bot.services.catalog import place_names
+from handlers.budget import expensive, within_budget
 from handlers.context import BotContext
 from handlers.dates import local
 from handlers.digest_render import digest_messages
@@ -244,7 +246,7 @@ async def got_time(update: Update, context: BotContext) -> int:
 async def got_typed_time(update: Update, context: BotContext) -> int:
     """HH:MM."""
     assert update.message is not None
-    text = (update.message.text or "").strip()
+    text = check_typed(update.message.text or "", lines=False).strip()
     try:
         at = parse_time(text)
     except ValueError:
@@ -406,11 +408,9 @@ async def manage(update: Update, context: BotContext) -> None:
     if ident is None or action not in ("prev", "pause", "resume", "del"):
         raise InvalidInput("error.stale")
     now = context.deps.clock.now()
-    if action == "prev":
-        own = {s.id: s for s in await digests.my_subscriptions(context.deps.uow, actor_of(update))}
-        if ident not in own:
-            raise InvalidInput("error.stale")
-        await _send_preview(update, context, own[ident].scope)
+    if action == "prev":  # a preview composes a whole digest: an expensive request
+        if await within_budget(update, context):
+            await context.deps.lane.run(update, context, _preview_one)
         return
     if action == "del":
         await digests.unsubscribe(context.deps.uow, actor_of(update), ident, now)
@@ -421,6 +421,16 @@ async def manage(update: Update, context: BotContext) -> None:
         if context.job_queue is not None:
             schedule(context.job_queue, changed, now)
     await _list(update, context)
+
+
+@guarded
+async def _preview_one(update: Update, context: BotContext) -> None:
+    """The digest one of the member's subscriptions would bring now."""
+    ident = as_int(_data(update, 2)[1])
+    own = {s.id: s for s in await digests.my_subscriptions(context.deps.uow, actor_of(update))}
+    if ident not in own:
+        raise InvalidInput("error.stale")
+    await _send_preview(update, context, own[ident].scope)
 
 
 async def _send_preview(update: Update, context: BotContext, scope: Scope | None) -> None:
@@ -437,6 +447,7 @@ async def _send_preview(update: Update, context: BotContext, scope: Scope | None
         await reply(update, text, protect=rendered.protect)
 
 
+@expensive
 @guarded
 async def digest_command(update: Update, context: BotContext) -> None:
     """The digest this member would get now, for the last 7 days."""

@@ -41,6 +41,7 @@ def _request(row: AccessRequestRow) -> AccessRequest:
         created_at=aware(row.created_at),
         decided_at=aware(row.decided_at) if row.decided_at else None,
         decided_by=row.decided_by,
+        username=row.username,
     )
 
 
@@ -100,13 +101,14 @@ class SqlInviteRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def open_invites(self, now: dt.datetime) -> Sequence[Invite]:
-        """Invitations that can still be used, newest first."""
-        rows = await self._session.scalars(
-            select(InviteRow)
-            .where(InviteRow.uses_left > 0, InviteRow.revoked_at.is_(None), InviteRow.expires_at > now)
-            .order_by(InviteRow.id.desc())
+    async def open_invites(self, now: dt.datetime, created_by: int | None = None) -> Sequence[Invite]:
+        """Invitations that can still be used (those one member made, if given), newest first."""
+        query = select(InviteRow).where(
+            InviteRow.uses_left > 0, InviteRow.revoked_at.is_(None), InviteRow.expires_at > now
         )
+        if created_by is not None:
+            query = query.where(InviteRow.created_by == created_by)
+        rows = await self._session.scalars(query.order_by(InviteRow.id.desc()))
         return [_invite(r) for r in rows]
 
     async def revoke(self, invite_id: int, by: int, now: dt.datetime) -> bool:
@@ -135,11 +137,13 @@ class SqlAccessRequestRepository:
         note: str,
         language: str,
         now: dt.datetime,
+        username: str | None = None,
     ) -> AccessRequest:
         """Store a pending request (the database allows one pending request per user)."""
         row = AccessRequestRow(
             telegram_user_id=telegram_user_id,
             chat_id=chat_id,
+            username=username,
             name=name,
             delegation_code=delegation_code,
             note=note,

@@ -34,6 +34,7 @@ def member(row: MemberRow) -> Member:
         time_zone=row.time_zone,
         reachable=row.reachable,
         erased_at=aware(row.erased_at) if row.erased_at else None,
+        status_since=aware(row.status_since) if row.status_since else None,
     )
 
 

@@ -99,6 +99,8 @@ class MemberRow(Base):
     # member was erased: the row then holds a pseudonym instead of the person.
     revoked_at: Mapped[dt.datetime | None]
     erased_at: Mapped[dt.datetime | None]
+    # When the status last changed (registered, revoked, reinstated): an access request's card says it.
+    status_since: Mapped[dt.datetime | None]
     delegation: Mapped[DelegationRow] = relationship(lazy="joined")
 
 
@@ -257,6 +259,8 @@ class AccessRequestRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)
+    # The requester's @username when they have one: a way for the admins to reach them.
+    username: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     delegation_code: Mapped[str] = mapped_column(ForeignKey("delegations.code"))
     note: Mapped[str] = mapped_column(Text)
@@ -419,3 +423,13 @@ class DigestRunRow(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     items: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime]
+
+
+class GroupRow(Base):
+    """A group chat an admin added the bot to: the only groups the bot serves (TLP:CLEAR, members)."""
+
+    __tablename__ = "groups"
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(255))
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    registered_at: Mapped[dt.datetime]

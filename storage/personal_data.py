@@ -30,6 +30,7 @@ from storage.models import (
     AuditRow,
     DigestRunRow,
     FollowRow,
+    GroupRow,
     InitiativeRow,
     InviteRow,
     MemberRow,
@@ -125,6 +126,10 @@ class SqlPersonalDataRepository:
             pick(r, "id", "delegation_code", "text", "audience", "send_at", "status", "recipients")
             | pick(r, "attachment_kind", "created_at")
             for r in await self._scalars(NoticeRow, NoticeRow.author_id == member_id)
+        ]
+        tables["groups"] = [  # the group chats they registered the bot in
+            pick(r, "chat_id", "title", "registered_at")
+            for r in await self._scalars(GroupRow, GroupRow.registered_by == member_id, GroupRow.chat_id)
         ]
 
     async def _updates(self, member_id: int) -> list[Record]:
@@ -227,6 +232,7 @@ class SqlPersonalDataRepository:
             .values(
                 name=pseudonym,
                 note="",
+                username=None,
                 telegram_user_id=pseudo_id,
                 chat_id=pseudo_id,
                 status=case((pending, RequestStatus.REFUSED.value), else_=AccessRequestRow.status),
@@ -282,7 +288,7 @@ def _member(row: MemberRow) -> Record:
 
 def _request(row: AccessRequestRow) -> Record:
     return pick(
-        row, "id", "telegram_user_id", "chat_id", "name", "delegation_code", "note", "language"
+        row, "id", "telegram_user_id", "chat_id", "name", "username", "delegation_code", "note", "language"
     ) | pick(row, "status", "created_at", "decided_at", "decided_by")
 
 

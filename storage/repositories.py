@@ -69,6 +69,7 @@ class SqlMemberRepository:
             reachable=True,
             created_at=now,
             updated_at=now,
+            status_since=now,
         )
         self._session.add(row)
         await self._session.flush()
@@ -120,6 +121,8 @@ class SqlMemberRepository:
             setattr(row, name, value.value if isinstance(value, Role | MemberStatus) else value)
         if row.status != was:  # retention counts from the last revocation
             row.revoked_at = now if row.status == MemberStatus.REVOKED.value else None
+        if "status" in fields:
+            row.status_since = now
         row.updated_at = now
         await self._session.flush()
         await self._session.refresh(row, ["delegation"])

@@ -5,11 +5,17 @@ reading the index early; scoring every match of a common word would cost ~150 ms
 updates), only those are scored, and only the page asked for gets snippets. Initiatives: the best
 few matches by a weighted score (title and reference first). User text reaches the engines only as
 bound values: quoted FTS5 strings, or `plainto_tsquery`/`phraseto_tsquery` arguments.
+
+A search may be given a time budget: PostgreSQL cancels a statement past `statement_timeout` (set for the
+search only), SQLite's progress handler interrupts one past its deadline; either way SearchTooBroad.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import datetime as dt
+import time
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -25,10 +31,19 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.access import Visibility
-from bot.domain.search import CANDIDATES, HIT_END, HIT_START, SearchHit, SearchQuery, SearchResults
+from bot.domain.search import (
+    CANDIDATES,
+    HIT_END,
+    HIT_START,
+    SearchHit,
+    SearchQuery,
+    SearchResults,
+    SearchTooBroad,
+)
 from bot.domain.vocab import Tlp
 from storage.mapping import aware
 from storage.models import InitiativeRow, UpdateRow
@@ -38,6 +53,8 @@ INITIATIVE_HITS = 5
 SNIPPET_WORDS = 20
 ELLIPSIS = "…"
 EMPTY = SearchResults(initiatives=(), updates=(), total_updates=0, capped=False)
+PROGRESS_STEPS = 1_000  # SQLite virtual-machine steps between two looks at the clock
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout
 
 UPDATES_FTS = table("updates_fts", column("rowid", Integer))
 INITIATIVES_FTS = table("initiatives_fts", column("rowid", Integer))
@@ -188,22 +205,59 @@ class SqlSearchRepository:
         self._session = session
 
     async def search(
-        self, query: SearchQuery, visibility: Visibility, offset: int, limit: int
+        self,
+        query: SearchQuery,
+        visibility: Visibility,
+        offset: int,
+        limit: int,
+        time_limit: dt.timedelta | None = None,
     ) -> SearchResults:
-        """A page of the best of the newest visible update matches, and the best initiatives."""
+        """A page of the best of the newest visible update matches, and the best initiatives; within
+        `time_limit` if given, else SearchTooBroad."""
         if query.empty or visibility.nothing:
             return EMPTY
-        engine: _Engine = (
-            _Postgres(query) if self._session.get_bind().dialect.name == "postgresql" else _Fts5(query)
-        )
-        updates, found = await self._updates(engine, visibility, max(0, offset), max(0, limit))
-        initiatives = await self._initiatives(engine)
+        postgres = self._session.get_bind().dialect.name == "postgresql"
+        engine: _Engine = _Postgres(query) if postgres else _Fts5(query)
+        async with self._deadline(time_limit, postgres):
+            updates, found = await self._updates(engine, visibility, max(0, offset), max(0, limit))
+            initiatives = await self._initiatives(engine)
         return SearchResults(
             initiatives=initiatives,
             updates=updates,
             total_updates=min(found, CANDIDATES),
             capped=found > CANDIDATES,
         )
+
+    @contextlib.asynccontextmanager
+    async def _deadline(self, time_limit: dt.timedelta | None, postgres: bool) -> AsyncIterator[None]:
+        """Run the block's statements within `time_limit`, or raise SearchTooBroad."""
+        if time_limit is None:
+            yield
+            return
+        connection = await self._session.connection()
+        if postgres:
+            milliseconds = max(1, int(time_limit.total_seconds() * 1000))
+            await connection.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
+            try:
+                yield
+            except DBAPIError as exc:
+                if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+                    raise SearchTooBroad() from None
+                raise
+            await connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
+            return
+        driver = (await connection.get_raw_connection()).driver_connection  # aiosqlite's connection
+        assert driver is not None
+        deadline = time.monotonic() + time_limit.total_seconds()
+        await driver.set_progress_handler(lambda: int(time.monotonic() >= deadline), PROGRESS_STEPS)
+        try:
+            yield
+        except DBAPIError as exc:
+            if "interrupted" in str(exc.orig):
+                raise SearchTooBroad() from None
+            raise
+        finally:
+            await driver.set_progress_handler(None, PROGRESS_STEPS)
 
     async def _updates(
         self, engine: _Engine, visibility: Visibility, offset: int, limit: int

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
 from storage.archive import SqlArchiveRepository
 from storage.digests import SqlSubscriptionRepository
+from storage.groups import SqlGroupRepository
 from storage.initiatives import SqlInitiativeRepository
 from storage.notices import SqlNoticeRepository
 from storage.outbox import SqlOutboxRepository
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
     personal_data: SqlPersonalDataRepository
     retention: SqlRetentionRepository
     archive: SqlArchiveRepository
+    groups: SqlGroupRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -67,6 +69,7 @@ class SqlUnitOfWork:
         self.personal_data = SqlPersonalDataRepository(session)
         self.retention = SqlRetentionRepository(session)
         self.archive = SqlArchiveRepository(session)
+        self.groups = SqlGroupRepository(session)
         return self
 
     async def __aexit__(

@@ -86,6 +86,23 @@ async def register(
     return Identity(user_id, name, language_code=language)
 
 
+WORKING_GROUP = -100123  # the working party's supergroup in tests
+
+
+async def register_group(store: Store, chat_id: int = WORKING_GROUP, title: str = "EMWP") -> None:
+    """Register a group in the store, as an admin adding the bot to it does."""
+    async with store.uow() as uow:
+        await uow.groups.save(chat_id, title, None, NOW)
+        await uow.commit()
+
+
+@pytest.fixture
+async def working_group(store: Store) -> int:
+    """The working party's supergroup, registered: the bot serves it (TLP:CLEAR, members only)."""
+    await register_group(store)
+    return WORKING_GROUP
+
+
 @pytest.fixture
 async def people(store: Store) -> dict[str, Identity]:
     """One person per role: admin (GSC), contact (FR), observer (FRONTEX), revoked (DE), guest."""

@@ -33,10 +33,11 @@ class ApiCall:
 
 @dataclass
 class ChatState:
-    """What the fake server knows of a chat: its type and its messages by id."""
+    """What the fake server knows of a chat: its type, its messages by id, and whether the bot left it."""
 
     type: str = "private"
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
+    left: bool = False
 
 
 Listener = Callable[[ApiCall], None]
@@ -110,9 +111,11 @@ class InProcessBotApi(BaseRequest):
             listener(call)
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
-    def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+    def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any] | tuple[int, str]:
         chat_id = int(params["chat_id"])
         chat = self.chat(chat_id)
+        if chat.left:
+            return 403, "Forbidden: bot is not a member of the group chat"
         message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -138,7 +141,7 @@ class InProcessBotApi(BaseRequest):
             return 400, "Bad Request: message is too long"
         return self._message(params, text=text)
 
-    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any] | tuple[int, str]:
         upload = params.get("_files", {}).get("document")
         name = upload[0] if upload else "file"
         size = len(upload[1]) if upload else 0
@@ -148,7 +151,7 @@ class InProcessBotApi(BaseRequest):
         extra = {"caption": params["caption"]} if params.get("caption") else {}
         return self._message(params, document=doc, **extra)
 
-    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _api_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any] | tuple[int, str]:
         file_id = str(params.get("photo"))
         photo = [{"file_id": file_id, "file_unique_id": file_id[:32], "width": 640, "height": 480}]
         extra = {"caption": params["caption"]} if params.get("caption") else {}
@@ -194,6 +197,16 @@ class InProcessBotApi(BaseRequest):
         return True
 
     def _api_sendChatAction(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_leaveChat(self, params: dict[str, Any]) -> bool | tuple[int, str]:
+        chat_id = int(params["chat_id"])
+        if chat_id > 0:
+            return 400, "Bad Request: chat member status can't be changed in private chats"
+        chat = self.chat(chat_id, "supergroup")
+        if chat.left:
+            return 403, "Forbidden: bot is not a member of the supergroup chat"
+        chat.left = True
         return True
 
 

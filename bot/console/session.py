@@ -13,7 +13,7 @@ from bot.clock import SystemClock
 from bot.console.botapi import ApiCall, InProcessBotApi
 from bot.console.render import html_to_terminal, keyboard_buttons, render_buttons
 from bot.console.updates import Identity, UpdateFactory
-from bot.services.demo import DEMO_PEOPLE, ensure_demo_members
+from bot.services.demo import DEMO_GROUP, DEMO_PEOPLE, ensure_demo_members
 from bot.settings import Settings
 from handlers.delivery import Sender
 from handlers.recompose import MessageComposer
@@ -21,7 +21,7 @@ from storage.factory import open_store
 
 # Not a secret: the in-process Bot API accepts any token; this one only has the right shape.
 CONSOLE_TOKEN = "7000000001:console-in-process"  # noqa: S105
-GROUP_CHAT_ID = -100_910_000
+GROUP_CHAT_ID, GROUP_TITLE = DEMO_GROUP
 HELP = """Console commands (everything else is sent to the bot as a message):
   !as admin|contact|observer|guest   switch identity       !chat private|group   switch chat
   !press N                           press button N of the latest message with buttons (or just !N)
@@ -56,7 +56,7 @@ class ConsoleState:
                 person.name,
                 chat_id=GROUP_CHAT_ID,
                 chat_type="supergroup",
-                chat_title="EMWP working party",
+                chat_title=GROUP_TITLE,
             )
         return Identity(person.telegram_user_id, person.name)
 

@@ -24,7 +24,15 @@ MEMBER_COMMANDS: tuple[str, ...] = (
     "mydata",
 )
 POSTER_COMMANDS: tuple[str, ...] = ("post",)
-ADMIN_COMMANDS: tuple[str, ...] = ("broadcast", "notices", "invite", "members", "audit", "newinitiative")
+ADMIN_COMMANDS: tuple[str, ...] = (
+    "broadcast",
+    "notices",
+    "invite",
+    "members",
+    "groups",
+    "audit",
+    "newinitiative",
+)
 
 
 def may_post(role: Role | None) -> bool:

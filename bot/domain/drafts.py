@@ -7,6 +7,7 @@ import re
 
 from bot.domain.errors import InvalidInput
 from bot.domain.seed import REF_PATTERN
+from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeType
 
 REF_PREFIX = {
@@ -23,8 +24,8 @@ URL = re.compile(r"^https?://[^\s<>\"]+$")
 
 
 def check_text(value: str, field: str, low: int, high: int) -> str:
-    """Trimmed text of `low` to `high` characters."""
-    cleaned = value.strip()
+    """Trimmed text of `low` to `high` characters; only notes may have several lines."""
+    cleaned = check_typed(value, lines=field == "notes").strip()
     if not low <= len(cleaned) <= high:
         raise InvalidInput("draft.bad_length", field=field, low=low, high=high, length=len(cleaned))
     return cleaned
@@ -32,6 +33,7 @@ def check_text(value: str, field: str, low: int, high: int) -> str:
 
 def parse_date(value: str) -> dt.date:
     """An ISO date, YYYY-MM-DD."""
+    check_typed(value, lines=False)
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
@@ -40,7 +42,7 @@ def parse_date(value: str) -> dt.date:
 
 def check_url(value: str) -> str:
     """An http(s) link."""
-    cleaned = value.strip()
+    cleaned = check_typed(value, lines=False).strip()
     if len(cleaned) > 1000 or not URL.match(cleaned):
         raise InvalidInput("draft.bad_url")
     return cleaned
@@ -48,7 +50,7 @@ def check_url(value: str) -> str:
 
 def check_ref(value: str) -> str:
     """A readable reference like MP-MA-2013."""
-    cleaned = value.strip().upper()
+    cleaned = check_typed(value, lines=False).strip().upper()
     if len(cleaned) > 32 or not REF_PATTERN.match(cleaned):
         raise InvalidInput("draft.bad_ref")
     return cleaned

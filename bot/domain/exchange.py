@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,12 @@ INITIATIVE_COLUMNS = (
     "notes",
 )
 EVENT_COLUMNS = ("title", "kind", "starts_at", "ends_at", "country", "initiative", "location", "notes")
+MAX_IMPORT_BYTES = 10 * 1024 * 1024  # an import file larger than this is refused before it is read
+# A CSV cell a spreadsheet would run as a formula starts with one of these (OWASP's "CSV injection"):
+# the export writes a leading ' before it, and before any ' already leading one, so that reading back
+# removes exactly one and every value comes back as it was.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +201,9 @@ def _parse_csv(text: str, zone: dt.tzinfo) -> ParsedFile:
         return parsed
     for row in _rows(reader):
         line, values = row
-        item: dict[str, Any] = {k: v for k, v in values.items() if v not in (None, "")}
+        item: dict[str, Any] = {
+            k: restored(v) if isinstance(v, str) else v for k, v in values.items() if v not in (None, "")
+        }
         for list_field in LIST_FIELDS:
             if list_field in item:
                 item[list_field] = [p.strip() for p in str(item[list_field]).split(";") if p.strip()]
@@ -277,10 +286,21 @@ def to_yaml(initiatives: list[dict[str, object]], events: list[dict[str, object]
 
 
 def to_csv(rows: list[dict[str, object]], columns: Sequence[str]) -> str:
-    """The CSV export; lists joined with ';'."""
+    """The CSV export; lists joined with ';'; a cell a spreadsheet would run as a formula neutralised."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(columns))
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()})
+        cells = {k: ";".join(map(str, v)) if isinstance(v, list) else v for k, v in row.items()}
+        writer.writerow({k: neutralised(str(v)) if v is not None else v for k, v in cells.items()})
     return out.getvalue()
+
+
+def neutralised(cell: str) -> str:
+    """'=SUM(A1)' → "'=SUM(A1)": shown as text by spreadsheets, never run; other cells unchanged."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def restored(cell: str) -> str:
+    """The inverse of `neutralised`: exactly the one ' it added is removed."""
+    return cell[1:] if _NEUTRALISED.match(cell) else cell

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from bot.domain.errors import InvalidInput
+from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 
 E = TypeVar("E", InitiativeType, InitiativeStatus)
@@ -30,7 +31,7 @@ def parse_filter(text: str) -> TypedFilter:
     """Split keyed parts from free words; unknown keys or values are refused with the choices."""
     found: dict[str, str] = {}
     words: list[str] = []
-    for match in TOKEN.finditer(text[:300]):
+    for match in TOKEN.finditer(check_typed(text, lines=False)[:300]):
         key = (match.group(1) or match.group(3) or "").lower()
         value = match.group(2) if match.group(1) else match.group(4)
         if not key:

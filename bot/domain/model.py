@@ -41,6 +41,7 @@ class Member:
     time_zone: str
     reachable: bool
     erased_at: dt.datetime | None = None
+    status_since: dt.datetime | None = None  # when registered, revoked or reinstated, if known
 
     @property
     def active(self) -> bool:
@@ -55,12 +56,16 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
-    """Who is asking: a member, or a guest (member is None) in a private or group chat."""
+    """Who is asking: a member, or a guest (member is None) in a private or group chat.
+
+    In a group, `group_id` is the group's chat id: services check that an admin registered it.
+    """
 
     telegram_user_id: int
     member: Member | None
     language: str
     in_group: bool = False
+    group_id: int | None = None
 
     @property
     def role(self) -> Role | None:
@@ -220,3 +225,14 @@ class AccessRequest:
     created_at: dt.datetime
     decided_at: dt.datetime | None = None
     decided_by: int | None = None
+    username: str | None = None  # the requester's @username, when they have one
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A group chat an admin added the bot to: the bot serves no other group."""
+
+    chat_id: int
+    title: str
+    registered_at: dt.datetime
+    registered_by: int | None = None

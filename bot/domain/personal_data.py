@@ -33,6 +33,7 @@ SECTIONS: tuple[str, ...] = (
     "updates",
     "update_edits",
     "notices",
+    "groups",
     "audit_log",
     "outbox",
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.domain.errors import InvalidInput
+from bot.domain.typed import check_typed
 from bot.domain.vocab import Tlp, UpdateKind
 
 TEXT_LIMIT = 3500
@@ -49,10 +50,9 @@ class Follow:
 def check_text(text: str) -> str:
     """1 to 3,500 characters, stored exactly as written (only surrounding blank lines are trimmed).
 
-    A NUL character is refused with a reason: PostgreSQL cannot store it, and it shows as nothing.
+    A control character (NUL, which PostgreSQL cannot store, and the others) is refused with a reason.
     """
-    if "\x00" in text:
-        raise InvalidInput("post.text_nul")
+    check_typed(text)
     stripped = text.strip("\n\r ")
     if not stripped:
         raise InvalidInput("post.text_empty", limit=TEXT_LIMIT)

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.domain.errors import InvalidInput
 from bot.domain.vocab import Tlp
 
 HIT_START = "\x02"  # snippet markers: storage puts them around matched words;
@@ -48,3 +49,9 @@ class SearchResults:
     updates: Sequence[SearchHit]
     total_updates: int
     capped: bool
+
+
+class SearchTooBroad(InvalidInput):
+    """The query would take longer than its time budget: nothing was found, a narrower query will be."""
+
+    message_id = "search.too_broad"

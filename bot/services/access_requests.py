@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.model import AccessRequest, Member
 from bot.domain.outbox import Outgoing
+from bot.domain.typed import check_typed
 from bot.domain.vocab import MemberStatus, RequestStatus, Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
 
 NAME_LIMITS = (2, 100)
+USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 NOTE_LIMIT = 500
 APPROVABLE_ROLES = (Role.CONTACT, Role.OBSERVER)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCard:
+    """A request as admins see it: with the member record this Telegram account already has, if any
+    (a revoked member asking again under another name or delegation must not pass unnoticed)."""
+
+    request: AccessRequest
+    known: Member | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +47,8 @@ class Decision:
 
 
 def check_name(name: str) -> str:
-    """A person's name as they give it: 2 to 100 characters, one line."""
-    cleaned = " ".join(name.split())
+    """A person's name as they give it: 2 to 100 characters, one line (line breaks become spaces)."""
+    cleaned = " ".join(check_typed(name).split())
     if not NAME_LIMITS[0] <= len(cleaned) <= NAME_LIMITS[1]:
         raise InvalidInput("request.bad_name", low=NAME_LIMITS[0], high=NAME_LIMITS[1])
     return cleaned
@@ -44,7 +56,7 @@ def check_name(name: str) -> str:
 
 def check_note(note: str) -> str:
     """A short note for the admins: at most 500 characters."""
-    cleaned = note.strip()
+    cleaned = check_typed(note).strip()
     if len(cleaned) > NOTE_LIMIT:
         raise InvalidInput("request.bad_note", limit=NOTE_LIMIT, length=len(cleaned))
     return cleaned
@@ -56,12 +68,19 @@ async def can_request_access(uow_factory: UnitOfWorkFactory, telegram_user_id: i
         await _check_can_request(uow, telegram_user_id)
 
 
-async def _check_can_request(uow: UnitOfWork, telegram_user_id: int) -> None:
+async def _check_can_request(uow: UnitOfWork, telegram_user_id: int) -> Member | None:
+    """The (revoked) member record of this account, if any; refused for a member or a pending request."""
     member = await uow.members.by_telegram_id(telegram_user_id)
     if member is not None and member.active:
         raise Conflict("start.already_member")
     if await uow.requests.pending_for(telegram_user_id) is not None:
         raise Conflict("request.already_pending")
+    return member
+
+
+def check_username(username: str | None) -> str | None:
+    """Telegram's @username (5 to 32 letters, digits, underscores), or None for anything else."""
+    return username if username and USERNAME.fullmatch(username) else None
 
 
 async def submit_access_request(
@@ -73,12 +92,13 @@ async def submit_access_request(
     note: str,
     language: str,
     now: dt.datetime,
-    notify_admin: Callable[[Member, AccessRequest], Outgoing],
+    notify_admin: Callable[[Member, RequestCard], Outgoing],
+    username: str | None = None,
 ) -> SubmittedRequest:
     """Store a guest's request and, in the same transaction, queue a message to every reachable admin."""
     name, note = check_name(name), check_note(note)
     async with uow_factory() as uow:
-        await _check_can_request(uow, telegram_user_id)
+        known = await _check_can_request(uow, telegram_user_id)
         if await uow.catalog.delegation(delegation_code) is None:
             raise NotFound("invite.unknown_delegation", code=delegation_code)
         request = await uow.requests.add(
@@ -89,17 +109,22 @@ async def submit_access_request(
             note=note,
             language=language,
             now=now,
+            username=check_username(username),
         )
+        details: dict[str, object] = {"delegation": delegation_code}
+        if known is not None:
+            details["known_member"] = known.id
         await uow.audit.append(
             at=now,
             actor_id=None,
             action="access.requested",
             subject=f"request {request.id}",
-            # Never the name or the Telegram id: the request row holds them, and erasure pseudonymises it.
-            details={"delegation": delegation_code},
+            # The request row holds the name and the Telegram id, and erasure pseudonymises it: not here.
+            details=details,
         )
         admins = await uow.members.active_admins()
-        await uow.outbox.enqueue([notify_admin(admin, request) for admin in admins if admin.reachable], now)
+        card = RequestCard(request, known)
+        await uow.outbox.enqueue([notify_admin(admin, card) for admin in admins if admin.reachable], now)
         await uow.commit()
     return SubmittedRequest(request, admins)
 
@@ -111,14 +136,15 @@ async def pending_requests(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequ
         return await uow.requests.pending()
 
 
-async def access_request(uow_factory: UnitOfWorkFactory, actor: Actor, request_id: int) -> AccessRequest:
-    """One request (admins only)."""
+async def access_request(uow_factory: UnitOfWorkFactory, actor: Actor, request_id: int) -> RequestCard:
+    """One request, and the member this Telegram account already is, if any (admins only)."""
     async with uow_factory() as uow:
         await require_admin(uow, actor)
         request = await uow.requests.by_id(request_id)
-    if request is None:
-        raise NotFound()
-    return request
+        if request is None:
+            raise NotFound()
+        known = await uow.members.by_telegram_id(request.telegram_user_id)
+    return RequestCard(request, known)
 
 
 async def decide_access_request(

@@ -12,10 +12,11 @@ from bot.ports import UnitOfWork
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """A Telegram user acting in a private chat or in a group."""
+    """A Telegram user acting in a private chat or in a group (`group_id`: the group's chat id)."""
 
     telegram_user_id: int
     in_group: bool = False
+    group_id: int | None = None
 
 
 async def require_member(uow: UnitOfWork, actor: Actor, *roles: Role) -> Member:

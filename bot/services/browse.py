@@ -15,7 +15,9 @@ from bot.domain.ids import parse_id
 from bot.domain.model import Country, Event, Initiative, InitiativeHeadline, Region, Update, Viewer
 from bot.domain.posting import FollowKind
 from bot.domain.search_query import parse_query
+from bot.domain.typed import check_typed
 from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.services.groups import require_served
 
 PAGE_SIZE = 10
 DETAIL_UPDATES = 5
@@ -62,7 +64,8 @@ class CountryProfile:
 
 
 def require_reader(viewer: Viewer) -> None:
-    """Members read; guests and revoked members do not. Groups are served by their own rules."""
+    """Members read; guests and revoked members do not. In a group, each use case also checks with
+    `require_served` that an admin registered it."""
     if viewer.role is None:
         raise NotAllowed("error.members_only")
 
@@ -75,6 +78,7 @@ async def list_initiatives(
     page = max(0, page)
     visibility = visibility_for(viewer)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE, visibility)
         pages = max(1, -(-total // PAGE_SIZE))
         if page >= pages and total:
@@ -89,6 +93,7 @@ async def initiative_detail(
     """By reference (`MP-MA-2013`) or id; the updates are those the viewer may read."""
     require_reader(viewer)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         initiative = await _find(uow, key)
         updates, total = await uow.updates.latest(
             [initiative.id], visibility_for(viewer), max(0, offset), DETAIL_UPDATES
@@ -115,6 +120,7 @@ async def find_initiative(uow_factory: UnitOfWorkFactory, viewer: Viewer, key: s
     """One initiative by reference or id, for a flow that needs only the initiative itself."""
     require_reader(viewer)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         return await _find(uow, key)
 
 
@@ -124,11 +130,12 @@ async def find_initiatives_by_refs(
     """Several initiatives by reference or id, in one unit of work; the first unknown one is reported."""
     require_reader(viewer)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         return [await _find(uow, key) for key in keys]
 
 
 async def _find(uow: UnitOfWork, key: str) -> Initiative:
-    text = key.strip()
+    text = check_typed(key, lines=False).strip()
     if not text or len(text) > 40:
         raise InvalidInput("initiative.ask_ref")
     number = parse_id(text)
@@ -157,7 +164,9 @@ DIRECTORY = CountryDirectory()
 async def find_country(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str) -> CountryMatch:
     """A country by code or name in any EU language, or the candidates to choose from."""
     require_reader(viewer)
+    check_typed(text, lines=False)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         return (await DIRECTORY.index(uow)).find(text)
 
 
@@ -170,6 +179,7 @@ async def country_profile(
     """
     require_reader(viewer)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         country = await uow.catalog.country(code)
         if country is None:
             raise NotFound("country.not_found", name=code)
@@ -194,6 +204,7 @@ async def upcoming_events(
     """Events of the next 30 days, soonest first."""
     require_reader(viewer)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         return await uow.events.between(now, now + dt.timedelta(days=UPCOMING_DAYS))
 
 
@@ -209,6 +220,7 @@ async def resolve_filter(
     """Turn typed names into codes: a region by name or key, a country by code or any-language name."""
     require_reader(viewer)
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         index = await DIRECTORY.index(uow)
         known = await uow.catalog.regions()
     region = _region(known, typed.region) if typed.region else None
@@ -244,10 +256,11 @@ def _country(index: CountryIndex, name: str) -> str:
 async def find_initiatives(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str) -> Sequence[Initiative]:
     """For picking one: a reference or number, else a country's initiatives, else the best word matches."""
     require_reader(viewer)
-    wanted = text.strip()[:200]
+    wanted = check_typed(text, lines=False).strip()[:200]
     if not wanted:
         return []
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         number = parse_id(wanted)
         exact = await (
             uow.initiatives.by_id(number) if number is not None else uow.initiatives.by_ref(wanted)

@@ -10,6 +10,7 @@ from bot.domain.drafts import check_ref, check_text, check_url, parse_date, sugg
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.exchange import TEXT_LIMITS
 from bot.domain.model import Initiative
+from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
@@ -37,7 +38,7 @@ async def authorize_curator(uow_factory: UnitOfWorkFactory, actor: Actor) -> Non
 
 async def resolve_countries(uow_factory: UnitOfWorkFactory, text: str) -> tuple[str, ...]:
     """'Morocco, Tunisie, EG' → ('MA', 'TN', 'EG'); each name must be found unambiguously."""
-    names = [n.strip() for n in text.replace(";", ",").split(",") if n.strip()]
+    names = [n.strip() for n in check_typed(text).replace(";", ",").split(",") if n.strip()]
     if not names or len(names) > 60:
         raise InvalidInput("draft.bad_countries")
     async with uow_factory() as uow:
@@ -119,7 +120,7 @@ async def edit_initiative(
 
 
 async def _parse(uow_factory: UnitOfWorkFactory, field: str, value: str) -> object:
-    text = value.strip()
+    text = check_typed(value, lines=field == "notes").strip()
     if field == "title":
         return check_text(text, "title", *TEXT_LIMITS["title"])
     if field in ("lead", "notes"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.domain.model import Member
 from bot.domain.vocab import Role
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ DEMO_PEOPLE: tuple[DemoPerson, ...] = (
     DemoPerson("observer", 910_003, "Otto (Frontex)", "FRONTEX", Role.OBSERVER),
     DemoPerson("guest", 910_004, "Gus (guest)"),
 )
+DEMO_GROUP = (-100_910_000, "EMWP working party")  # chat id and title of the console's group
 
 
 async def ensure_demo_members(uow_factory: UnitOfWorkFactory, now: dt.datetime) -> list[Member]:
@@ -56,5 +57,22 @@ async def ensure_demo_members(uow_factory: UnitOfWorkFactory, now: dt.datetime) 
                 details={"role": person.role.value, "delegation": person.delegation, "via": "console demo"},
             )
             created.append(member)
+        await _ensure_demo_group(uow, now)
         await uow.commit()
     return created
+
+
+async def _ensure_demo_group(uow: UnitOfWork, now: dt.datetime) -> None:
+    """The console's group, registered as if the demo admin had added the bot to it."""
+    chat_id, title = DEMO_GROUP
+    if await uow.groups.get(chat_id) is not None:
+        return
+    admin = await uow.members.by_telegram_id(DEMO_PEOPLE[0].telegram_user_id)
+    await uow.groups.save(chat_id, title, admin.id if admin else None, now)
+    await uow.audit.append(
+        at=now,
+        actor_id=admin.id if admin else None,
+        action="group.registered",
+        subject=f"group {chat_id}",
+        details={"title": title, "via": "console demo"},
+    )

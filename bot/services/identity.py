@@ -13,9 +13,19 @@ async def identify(
     language_code: str | None,
     *,
     in_group: bool = False,
+    group_id: int | None = None,
 ) -> Viewer:
-    """The viewer for this Telegram user: their member record if any, and the language to answer in."""
+    """The viewer for this Telegram user: their member record if any, and the language to answer in.
+
+    In a group (`group_id`), services that serve it check that an admin registered it.
+    """
     async with uow_factory() as uow:
         member = await uow.members.by_telegram_id(telegram_user_id)
     language = member.language if member is not None else bot_language(language_code)
-    return Viewer(telegram_user_id=telegram_user_id, member=member, language=language, in_group=in_group)
+    return Viewer(
+        telegram_user_id=telegram_user_id,
+        member=member,
+        language=language,
+        in_group=in_group or group_id is not None,
+        group_id=group_id,
+    )

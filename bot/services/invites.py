@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.domain import invites as tokens
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.model import Invite, Member
-from bot.domain.vocab import MemberStatus, Role
+from bot.domain.vocab import Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
 
@@ -74,14 +74,12 @@ async def redeem_invite(
     token: str,
     now: dt.datetime,
 ) -> Member:
-    """Register (or reinstate) the user with the invitation's role and delegation."""
+    """Register a newcomer with the invitation's role and delegation (checked as `check_invite` does)."""
     async with uow_factory() as uow:
-        invite, existing = await _usable(uow, telegram_user_id, token, now)
+        invite = await _usable(uow, telegram_user_id, token, now)
         if not await uow.invites.take_use(invite.id, now):
             raise Conflict("start.token_used_up")
-        member = await _register(
-            uow, invite, existing, telegram_user_id, chat_id, display_name, language, now
-        )
+        member = await _register(uow, invite, telegram_user_id, chat_id, display_name, language, now)
         await uow.commit()
     return member
 
@@ -91,23 +89,35 @@ async def check_invite(
 ) -> Invite:
     """Whether this user could redeem the token now (before the privacy notice); spends nothing."""
     async with uow_factory() as uow:
-        invite, _existing = await _usable(uow, telegram_user_id, token, now)
-    return invite
+        return await _usable(uow, telegram_user_id, token, now)
 
 
-async def _usable(
-    uow: UnitOfWork, telegram_user_id: int, token: str, now: dt.datetime
-) -> tuple[Invite, Member | None]:
+async def _usable(uow: UnitOfWork, telegram_user_id: int, token: str, now: dt.datetime) -> Invite:
+    """The invitation, if it may register this user now.
+
+    A revoked member is never let back in by an invitation, not even one they once used or made: only an
+    admin reinstates them (or approves their access request), so they are told to ask the Secretariat.
+    An invitation made by someone who is no longer an active admin registers nobody either.
+    """
     if not tokens.well_formed(token):
         raise InvalidInput("start.bad_token")
     invite = await uow.invites.by_token_hash(tokens.hash_token(token))
     if invite is None:
         raise InvalidInput("start.bad_token")
     existing = await uow.members.by_telegram_id(telegram_user_id)
-    if existing is not None and existing.active:
-        raise Conflict("start.already_member")
+    if existing is not None:
+        raise Conflict("start.already_member" if existing.active else "start.revoked_invite")
     _check_usable(invite, now)
-    return invite, existing
+    if not await _creator_still_admin(uow, invite):
+        raise InvalidInput("start.token_revoked")
+    return invite
+
+
+async def _creator_still_admin(uow: UnitOfWork, invite: Invite) -> bool:
+    if invite.created_by is None:  # made on the command line by the host's operator
+        return True
+    creator = await uow.members.by_id(invite.created_by)
+    return creator is not None and creator.active and creator.role is Role.ADMIN
 
 
 def _check_usable(invite: Invite, now: dt.datetime) -> None:
@@ -122,7 +132,6 @@ def _check_usable(invite: Invite, now: dt.datetime) -> None:
 async def _register(
     uow: UnitOfWork,
     invite: Invite,
-    existing: Member | None,
     telegram_user_id: int,
     chat_id: int,
     display_name: str,
@@ -130,38 +139,42 @@ async def _register(
     now: dt.datetime,
 ) -> Member:
     name = display_name.strip()[:200] or str(telegram_user_id)
-    if existing is None:
-        member = await uow.members.add(
-            telegram_user_id=telegram_user_id,
-            chat_id=chat_id,
-            display_name=name,
-            delegation_code=invite.delegation_code,
-            role=invite.role,
-            language=language,
-            time_zone="Europe/Brussels",
-            now=now,
-        )
-        action = "member.registered"
-    else:
-        changed = await uow.members.change(
-            existing.id,
-            now,
-            role=invite.role,
-            delegation_code=invite.delegation_code,
-            status=MemberStatus.ACTIVE,
-            chat_id=chat_id,
-            reachable=True,
-        )
-        assert changed is not None
-        member, action = changed, "member.reinstated"
+    member = await uow.members.add(
+        telegram_user_id=telegram_user_id,
+        chat_id=chat_id,
+        display_name=name,
+        delegation_code=invite.delegation_code,
+        role=invite.role,
+        language=language,
+        time_zone="Europe/Brussels",
+        now=now,
+    )
     await uow.audit.append(
         at=now,
         actor_id=member.id,
-        action=action,
+        action="member.registered",
         subject=f"member {member.id}",
         details={"role": invite.role.value, "delegation": invite.delegation_code, "invite": invite.id},
     )
     return member
+
+
+async def withdraw_invites_of(
+    uow: UnitOfWork, admin: Member, creator: Member, reason: str, now: dt.datetime
+) -> tuple[Invite, ...]:
+    """Withdraw the open invitations `creator` made (they were revoked or demoted), each audited."""
+    withdrawn = []
+    for invite in await uow.invites.open_invites(now, created_by=creator.id):
+        if await uow.invites.revoke(invite.id, admin.id, now):
+            await uow.audit.append(
+                at=now,
+                actor_id=admin.id,
+                action="invite.revoked",
+                subject=f"invite {invite.id}",
+                details={"reason": reason, "creator": creator.id},
+            )
+            withdrawn.append(invite)
+    return tuple(withdrawn)
 
 
 async def open_invites(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> Sequence[Invite]:

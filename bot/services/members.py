@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.domain.model import Member
+from bot.domain.model import Invite, Member
 from bot.domain.vocab import MemberStatus, Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
+from bot.services.invites import withdraw_invites_of
+
+
+@dataclass(frozen=True, slots=True)
+class MemberChange:
+    """The member as changed, and the open invitations of theirs that the change withdrew."""
+
+    member: Member
+    withdrawn: tuple[Invite, ...] = ()
 
 
 async def list_members(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequence[Member]:
@@ -38,14 +48,15 @@ async def revocable_member(uow_factory: UnitOfWorkFactory, actor: Actor, member_
 
 async def change_role(
     uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int, role: Role, now: dt.datetime
-) -> Member:
-    """Give an active member another role; admins cannot change their own."""
+) -> MemberChange:
+    """Give an active member another role; admins cannot change their own. An admin made contact or
+    observer loses the open invitations they made: an invitation never outranks its maker."""
     async with uow_factory() as uow:
         admin, target = await _admin_and_other(uow, actor, member_id)
         if not target.active:
             raise Conflict("members.is_revoked")
         if target.role is role:
-            return target
+            return MemberChange(target)
         changed = await uow.members.change(member_id, now, role=role)
         await uow.audit.append(
             at=now,
@@ -54,15 +65,19 @@ async def change_role(
             subject=f"member {member_id}",
             details={"from": target.role.value, "to": role.value},
         )
+        withdrawn: tuple[Invite, ...] = ()
+        if target.role is Role.ADMIN:
+            withdrawn = await withdraw_invites_of(uow, admin, target, "maker demoted", now)
         await uow.commit()
     assert changed is not None
-    return changed
+    return MemberChange(changed, withdrawn)
 
 
 async def set_status(
     uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int, status: MemberStatus, now: dt.datetime
-) -> Member:
-    """Revoke (access ends at the member's next update) or reinstate; never oneself."""
+) -> MemberChange:
+    """Revoke (access ends at the member's next update, their open invitations are withdrawn) or
+    reinstate; never oneself."""
     async with uow_factory() as uow:
         admin, target = await _admin_and_other(uow, actor, member_id)
         if target.status is status:
@@ -71,9 +86,12 @@ async def set_status(
         changed = await uow.members.change(member_id, now, status=status)
         action = "member.revoked" if status is MemberStatus.REVOKED else "member.reinstated"
         await uow.audit.append(at=now, actor_id=admin.id, action=action, subject=f"member {member_id}")
+        withdrawn: tuple[Invite, ...] = ()
+        if status is MemberStatus.REVOKED:
+            withdrawn = await withdraw_invites_of(uow, admin, target, "maker revoked", now)
         await uow.commit()
     assert changed is not None
-    return changed
+    return MemberChange(changed, withdrawn)
 
 
 async def move(

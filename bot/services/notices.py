@@ -20,6 +20,7 @@ from bot.domain.notices import (
 )
 from bot.domain.outbox import STOPPED, Correction, Outgoing, correct, retracts
 from bot.domain.reveals import Hold
+from bot.domain.typed import check_typed
 from bot.domain.vocab import Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_admin
@@ -37,9 +38,8 @@ class Broadcast:
 
 def check_text(text: str) -> str:
     """1 to 3,500 characters (the notice header and any split keep each message under Telegram's limit),
-    and no NUL character, which PostgreSQL cannot store (the same rule as an update's text)."""
-    if "\x00" in text:
-        raise InvalidInput("post.text_nul")
+    and no control character such as NUL, which PostgreSQL cannot store (the rule of every typed text)."""
+    check_typed(text)
     if not text.strip():
         raise InvalidInput("broadcast.text_empty", limit=TEXT_LIMIT)
     if len(text) > TEXT_LIMIT:
@@ -61,8 +61,8 @@ async def broadcast(
     """Store the notice and queue one message per recipient, due at its send time, in one transaction."""
     if draft.attachment_file_id is None:
         check_text(draft.text)
-    elif "\x00" in draft.text:  # a caption
-        raise InvalidInput("post.text_nul")
+    else:  # a caption
+        check_typed(draft.text)
     if draft.send_at > now + SEND_AHEAD:
         raise InvalidInput("broadcast.time_range")
     async with uow_factory() as uow:

@@ -15,6 +15,7 @@ from bot.domain.reveals import Hold
 from bot.domain.vocab import Role, Tlp
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member
+from bot.services.groups import require_served
 
 Notify = Callable[[Member, Update, Initiative], Outgoing]
 
@@ -119,6 +120,7 @@ async def update_view(
 ) -> UpdateView:
     """An update the viewer may read (otherwise it does not exist for them)."""
     async with uow_factory() as uow:
+        await require_served(uow, viewer)
         update = await uow.posting.by_id(update_id)
         if update is None or update.withdrawn_at is not None or not may_read(viewer, update):
             raise NotFound("post.not_found")

@@ -8,6 +8,7 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.languages import BOT_LANGUAGES
 from bot.domain.model import Member
 from bot.domain.timezones import canonical_zone
+from bot.domain.typed import check_typed
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member
 
@@ -35,7 +36,7 @@ async def set_language(
 
 async def set_time_zone(uow_factory: UnitOfWorkFactory, actor: Actor, name: str, now: dt.datetime) -> Member:
     """Use the IANA zone `name` for this member's schedules and dates."""
-    zone = canonical_zone(name)
+    zone = canonical_zone(check_typed(name, lines=False))
     if zone is None:
         raise InvalidInput("settings.bad_zone", value=name[:64])
     return await _change(uow_factory, actor, now, time_zone=zone)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from bot.domain.access import visibility_for
@@ -9,9 +10,12 @@ from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.model import Viewer
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.search_query import parse_query
+from bot.domain.typed import check_typed
 from bot.ports import UnitOfWorkFactory
+from bot.services.groups import require_served
 
 PAGE_SIZE = 5
+TIME_LIMIT = dt.timedelta(seconds=1)  # a query costing more answers "too broad, add a word"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,22 +29,29 @@ class SearchOutcome:
 
 
 async def search(
-    uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str, page: int, page_size: int = PAGE_SIZE
+    uow_factory: UnitOfWorkFactory,
+    viewer: Viewer,
+    text: str,
+    page: int,
+    page_size: int = PAGE_SIZE,
+    time_limit: dt.timedelta = TIME_LIMIT,
 ) -> SearchOutcome:
-    """Members search everything they may read; a group chat searches TLP:CLEAR updates only."""
-    if not viewer.in_group and viewer.role is None:
+    """Members search everything they may read; in a group an admin registered, members search
+    TLP:CLEAR updates only."""
+    if viewer.role is None:
         raise NotAllowed("error.members_only")
-    query = parse_query(text)
+    query = parse_query(check_typed(text, lines=False))
     if query.empty:
         raise InvalidInput("search.empty")
     visibility = visibility_for(viewer)
     size = max(1, page_size)
     page = max(0, page)
     async with uow_factory() as uow:
-        results = await uow.search.search(query, visibility, page * size, size)
+        await require_served(uow, viewer)
+        results = await uow.search.search(query, visibility, page * size, size, time_limit)
         pages = max(1, -(-results.total_updates // size))
         if page >= pages:  # a stale button: fewer matches than when it was drawn
             page = pages - 1
             if results.total_updates:
-                results = await uow.search.search(query, visibility, page * size, size)
+                results = await uow.search.search(query, visibility, page * size, size, time_limit)
     return SearchOutcome(query, results, page, pages)

@@ -233,6 +233,7 @@ COMMAND_REPLIES: dict[str, dict[str, str]] = {
         "/MEMBERS": "<b>Members</b> (4)",
         "/members@emwp_console_bot": "<b>Members</b> (4)",
         "/audit": "<b>Audit log</b>, entries 1 to",
+        "/groups": "No group is registered",
         "/invite": "<b>New invitation.</b>",
     },
     "contact": {
@@ -244,6 +245,7 @@ COMMAND_REPLIES: dict[str, dict[str, str]] = {
         "/MEMBERS": NOT_ALLOWED,
         "/members@emwp_console_bot": NOT_ALLOWED,
         "/audit": NOT_ALLOWED,
+        "/groups": NOT_ALLOWED,
         "/invite": NOT_ALLOWED,
     },
     "observer": {
@@ -255,6 +257,7 @@ COMMAND_REPLIES: dict[str, dict[str, str]] = {
         "/MEMBERS": NOT_ALLOWED,
         "/members@emwp_console_bot": NOT_ALLOWED,
         "/audit": NOT_ALLOWED,
+        "/groups": NOT_ALLOWED,
         "/invite": NOT_ALLOWED,
     },
     "revoked": {
@@ -266,6 +269,7 @@ COMMAND_REPLIES: dict[str, dict[str, str]] = {
         "/MEMBERS": MEMBERS_ONLY,
         "/members@emwp_console_bot": MEMBERS_ONLY,
         "/audit": MEMBERS_ONLY,
+        "/groups": MEMBERS_ONLY,
         "/invite": MEMBERS_ONLY,
     },
     "guest": {
@@ -277,6 +281,7 @@ COMMAND_REPLIES: dict[str, dict[str, str]] = {
         "/MEMBERS": MEMBERS_ONLY,
         "/members@emwp_console_bot": MEMBERS_ONLY,
         "/audit": MEMBERS_ONLY,
+        "/groups": MEMBERS_ONLY,
         "/invite": MEMBERS_ONLY,
     },
 }
@@ -668,7 +673,7 @@ async def test_any_button_data_pressed_by_a_contact_changes_nothing_and_shows_no
 
 @pytest.mark.parametrize("command", ["/members", "/invite", "/audit", "/settings"])
 async def test_admin_commands_in_the_group_are_refused_without_member_data(
-    bot: BotHarness, people: dict[str, Identity], command: str
+    bot: BotHarness, people: dict[str, Identity], working_group: int, command: str
 ) -> None:
     await build_world(bot, people)
     before = await snapshot(bot)
@@ -681,7 +686,7 @@ async def test_admin_commands_in_the_group_are_refused_without_member_data(
 
 
 async def test_admin_buttons_pressed_in_the_group_are_refused(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     world = await build_world(bot, people)
     who = group_identity(people["admin"])
@@ -691,10 +696,113 @@ async def test_admin_buttons_pressed_in_the_group_are_refused(
 
 @pytest.mark.parametrize("role", ["admin", "contact"])
 async def test_settings_buttons_pressed_in_the_group_are_refused(
-    bot: BotHarness, people: dict[str, Identity], role: str
+    bot: BotHarness, people: dict[str, Identity], working_group: int, role: str
 ) -> None:
     """/settings is private-only; its buttons must not change or show a member's settings in the group."""
     await build_world(bot, people)
     who = group_identity(people[role])
     expected = dict.fromkeys(SETTINGS_BUTTONS, PRIVATE_ONLY)
     assert await press_all(bot, who, await screen(bot, who), expected, others(role)) == {}
+
+
+# --- closed doors: three more rows of the matrix ----------------------------------------------------
+
+REVOKED_ASK = "an invitation cannot bring you back"
+GROUP_CLEAR = "In this group I only share information marked TLP:CLEAR"
+GROUP_HELP = "In a group I answer /help, /start and /search"
+CLOSED_ROWS: dict[str, dict[str, str | None]] = {
+    # Rolf (DE, revoked) holds a live invitation: it does not let him back in, nor does anything else.
+    "revoked member with a live invitation": {
+        "/start {token}": REVOKED_ASK,
+        "/start": "has been withdrawn",
+        "/help": "To get access",
+        "/search kestrel": MEMBERS_ONLY,
+        "/initiative MP-MA-2013": MEMBERS_ONLY,
+        "/settings": MEMBERS_ONLY,
+        "/members": MEMBERS_ONLY,
+        "/groups": MEMBERS_ONLY,
+        "/invite": MEMBERS_ONLY,
+    },
+    # A stranger's group the bot was added to (and could not leave): nothing answers, nothing is shown.
+    "guest in an unregistered group": dict.fromkeys(
+        (
+            *("/start", "/start {token}", "/help", "/search kestrel", "/initiative MP-MA-2013", "/members"),
+            *("/groups", "/settings", "/cancel", "/frobnicate", "/invite"),
+        ),
+        None,
+    ),
+    # Claire in the working party's registered group: TLP:CLEAR search, everything else privately.
+    "member in a registered group": {
+        "/start": GROUP_CLEAR,
+        "/start {token}": GROUP_CLEAR,
+        "/help": GROUP_HELP,
+        "/search kestrel": "Nothing found for “kestrel”",
+        "/initiative MP-MA-2013": PRIVATE_ONLY,
+        "/settings": PRIVATE_ONLY,
+        "/members": PRIVATE_ONLY,
+        "/groups": PRIVATE_ONLY,
+        "/invite": PRIVATE_ONLY,
+        "/frobnicate": "I don't know the command /frobnicate",
+    },
+}
+CLOSED_BUTTONS = ("ini:o:1:-.-.-.-", "srch:abcd:1", "upd:show:1", "cty:MA", "mem:show:{contact}")
+CLOSED_BUTTONS += ("grp:list:0",)
+
+
+def closed_row_identity(row: str, people: dict[str, Identity]) -> Identity:
+    """The person of a row, in the chat of the row."""
+    if row == "revoked member with a live invitation":
+        return people["revoked"]
+    person, chat = (people["guest"], -100777) if row.startswith("guest") else (people["contact"], -100123)
+    return Identity(person.user_id, person.first_name, chat_id=chat, chat_type="supergroup", chat_title="G")
+
+
+@pytest.mark.parametrize("row", list(CLOSED_ROWS))
+async def test_closed_doors_rows_answer_each_command_as_the_row_allows(
+    bot: BotHarness, people: dict[str, Identity], working_group: int, row: str
+) -> None:
+    world = await build_world(bot, people)
+    live = await create_invite(bot.store.uow, None, Role.CONTACT, "DE", 30, 7, bot.clock.now())
+    who = closed_row_identity(row, people)
+    before = await snapshot(bot)
+    wrong: dict[str, object] = {}
+    for template, expected in CLOSED_ROWS[row].items():
+        calls = await bot.send(who, template.format(token=live.token))
+        texts = bot.texts(calls)
+        if expected is None:
+            if calls:
+                wrong[template] = [c.method for c in calls]
+        elif len(texts) != 1 or expected not in texts[0]:
+            wrong[template] = texts
+        hidden = others("contact" if "member in" in row else "guest")
+        leaked = [name for name in hidden if name in visible(calls)]
+        if leaked:
+            wrong[f"{template} leaks"] = leaked
+    assert wrong == {}, row
+    assert await snapshot(bot) == before, "a command changed the store"
+    async with bot.store.uow() as uow:
+        still = await uow.invites.by_id(live.invite.id)
+    assert still is not None and still.uses_left == 30, "a refused invitation spent a use"
+    message = await screen(bot, who) if row.startswith("revoked") else group_message(bot, who)
+    for template in CLOSED_BUTTONS:
+        data = template.format(**world.ids("contact"))
+        calls = await bot.press(who, message, data)
+        assert [c.method for c in calls].count("answerCallbackQuery") == 1, (row, data)
+        assert "sendDocument" not in [c.method for c in calls], (row, data)
+        if row.startswith("guest"):  # nothing but a short "not available"
+            assert [c.method for c in calls] == ["answerCallbackQuery"], (row, data)
+            assert the_alert(calls) == "Not available in this chat.", (row, data)
+        elif row.startswith("revoked"):
+            refused = (MEMBERS_ONLY, STALE, "does not exist or is not for you")
+            assert refusal_problem(calls, refused, others("revoked")) is None, (row, data)
+        else:
+            assert not [name for name in others("contact") if name in visible(calls)], (row, data)
+            assert "TLP:GREEN" not in visible(calls), (row, data)
+    assert await snapshot(bot) == before, "a button changed the store"
+
+
+def group_message(bot: BotHarness, who: Identity) -> dict[str, Any]:
+    """A message in `who`'s group that a press can land on."""
+    message = {"message_id": 77, "date": 0, "chat": who.chat, "text": "x"}
+    bot.api.chat(int(who.chat["id"]), "supergroup").messages[77] = dict(message)
+    return message

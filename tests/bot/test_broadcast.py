@@ -621,7 +621,7 @@ async def test_an_admin_demoted_during_the_flow_cannot_confirm(
 
 
 async def test_in_a_group_broadcast_and_notices_are_refused(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     admin = people["admin"]
     await to_everyone(bot, admin, "In one hour")
@@ -739,6 +739,6 @@ async def test_a_nul_character_in_a_notice_is_refused_with_a_reason(
     )
     with pytest.raises(InvalidInput) as refused:
         await notice_service.broadcast(store.uow, Actor(101), draft, NOW, render=recipient_message)
-    assert refused.value.message_id == "post.text_nul"
+    assert refused.value.message_id == "input.control"
     async with store.uow() as uow:
         assert await uow.notices.by_key("nul") is None

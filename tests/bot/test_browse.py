@@ -25,7 +25,7 @@ from bot.services.identity import identify
 from storage.factory import Store
 from storage.models import EventRow, UpdateRow, update_readers
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
-from tests.conftest import NOW, register
+from tests.conftest import NOW, register, register_group
 from tests.harness import BotHarness
 
 MEMBERS_ONLY = "for members of the working party"
@@ -843,6 +843,7 @@ GROUP_COMMANDS = (
 async def test_information_commands_are_refused_in_a_group(
     bot: BotHarness, store: Store, people: dict[str, Identity]
 ) -> None:
+    await register_group(store, -1001234)
     await add_update(store, "MP-MA-2013", 102, "FR", Tlp.AMBER, "U1 amber", NOW - dt.timedelta(hours=1))
     for who in ("admin", "contact", "guest"):
         member = people[who]
@@ -858,6 +859,7 @@ async def test_information_commands_are_refused_in_a_group(
 async def test_a_detail_button_pressed_in_a_group_shows_nothing_but_tlp_clear(
     bot: BotHarness, store: Store, people: dict[str, Identity]
 ) -> None:
+    await register_group(store, -1001234)
     contact = people["contact"]
     morocco = await initiative(store, "MP-MA-2013")
     await add_update(store, "MP-MA-2013", 102, "FR", Tlp.CLEAR, "U1 clear", NOW - dt.timedelta(hours=1))

@@ -111,7 +111,7 @@ def group_identity(user_id: int, name: str) -> Identity:
 
 
 async def test_in_a_group_start_and_help_show_no_member_data(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     who = group_identity(people["admin"].user_id, "Ana")
     [start] = bot.texts(await bot.send(who, "/start"))
@@ -122,7 +122,7 @@ async def test_in_a_group_start_and_help_show_no_member_data(
 
 
 async def test_in_a_group_free_text_and_other_bots_commands_get_no_reply(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     who = group_identity(people["contact"].user_id, "Claire")
     assert bot.texts(await bot.send(who, "good morning all")) == []

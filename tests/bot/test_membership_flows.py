@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from sqlalchemy import update
+
 from bot.console.updates import Identity
 from bot.domain.vocab import RequestStatus, Role
 from storage.factory import Store
+from storage.models import MemberRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, open_invitation, request_access, tap
+from tests.conftest import register
 from tests.harness import BotHarness
 
 LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
@@ -92,6 +96,57 @@ async def test_access_request_is_approved_by_an_admin(bot: BotHarness, people: d
     assert entry.action == "access.approved"
 
 
+async def test_the_request_card_gives_a_way_to_reach_the_requester(
+    bot: BotHarness, people: dict[str, Identity]
+) -> None:
+    admin = people["admin"]
+    guest = Identity(160, "Ana", username="ana_sec")
+    await request_access(bot, guest, "Ana Secretariat", "GSC", None)
+    card = last_with_buttons(bot, admin.user_id)["text"]
+    assert '<a href="tg://user?id=160">Ana Secretariat</a> · @ana_sec · id 160' in card
+    assert "already known" not in card
+    async with bot.store.uow() as uow:
+        [request] = await uow.requests.pending()
+    assert request.username == "ana_sec"
+    nameless = Identity(161, "Nobody")  # no @username: the mention link still opens the profile
+    await request_access(bot, nameless, "No <Handle>", "BE", None)
+    card = last_with_buttons(bot, admin.user_id)["text"]
+    assert '<a href="tg://user?id=161">No &lt;Handle&gt;</a> · id 161' in card and "@" not in card
+
+
+async def test_the_request_card_says_when_the_account_is_a_revoked_member(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    """Rolf (DE, revoked) asks again as "Ana Secretariat" of GSC: the admins must see who he is."""
+    admin, rolf = people["admin"], people["revoked"]
+    revoked_at = bot.clock.now() - dt.timedelta(days=30)
+    async with store.engine.begin() as connection:
+        await connection.execute(
+            update(MemberRow)
+            .where(MemberRow.telegram_user_id == rolf.user_id)
+            .values(status_since=revoked_at)
+        )
+    await request_access(bot, rolf, "Ana Secretariat", "GSC", "new job")
+    card = last_with_buttons(bot, admin.user_id)["text"]
+    assert "Name: Ana Secretariat" in card and "Delegation: GSC" in card
+    assert "This Telegram account is already known:</b> Rolf (DE), contact, revoked since 2026-10-28" in card
+    async with store.uow() as uow:
+        [request] = await uow.requests.pending()
+        [entry] = await uow.audit.latest(1)
+        rolf_member = await uow.members.by_telegram_id(rolf.user_id)
+    assert rolf_member is not None
+    assert (entry.action, entry.details["known_member"]) == ("access.requested", rolf_member.id)
+    await bot.send(admin, "/members")
+    [again] = bot.texts(await tap(bot, admin, "Review request: Ana Secretariat (GSC)"))
+    assert "Rolf (DE), contact, revoked since 2026-10-28" in again
+    await tap(bot, admin, "Approve as contact")
+    await bot.send(admin, "/members")
+    [reshown] = bot.texts(
+        await bot.press(admin, last_with_buttons(bot, admin.user_id), f"req:show:{request.id}")
+    )
+    assert f"Rolf (GSC), contact, active since {bot.clock.now():%Y-%m-%d}" in reshown  # approved into GSC
+
+
 async def test_the_first_decision_wins(bot: BotHarness, store: Store, people: dict[str, Identity]) -> None:
     from tests.conftest import register
 
@@ -153,6 +208,25 @@ async def test_revoked_member_loses_access_at_the_next_update_and_can_be_reinsta
     await tap(bot, admin, "Reinstate")
     [back] = bot.texts(await bot.send(contact, "/settings"))
     assert "Your settings" in back
+
+
+async def test_revoking_an_admin_lists_the_invitations_it_withdrew(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    admin = people["admin"]
+    bea = await register(store, 120, Role.ADMIN, "GSC", "Bea")
+    token = await invite_link(bot, bea, "admin", "GSC", "5", "30 day(s)")
+    await bot.send(admin, "/members")
+    await tap(bot, admin, "GSC · Bea · admin")
+    await tap(bot, admin, "Revoke access")
+    [confirmation] = bot.texts(await tap(bot, admin, "Yes, revoke"))
+    assert "Status: revoked" in confirmation
+    assert "Withdrawn with it: 1 open invitation(s) they made" in confirmation
+    assert "admin of GSC, 5 of 5 use(s) left" in confirmation
+    [reply] = bot.texts(await bot.send(bea, f"/start {token}"))
+    assert "an invitation cannot bring you back" in reply
+    [late] = bot.texts(await bot.send(Identity(704, "Late"), f"/start {token}"))
+    assert "withdrawn" in late
 
 
 async def test_role_change_updates_the_members_menu(bot: BotHarness, people: dict[str, Identity]) -> None:

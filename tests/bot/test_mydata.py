@@ -78,6 +78,11 @@ async def an_admin_who_did_everything(bot: BotHarness, people: dict[str, Identit
     await bot.deliver()
     await tap(bot, SUBJECT, "Approve as contact")
     assert request.request.id
+    async with bot.store.uow() as uow:  # the group chat they added the bot to
+        subject = await uow.members.by_telegram_id(SUBJECT.user_id)
+        assert subject is not None
+        await uow.groups.save(-100999, "Their group", subject.id, now)
+        await uow.commit()
     await posting.set_follow(bot.store.uow, me, FollowKind.INITIATIVE, str(morocco.id), True, now)
     await digests.subscribe(bot.store.uow, me, Scope(), Frequency.DAILY, 0, dt.time(8), True, now)
     draft = Draft(uuid.uuid4().hex, morocco.id, UpdateKind.POSITION, "Our position, in confidence", Tlp.AMBER)
@@ -187,7 +192,7 @@ async def test_a_revoked_member_may_still_ask_for_their_data(
 
 
 async def test_mydata_is_listed_in_help_and_refused_in_a_group(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     [help_text] = bot.texts(await bot.send(people["observer"], "/help"))
     assert "/mydata" in help_text and "/privacy" in help_text

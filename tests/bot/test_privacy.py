@@ -48,7 +48,7 @@ def test_the_shipped_statements_are_complete_and_telegram_can_show_them(shipped:
 
 
 async def test_privacy_answers_guests_members_and_groups_in_their_language(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     guest = statement_of(bot, await bot.send(people["guest"], "/privacy"))
     assert "Privacy statement" in guest and "Data Protection Officer" in guest

@@ -8,14 +8,17 @@ import itertools
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import update
 
 from bot.console.updates import Identity
 from bot.domain.model import Invite
 from bot.domain.vocab import MemberStatus, Role
 from bot.services.actors import Actor
 from bot.services.invites import CreatedInvite, create_invite, revoke_invite
+from bot.services.members import change_role, set_status
+from storage.models import MemberRow
 from tests.bot.flows import past_privacy_notice
-from tests.conftest import NOW
+from tests.conftest import NOW, register
 from tests.harness import BotHarness
 
 PROPERTY = settings(
@@ -183,22 +186,110 @@ async def test_a_member_opening_an_invitation_keeps_their_role_and_spends_no_use
     assert "Welcome," in await one_reply(bot, newcomer(), f"/start {created.token}")
 
 
-async def test_a_revoked_member_is_reinstated_by_a_new_invitation(
+REVOKED_ASK = "ask the Council Secretariat to restore it"
+
+
+async def test_a_revoked_member_is_not_let_back_in_by_the_link_they_first_used(
     bot: BotHarness, people: dict[str, Identity]
 ) -> None:
-    created = await invitation(bot, Role.OBSERVER, "EUAA", uses=1)
-    reply = await one_reply(bot, people["revoked"], f"/start {created.token}")
-    assert "Welcome, Rolf! You are registered as a <b>observer</b> of <b>EUAA</b>" in reply
+    """Ivo registered with a 30-use link and was revoked: the same link must not bring him back."""
+    created = await invitation(bot, Role.CONTACT, "IT", uses=30)
+    ivo = newcomer()
+    assert "You are registered as a <b>contact</b> of <b>IT</b>" in await one_reply(
+        bot, ivo, f"/start {created.token}"
+    )
+    async with bot.store.uow() as uow:
+        registered = await uow.members.by_telegram_id(ivo.user_id)
+    assert registered is not None
+    await set_status(bot.store.uow, Actor(people["admin"].user_id), registered.id, MemberStatus.REVOKED, NOW)
+    before = await state(bot)
+    reply = await one_reply(bot, ivo, f"/start {created.token}")
+    assert REVOKED_ASK in reply and "Welcome" not in reply
+    assert await state(bot) == before
+    async with bot.store.uow() as uow:
+        ivo_now = await uow.members.by_telegram_id(ivo.user_id)
+    assert ivo_now is not None and ivo_now.status is MemberStatus.REVOKED
+    assert (await invite_now(bot, created.invite.id)).uses_left == 29
+
+
+@FEW
+@given(role=roles, code=delegations)
+async def test_a_revoked_member_cannot_redeem_any_invitation(
+    bot: BotHarness, people: dict[str, Identity], role: Role, code: str
+) -> None:
+    bot.clock.current = NOW
+    created = await invitation(bot, role, code, uses=2)
+    before = await state(bot)
+    assert REVOKED_ASK in await one_reply(bot, people["revoked"], f"/start {created.token}")
+    assert await state(bot) == before
+    assert (await invite_now(bot, created.invite.id)).uses_left == 2
     async with bot.store.uow() as uow:
         rolf = await uow.members.by_telegram_id(people["revoked"].user_id)
-        [entry] = await uow.audit.latest(1)
-    assert rolf is not None and (rolf.role, rolf.delegation.code, rolf.status) == (
-        Role.OBSERVER,
-        "EUAA",
-        MemberStatus.ACTIVE,
+    assert rolf is not None and (rolf.status, rolf.role, rolf.delegation.code) == (
+        MemberStatus.REVOKED,
+        Role.CONTACT,
+        "DE",
     )
-    assert (entry.action, entry.actor_id) == ("member.reinstated", rolf.id)
-    assert (await invite_now(bot, created.invite.id)).uses_left == 0
+
+
+async def test_revoking_an_admin_withdraws_the_invitations_they_made(
+    bot: BotHarness, people: dict[str, Identity]
+) -> None:
+    """A revoked admin re-registered with an admin link they had made: revoking withdraws it first."""
+    boss = await register(bot.store, 120, Role.ADMIN, "GSC", "Bea")
+    made = await create_invite(bot.store.uow, Actor(boss.user_id), Role.ADMIN, "GSC", 3, 7, NOW)
+    other = await create_invite(bot.store.uow, Actor(people["admin"].user_id), Role.CONTACT, "FR", 1, 7, NOW)
+    async with bot.store.uow() as uow:
+        bea = await uow.members.by_telegram_id(boss.user_id)
+        ana = await uow.members.by_telegram_id(people["admin"].user_id)
+    assert bea is not None and ana is not None
+    ana_acts = Actor(people["admin"].user_id)
+    change = await set_status(bot.store.uow, ana_acts, bea.id, MemberStatus.REVOKED, NOW)
+    assert [i.id for i in change.withdrawn] == [made.invite.id]
+    withdrawn = await invite_now(bot, made.invite.id)
+    assert (withdrawn.revoked_at, withdrawn.uses_left) == (NOW, 3)
+    assert (await invite_now(bot, other.invite.id)).revoked_at is None
+    async with bot.store.uow() as uow:
+        entries = await uow.audit.latest(2)
+    assert [(e.action, e.actor_id, e.subject, e.details.get("reason")) for e in entries] == [
+        ("invite.revoked", ana.id, f"invite {made.invite.id}", "maker revoked"),
+        ("member.revoked", ana.id, f"member {bea.id}", None),
+    ]
+    before = await state(bot)
+    assert REVOKED_ASK in await one_reply(bot, boss, f"/start {made.token}")
+    assert WITHDRAWN in await one_reply(bot, newcomer(), f"/start {made.token}")
+    assert await state(bot) == before
+
+
+async def test_demoting_an_admin_withdraws_the_invitations_they_made(
+    bot: BotHarness, people: dict[str, Identity]
+) -> None:
+    boss = await register(bot.store, 121, Role.ADMIN, "COM", "Bo")
+    made = await create_invite(bot.store.uow, Actor(boss.user_id), Role.OBSERVER, "EUAA", 5, 7, NOW)
+    async with bot.store.uow() as uow:
+        bo = await uow.members.by_telegram_id(boss.user_id)
+    assert bo is not None
+    change = await change_role(bot.store.uow, Actor(people["admin"].user_id), bo.id, Role.CONTACT, NOW)
+    assert change.member.role is Role.CONTACT and [i.id for i in change.withdrawn] == [made.invite.id]
+    assert WITHDRAWN in await one_reply(bot, newcomer(), f"/start {made.token}")
+    promoted = await change_role(bot.store.uow, Actor(people["admin"].user_id), bo.id, Role.ADMIN, NOW)
+    assert promoted.withdrawn == ()  # nothing is given back by promoting again
+
+
+async def test_an_invitation_whose_maker_lost_admin_rights_otherwise_registers_nobody(
+    bot: BotHarness, people: dict[str, Identity]
+) -> None:
+    """Invitations made before makers' invitations were withdrawn with them: refused when redeemed."""
+    boss = await register(bot.store, 122, Role.ADMIN, "EEAS", "Eve")
+    made = await create_invite(bot.store.uow, Actor(boss.user_id), Role.CONTACT, "EEAS", 2, 7, NOW)
+    async with bot.store.engine.begin() as connection:
+        await connection.execute(
+            update(MemberRow).where(MemberRow.telegram_user_id == boss.user_id).values(status="revoked")
+        )
+    before = await state(bot)
+    assert WITHDRAWN in await one_reply(bot, newcomer(), f"/start {made.token}")
+    assert await state(bot) == before
+    assert (await invite_now(bot, made.invite.id)).uses_left == 2
 
 
 @PROPERTY
@@ -219,7 +310,7 @@ async def test_a_token_altered_in_any_way_is_not_valid(
 
 
 async def test_a_token_sent_in_the_group_registers_nobody_and_spends_no_use(
-    bot: BotHarness, people: dict[str, Identity]
+    bot: BotHarness, people: dict[str, Identity], working_group: int
 ) -> None:
     created = await invitation(bot, Role.CONTACT, "FR", uses=1)
     who = Identity(next(newcomer_ids), "Lurker", chat_id=-100123, chat_type="supergroup", chat_title="EMWP")

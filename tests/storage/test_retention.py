@@ -138,7 +138,7 @@ async def test_members_revoked_for_over_24_months_are_pseudonymised(
     bot: BotHarness, people: dict[str, Identity]
 ) -> None:
     admin, contact = Actor(people["admin"].user_id), people["contact"]
-    claire = await set_status(bot.store.uow, admin, 2, MemberStatus.REVOKED, NOW)
+    claire = (await set_status(bot.store.uow, admin, 2, MemberStatus.REVOKED, NOW)).member
     assert claire.display_name == "Claire"
     bot.clock.current = months_before(NOW, -24) - DAY
     assert (await apply_retention(bot.store.uow, POLICY, bot.clock.now())).counts.members == 0

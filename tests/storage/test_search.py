@@ -24,6 +24,7 @@ from storage.factory import Store
 from storage.migrate import alembic_config, upgrade
 from storage.models import InitiativeRow, UpdateRow, update_readers
 from storage.search import SqlSearchRepository, balanced, fts5_match
+from tests.conftest import WORKING_GROUP
 
 NOW = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)
 EVERYTHING = Visibility(labels=ALL_LABELS)
@@ -65,9 +66,11 @@ class World:
     initiative_id: int
     updates: dict[int, Update] = field(default_factory=dict)
 
-    def viewer(self, name: str, in_group: bool = False) -> Viewer:
+    def viewer(self, name: str, in_group: bool = False, group: int = WORKING_GROUP) -> Viewer:
+        """A member (or "nobody") in a private chat, or in a group (the registered working group)."""
         member = self.members.get(name)
-        return Viewer(member.telegram_user_id if member else 999, member, "en", in_group)
+        user_id = member.telegram_user_id if member else 999
+        return Viewer(user_id, member, "en", in_group, group if in_group else None)
 
 
 MEMBERS = {  # name: (delegation, role)
@@ -96,6 +99,7 @@ async def world(store: Store) -> World:
                 time_zone="Europe/Brussels",
                 now=NOW,
             )
+        await uow.groups.save(WORKING_GROUP, "EMWP", None, NOW)
         revoked = await uow.members.change(members["revoked"].id, NOW, status=MemberStatus.REVOKED)
         assert revoked is not None
         members["revoked"] = revoked
@@ -214,7 +218,7 @@ SEEN_IN_GROUP = {"clear"}
 
 @pytest.mark.parametrize(
     ("name", "in_group"),
-    [(n, False) for n in MEMBERS if n != "revoked"] + [("fr", True), ("nobody", True), ("revoked", True)],
+    [(n, False) for n in MEMBERS if n != "revoked"] + [("fr", True), ("observer", True)],
 )
 async def test_every_viewer_finds_exactly_what_may_read_allows(
     store: Store, world: World, name: str, in_group: bool
@@ -247,10 +251,25 @@ async def test_red_is_read_by_the_named_delegations_its_author_and_admins(store:
 
 
 @pytest.mark.parametrize("name", ["nobody", "revoked"])
-async def test_guests_and_revoked_members_may_not_search(store: Store, world: World, name: str) -> None:
+@pytest.mark.parametrize("in_group", [False, True])
+async def test_guests_and_revoked_members_may_not_search(
+    store: Store, world: World, name: str, in_group: bool
+) -> None:
+    """Not in a private chat, nor in a registered group (where, before, anyone found TLP:CLEAR)."""
     with pytest.raises(NotAllowed) as refused:
-        await search(store.uow, world.viewer(name), "kestrel", 0)
+        await search(store.uow, world.viewer(name, in_group), "kestrel", 0)
     assert refused.value.message_id == "error.members_only"
+
+
+@pytest.mark.parametrize("name", ["admin", "fr", "nobody"])
+async def test_nobody_searches_in_a_group_no_admin_registered(store: Store, world: World, name: str) -> None:
+    await post(store, world, "kestrel clear", Tlp.CLEAR)
+    with pytest.raises(NotAllowed) as refused:
+        await search(store.uow, world.viewer(name, in_group=True, group=-100999), "kestrel", 0)
+    assert refused.value.message_id == ("group.not_registered" if name != "nobody" else "error.members_only")
+    stray = Viewer(world.members["fr"].telegram_user_id, world.members["fr"], "en", in_group=True)
+    with pytest.raises(NotAllowed, match=r"^group\.not_registered$"):  # a group with no id is no group
+        await search(store.uow, stray, "kestrel", 0)
 
 
 async def test_a_query_with_no_words_is_refused_as_empty(store: Store, world: World) -> None:
@@ -338,7 +357,10 @@ async def test_hostile_queries_are_only_words(store: Store, world: World, hostil
     await post(store, world, "kestrel", Tlp.RED, author="de")
     results = await find(store, hostile, visibility_for(world.viewer("fr")))
     assert set(ids(results)) <= readable(world, world.viewer("fr"))
-    if parse_query(hostile).empty:
+    if any(ord(char) < 0x20 for char in hostile):  # the service refuses control characters outright
+        with pytest.raises(InvalidInput, match=r"^input\.control$"):
+            await search(store.uow, world.viewer("fr"), hostile, 0)
+    elif parse_query(hostile).empty:
         with pytest.raises(InvalidInput, match=r"^search\.empty$"):
             await search(store.uow, world.viewer("fr"), hostile, 0)
     else:

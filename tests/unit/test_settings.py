@@ -54,6 +54,8 @@ def test_values_come_from_a_dotenv_file(tmp_path: Path) -> None:
         ("TELEGRAM_API_BASE_URL", "ftp://x", "TELEGRAM_API_BASE_URL: expected an http:// or https:// URL"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL: expected one of DEBUG"),
         ("WEBHOOK_URL", "not a url", "WEBHOOK_URL:"),
+        ("EXPENSIVE_BURST", "0", "EXPENSIVE_BURST: Input should be greater than or equal to 1"),
+        ("SEARCH_TIME_LIMIT_MS", "soon", "SEARCH_TIME_LIMIT_MS: Input should be a valid integer"),
     ],
 )
 def test_a_bad_value_is_named_with_what_was_expected(
