@@ -60,7 +60,7 @@ from sqlalchemy import delete, event, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.help_throughput import fresh_database
-from bot.cli import prepare_store
+from bot.commands.common import prepare_store
 from bot.domain.digests import Digest, Frequency, Scope, period_of
 from bot.domain.vocab import DelegationKind, InitiativeStatus, InitiativeType, Role, Tlp, UpdateKind
 from bot.ports import UnitOfWork

@@ -43,7 +43,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.app import build_application
-from bot.cli import prepare_store
+from bot.commands.common import prepare_store
 from bot.clock import SystemClock
 from bot.console.botapi import InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory

@@ -30,7 +30,7 @@ from sqlalchemy import Boolean, DateTime, bindparam, func, select, text
 from sqlalchemy.types import JSON
 
 from bench.help_throughput import fresh_database
-from bot.cli import prepare_store
+from bot.commands.common import prepare_store
 from bot.clock import SystemClock
 from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.retention import RetentionPolicy, RetentionReport

@@ -9,13 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.clock import SystemClock
+from bot.commands import exchange, invite, records, run, store
+from bot.commands.common import EXIT_CONFIG
+from bot.console.session import run_console
 from bot.logsetup import configure_logging
-from bot.settings import Settings, SettingsError, default_data_dir, load_settings
-from storage.factory import Store, open_store
-
-EXIT_CONFIG = 2
-EXIT_TELEGRAM = 3
+from bot.settings import SettingsError, default_data_dir, load_settings
 
 log = logging.getLogger("emwp-bot")
 
@@ -63,9 +61,7 @@ def parser() -> argparse.ArgumentParser:
     outbox_sub.add_parser("status", help="queued, sent, failed and skipped messages; unreachable recipients")
     seed = sub.add_parser("seed", help="load the reference data (idempotent)")
     seed.add_argument("--file", type=Path, help="a seed file of the same shape (default: the shipped one)")
-    from bot import records_cli
-
-    records_cli.add_parsers(sub)
+    records.add_parsers(sub)
     return root
 
 
@@ -83,110 +79,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s]
     configure_logging(level, secrets)
     if args.command == "run":
-        from bot.runner import run_polling
-
-        return run_polling(settings)
+        return run.run_polling(settings)
     if args.command == "console":
-        from bot.console.session import run_console
-
         url = args.database or f"sqlite:///{default_data_dir() / 'console.sqlite3'}"
         return run_console(settings, url, args.identity)
     if args.command == "db":
-        return asyncio.run(_upgrade(settings))
-    if args.command in ("import", "export"):
-        from bot import exchange_cli
-
-        if args.command == "import":
-            return exchange_cli.import_file(settings, args.file)
-        return exchange_cli.export_file(settings, args.format, args.events, args.output)
+        return asyncio.run(store.upgrade_schema(settings))
+    if args.command == "import":
+        return exchange.import_file(settings, args.file)
+    if args.command == "export":
+        return exchange.export_file(settings, args.format, args.events, args.output)
     if args.command == "outbox":
-        return asyncio.run(_outbox_status(settings))
+        return asyncio.run(store.outbox_status(settings))
     if args.command in ("erase", "retention", "archive"):
-        from bot import records_cli
-
-        return records_cli.run(settings, args)
+        return records.run(settings, args)
     if args.command == "invite":
-        from bot.invite_cli import print_invite
-
         return asyncio.run(
-            print_invite(settings, args.role, args.delegation, args.uses, args.days, args.bot_username)
+            invite.print_invite(settings, args.role, args.delegation, args.uses, args.days, args.bot_username)
         )
-    return asyncio.run(_seed(settings, args.file))
-
-
-async def _upgrade(settings: Settings) -> int:
-    store = open_store(settings.resolved_database_url())
-    try:
-        await store.upgrade()
-    finally:
-        await store.dispose()
-    print(f"Schema is up to date ({store.backend}).")
-    return 0
-
-
-async def _outbox_status(settings: Settings) -> int:
-    from bot.services.outbox import engine_state
-
-    store = open_store(settings.resolved_database_url())
-    try:
-        await store.upgrade()
-        state = await engine_state(store.uow, None)
-    finally:
-        await store.dispose()
-    print(
-        "Outbox: " + ", ".join(f"{s} {n}" for s, n in sorted(state.by_status.items()))
-        if state.by_status
-        else "Outbox: empty"
-    )
-    if state.withheld:
-        held = ", ".join(f"{reason} {n}" for reason, n in sorted(state.withheld.items()))
-        print(f"Held back by the read rules when their turn came: {held}")
-    print(f"May have been sent twice (in flight at a crash or a timeout): {state.maybe_duplicates}")
-    for chat, error in state.recent_failures:
-        print(f"  failed  chat {chat}: {error}")
-    for user, name in state.unreachable:
-        print(f"  unreachable  {name} (Telegram user {user})")
-    return 0
-
-
-async def _seed(settings: Settings, path: Path | None) -> int:
-    from bot.services.seeding import seed_store
-    from storage.countries import load_countries
-    from storage.seed_loader import load_seed
-
-    try:
-        seed = load_seed(path)
-    except (OSError, ValueError) as exc:
-        print(f"Cannot read the seed file: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    store = open_store(settings.resolved_database_url())
-    try:
-        await store.upgrade()
-        report = await seed_store(store.uow, seed, load_countries(), SystemClock().now())
-    finally:
-        await store.dispose()
-    print(_describe_seed(report.inserted, report.updated))
-    return 0
-
-
-def _describe_seed(inserted: dict[str, int], updated: dict[str, int]) -> str:
-    if not any(inserted.values()) and not any(updated.values()):
-        return "Seed already applied: nothing changed."
-    parts = [
-        f"{table}: {inserted.get(table, 0)} added, {updated.get(table, 0)} updated"
-        for table in sorted(set(inserted) | set(updated))
-    ]
-    return "Seed applied. " + "; ".join(parts)
-
-
-async def prepare_store(store: Store) -> None:
-    """Bring the schema up to date and seed a store that has no initiatives yet."""
-    from bot.services.seeding import seed_if_empty
-    from storage.countries import load_countries
-    from storage.seed_loader import load_seed
-
-    await store.upgrade()
-    await seed_if_empty(store.uow, load_seed, load_countries, SystemClock().now())
+    return asyncio.run(store.seed(settings, args.file))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.cli import prepare_store
+from bot.commands.common import prepare_store
 from storage.factory import open_store
 
 PG_ADMIN_DSN = os.environ.get("EMWP_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")

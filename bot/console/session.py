@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.app import build_application
-from bot.cli import prepare_store
 from bot.clock import SystemClock
+from bot.commands.common import prepare_store
 from bot.console.botapi import ApiCall, InProcessBotApi
 from bot.console.render import html_to_terminal, keyboard_buttons, render_buttons
 from bot.console.updates import Identity, UpdateFactory

@@ -22,7 +22,7 @@ from bot.domain import exchange
 from bot.domain.catalogue import spec_of
 from bot.domain.exchange import ParsedFile
 from bot.domain.vocab import EventKind, InitiativeStatus, InitiativeType
-from bot.exchange_cli import import_file
+from bot.commands.exchange import import_file
 from bot.services.exchange import ImportRejected, ImportReport, export_records, import_records
 from bot.settings import Settings
 from storage.factory import Store

@@ -10,7 +10,7 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application
-from bot.cli import EXIT_CONFIG, EXIT_TELEGRAM, prepare_store
+from bot.commands.common import EXIT_CONFIG, EXIT_TELEGRAM, prepare_store
 from bot.settings import Settings
 from storage.factory import Store, open_store
 

@@ -16,8 +16,8 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.cli import prepare_store
 from bot.clock import SystemClock
+from bot.commands.common import prepare_store
 from bot.domain.archive import ArchiveInvalid, Period, read_archive, write_archive
 from bot.domain.errors import DomainError
 from bot.domain.personal_data import PersonalData

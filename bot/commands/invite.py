@@ -7,8 +7,8 @@ import sys
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
-from bot.cli import prepare_store
 from bot.clock import SystemClock
+from bot.commands.common import prepare_store
 from bot.domain.errors import DomainError
 from bot.domain.invites import deep_link
 from bot.domain.vocab import Role

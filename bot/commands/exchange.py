@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.cli import prepare_store
 from bot.clock import SystemClock
+from bot.commands.common import prepare_store
 from bot.domain import exchange
 from bot.services.exchange import ImportRejected, export_records, import_records
 from bot.settings import Settings
