@@ -5,7 +5,7 @@ over the 36 delegations (Core bulk insert, untimed), so that "everyone" is N peo
 drives the REAL application (`bot.app.build_application`, Bot API answered in-process) through
 `process_update` exactly as in a chat: `/broadcast`, the formatted text, the "Everyone" button, "Now",
 and the preview's "📢 Send to N" button. That press writes the notice, its N outbox rows and the audit
-entry in one transaction (timed). The REAL `handlers.delivery.Sender` then sends the outbox, through a real
+entry in one transaction (timed). The REAL `engines.sender.Sender` then sends the outbox, through a real
 `telegram.Bot`, to `tests.fakes.FakeTelegram` on loopback, which enforces 30 msg/s overall and 1/s per
 chat (`--scale` multiplies every rate), until nothing is queued. Finally `/notices` is sent through the
 application and its report for the notice is printed.
@@ -203,7 +203,7 @@ async def run(args: argparse.Namespace) -> tuple[Outcome, Flow, int]:
 def run_in_child(args: argparse.Namespace) -> tuple[Outcome, Flow, int]:
     """Entry point of the child process."""
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("handlers.delivery").setLevel(logging.ERROR)  # 429s are counted, not logged
+    logging.getLogger("engines.sender").setLevel(logging.ERROR)  # 429s are counted, not logged
     # The application is driven by process_update alone: no JobQueue runs, so no flow times out.
     warnings.filterwarnings("ignore", message="Ignoring `conversation_timeout`")
     if args.trace:

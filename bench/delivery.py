@@ -2,7 +2,7 @@
 
 What is measured: one notice (a ~600-character HTML text) to each of N distinct private chats, written
 to the outbox of a fresh store in ONE transaction through `bot.services.outbox.enqueue` (timed), then
-sent by the REAL `handlers.delivery.Sender` (`drain()`, repeated until no row is queued: a row answered
+sent by the REAL `engines.sender.Sender` (`drain()`, repeated until no row is queued: a row answered
 429 goes back with a later `not_before`) through a real `telegram.Bot` to `tests.fakes.FakeTelegram`
 on loopback, which enforces 30 msg/s overall and 1/s per chat (`--scale` multiplies every rate).
 
@@ -53,7 +53,7 @@ from bot.domain.outbox import OutboxKind, OutboxStatus, Outgoing, Queued
 from bot.domain.rate import Limits
 from bot.services.outbox import engine_state, enqueue
 from bot.services.read_check import verdicts
-from handlers.delivery import Sender, SenderConfig
+from engines.sender import Sender, SenderConfig
 from storage.factory import Store, open_store
 from storage.models import DelegationRow, MemberRow, OutboxRow
 from storage.outbox import CLAIMED, queued_of
@@ -381,7 +381,7 @@ async def peer_run(args: argparse.Namespace) -> Outcome:
 def run_contender(kind: str, args: argparse.Namespace) -> Outcome:
     """Entry point of a child process: run one sender."""
     logging.basicConfig(level=logging.WARNING)
-    logging.getLogger("handlers.delivery").setLevel(logging.ERROR)  # 429s are counted, not logged
+    logging.getLogger("engines.sender").setLevel(logging.ERROR)  # 429s are counted, not logged
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     if args.trace:
         tracemalloc.start()

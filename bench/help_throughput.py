@@ -43,8 +43,8 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.app import build_application
-from bot.commands.common import prepare_store
 from bot.clock import SystemClock
+from bot.commands.common import prepare_store
 from bot.console.botapi import InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory
 from bot.services.demo import DEMO_PEOPLE, ensure_demo_members

@@ -30,8 +30,8 @@ from sqlalchemy import Boolean, DateTime, bindparam, func, select, text
 from sqlalchemy.types import JSON
 
 from bench.help_throughput import fresh_database
-from bot.commands.common import prepare_store
 from bot.clock import SystemClock
+from bot.commands.common import prepare_store
 from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.retention import RetentionPolicy, RetentionReport
 from bot.services.retention import apply_retention, retention_due

@@ -14,12 +14,12 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
+from engines.composer import MessageComposer
+from engines.sender import Sender, SenderConfig
 from handlers.context import DEPS_KEY, BotContext, Deps, Lane
-from handlers.delivery import Sender, SenderConfig
 from handlers.jobs import rebuild as rebuild_jobs
 from handlers.maintenance import schedule_retention
 from handlers.menu import set_default_menus
-from handlers.recompose import MessageComposer
 from handlers.statement import load_statements
 from storage.factory import Store
 

@@ -12,9 +12,9 @@ from bot.console.botapi import ApiCall, InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory
 from bot.domain.rate import Limits
 from bot.settings import Settings
+from engines.composer import MessageComposer
+from engines.sender import Sender, SenderConfig
 from handlers.context import DEPS_KEY, BotContext
-from handlers.delivery import Sender, SenderConfig
-from handlers.recompose import MessageComposer
 from storage.factory import Store
 
 TEST_TOKEN = "7000000001:test-token"

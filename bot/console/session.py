@@ -15,8 +15,8 @@ from bot.console.render import html_to_terminal, keyboard_buttons, render_button
 from bot.console.updates import Identity, UpdateFactory
 from bot.services.demo import DEMO_GROUP, DEMO_PEOPLE, ensure_demo_members
 from bot.settings import Settings
-from handlers.delivery import Sender
-from handlers.recompose import MessageComposer
+from engines.composer import MessageComposer
+from engines.sender import Sender
 from storage.factory import open_store
 
 # Not a secret: the in-process Bot API accepts any token; this one only has the right shape.

@@ -25,9 +25,9 @@ from bot.domain.rate import Limits
 from bot.domain.vocab import Role
 from bot.services import notices as notice_service
 from bot.services.actors import Actor
+from engines.composer import MessageComposer
+from engines.sender import Sender, SenderConfig
 from handlers.broadcast import recipient_message
-from handlers.delivery import Sender, SenderConfig
-from handlers.recompose import MessageComposer
 from storage.factory import Store
 from storage.models import OutboxRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap

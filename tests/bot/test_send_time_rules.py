@@ -20,8 +20,8 @@ from bot.domain.rate import Limits
 from bot.domain.vocab import MemberStatus, Role, Tlp
 from bot.services import digests, members, notices
 from bot.services.actors import Actor
+from engines.sender import SenderConfig
 from handlers.broadcast import recipient_message
-from handlers.delivery import SenderConfig
 from handlers.jobs import send_digests
 from storage.factory import Store
 from tests.bot.flows import buttons, last_with_buttons, tap

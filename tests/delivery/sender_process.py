@@ -16,7 +16,7 @@ import sys
 import time
 
 from bot.clock import SystemClock
-from handlers.delivery import Sender
+from engines.sender import Sender
 from storage.factory import open_store
 from tests.delivery.support import HEADROOM, SCALE, make_bot, sender_config
 

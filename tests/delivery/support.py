@@ -20,7 +20,7 @@ from bot.domain.outbox import OutboxKind, Outgoing, RetryPolicy
 from bot.domain.rate import Limits
 from bot.domain.reveals import Readers, Reveals
 from bot.services.outbox import enqueue
-from handlers.delivery import Sender, SenderConfig
+from engines.sender import Sender, SenderConfig
 from storage.factory import Store
 from storage.models import OutboxRow
 from tests.fakes.telegram_limits import FakeTelegram

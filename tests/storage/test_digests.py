@@ -37,7 +37,7 @@ from bot.domain.vocab import EventKind, InitiativeStatus, InitiativeType, Role, 
 from bot.services import curation, digests
 from bot.services.actors import Actor
 from bot.services.catalog import place_names
-from handlers.delivery import Sender, SenderConfig
+from engines.sender import Sender, SenderConfig
 from handlers.digest_render import MAX_PARTS, DigestRenderer
 from handlers.jobs import JOB_KWARGS, job_name, rebuild, schedule
 from storage.factory import Store, open_store

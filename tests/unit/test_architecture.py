@@ -6,7 +6,7 @@ import sys
 
 import grimp
 
-PACKAGES = ("bot", "handlers", "storage", "bench")
+PACKAGES = ("bot", "handlers", "storage", "engines", "bench")
 
 
 def cycles() -> list[list[str]]:

@@ -9,6 +9,7 @@ audience as it is then.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from bot.domain.outbox import OutboxKind, Outgoing, Queued
 from bot.ports import UnitOfWorkFactory
@@ -17,6 +18,16 @@ from bot.services.catalog import place_names
 from handlers.broadcast import recipient_message
 from handlers.digest_render import DigestRenderer
 from handlers.update_render import notification
+
+
+class Composer(Protocol):
+    """What the sender asks of the layer that renders messages."""
+
+    async def refresh(self, row: Queued, now: dt.datetime) -> Outgoing | None:
+        """The row's message made again as of now; None if there is nothing left its recipient may read."""
+
+    async def release_due(self, now: dt.datetime) -> int:
+        """Queue what became due (scheduled notices, to their audience as it is now); how many rows."""
 
 
 class MessageComposer:

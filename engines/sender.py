@@ -1,4 +1,5 @@
-"""The sender: takes due outbox rows and sends them at Telegram's limits, recording every outcome."""
+"""The sender: a background engine that takes due outbox rows and sends them at Telegram's limits,
+checking the read rules right before each send and recording every outcome."""
 
 from __future__ import annotations
 
@@ -10,36 +11,25 @@ import logging
 import random
 import socket
 import uuid
-from collections.abc import Awaitable
-from typing import Any, Protocol
+from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.clock import Clock
-from bot.domain.outbox import Delivered, Op, Outgoing, Queued, RetryPolicy
+from bot.domain.outbox import Delivered, Queued, RetryPolicy
 from bot.domain.rate import Limits, RateScheduler, Started
 from bot.domain.reveals import Hold
 from bot.ports import UnitOfWorkFactory
 from bot.services.outbox import Ledger
+from engines.bot_calls import perform
+from engines.composer import Composer
 
 log = logging.getLogger(__name__)
 HOLD_SLACK = 5.0  # seconds past its retry time a chat waits for its retried row before going on without it
 GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was deleted", "have no rights")
-ALREADY_DONE = ("message is not modified", "message to delete not found")
 REMAKE_ATTEMPTS = 3  # a message whose content changes again while being made again is held after this
 RELEASE_SECONDS = 1.0  # how often the claim loop looks for scheduled notices whose time has come
-
-
-class Composer(Protocol):
-    """What the sender asks of the layer that renders messages."""
-
-    async def refresh(self, row: Queued, now: dt.datetime) -> Outgoing | None:
-        """The row's message made again as of now; None if there is nothing left its recipient may read."""
-
-    async def release_due(self, now: dt.datetime) -> int:
-        """Queue what became due (scheduled notices, to their audience as it is now); how many rows."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -312,57 +302,11 @@ class Sender:
         if delay > 0:
             await asyncio.sleep(delay)
 
-    async def _send(self, row: Queued, index: int) -> int:
-        """Make the row's request number `index`; Telegram's message id (for a deletion, the first's)."""
-        last = index == row.steps - 1
-        markup = InlineKeyboardMarkup.de_json(row.markup, self.bot) if row.markup and last else None
-        if row.op is Op.DELETE:
-            await self._quietly(self.bot.delete_messages(row.chat_id, list(row.targets)))
-            return row.targets[0] if row.targets else 0
-        if row.op is Op.EDIT:
-            target = row.targets[index]
-            await self._quietly(
-                self.bot.edit_message_text(
-                    row.parts[index],
-                    chat_id=row.chat_id,
-                    message_id=target,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                    disable_web_page_preview=True,
-                )
-            )
-            return target
-        protect = row.protect or None
-        if index < len(row.parts):
-            message: Message = await self.bot.send_message(
-                row.chat_id,
-                row.parts[index],
-                parse_mode=ParseMode.HTML,
-                protect_content=protect,
-                reply_markup=markup,
-                disable_web_page_preview=True,
-            )
-            return message.message_id
-        assert row.attachment is not None
-        kind, file_id = row.attachment
-        send = self.bot.send_photo if kind == "photo" else self.bot.send_document
-        message = await send(row.chat_id, file_id, protect_content=protect, reply_markup=markup)
-        return message.message_id
-
-    @staticmethod
-    async def _quietly(request: Awaitable[object]) -> None:
-        """A correction Telegram finds already done (not modified, already deleted) succeeded."""
-        try:
-            await request
-        except BadRequest as exc:
-            if not any(reason in exc.message.lower() for reason in ALREADY_DONE):
-                raise
-
     async def _send_part(self, row: Queued, index: int, started: Started) -> int | None:
         """Send one part; return Telegram's message id, or None after recording why not."""
         try:
             try:
-                message_id = await self._send(row, index)
+                message_id = await perform(self.bot, row, index)
             finally:
                 self.scheduler.answered(started, asyncio.get_running_loop().time())
         except RetryAfter as exc:
