@@ -53,7 +53,7 @@ from bench.help_throughput import (
 from bot.app import build_application
 from bot.console.botapi import InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory
-from bot.domain.catalogue import InitiativeFilter
+from bot.domain.specs import InitiativeFilter
 from bot.domain.vocab import DelegationKind, InitiativeStatus, InitiativeType, Tlp, UpdateKind
 from bot.services import browse
 from bot.settings import load_settings
@@ -143,7 +143,7 @@ VOCABULARY = WORDS.split()
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class Reference:
     """What the seeded store already holds, as the generator needs it."""
 
     country_names: dict[str, str]  # third countries named by regions: code -> English name
@@ -201,7 +201,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 # ---------------------------------------------------------------- generation
 
 
-async def load_catalogue(conn: AsyncConnection) -> Catalogue:
+async def load_reference(conn: AsyncConnection) -> Reference:
     """Countries named by regions, regions by country, member states, demo members, next free ids."""
     links = (await conn.execute(select(region_countries.c.country_code, region_countries.c.region_id))).all()
     regions_of: dict[str, list[int]] = {}
@@ -211,7 +211,7 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
         select(CountryRow.code, CountryRow.name).where(CountryRow.code.in_(regions_of))
     )
     states = select(DelegationRow.code).where(DelegationRow.kind == DelegationKind.MEMBER_STATE.value)
-    return Catalogue(
+    return Reference(
         country_names={code: name for code, name in names},
         regions_of=regions_of,
         delegations=list(await conn.scalars(states.order_by(DelegationRow.code))),
@@ -245,7 +245,7 @@ def initiative_row(
 
 
 def initiative_rows(
-    cat: Catalogue, count: int, rng: random.Random, now: dt.datetime
+    cat: Reference, count: int, rng: random.Random, now: dt.datetime
 ) -> tuple[list[Row], list[Row], list[Row]]:
     """(initiatives, initiative_countries, initiative_regions) rows: 1–3 countries, 30% with a region."""
     pool = sorted(set(cat.country_names) - {HEAVY})
@@ -281,7 +281,7 @@ def texts(count: int, rng: random.Random) -> list[str]:
 
 
 def update_batches(
-    cat: Catalogue, initiative_ids: Sequence[int], count: int, rng: random.Random, now: dt.datetime
+    cat: Reference, initiative_ids: Sequence[int], count: int, rng: random.Random, now: dt.datetime
 ) -> Iterator[tuple[list[Row], list[Row]]]:
     """(updates, update_readers) rows in batches; ids and created_at rise together; Zipf over initiatives."""
     zipf = list(itertools.accumulate(1 / (rank + 1) ** 0.6 for rank in range(len(initiative_ids))))
@@ -321,7 +321,7 @@ async def generate(store: Store, args: argparse.Namespace) -> Generated:
     """Fill the store in one transaction; the initiatives' last activity is their newest update's."""
     rng, now, started = random.Random(args.seed), dt.datetime.now(dt.UTC), time.perf_counter()
     async with store.engine.begin() as conn:
-        cat = await load_catalogue(conn)
+        cat = await load_reference(conn)
         initiatives, countries, regions = initiative_rows(cat, args.initiatives, rng, now)
         for table, rows in ((InitiativeRow, initiatives), (initiative_countries, countries)):
             await insert_all(conn, table, rows)

@@ -185,7 +185,7 @@ class World:
 
 
 @dataclass(frozen=True)
-class Catalogue:
+class Reference:
     """What the seeded store holds: delegations, regions and their countries, initiatives, next ids."""
 
     delegations: dict[str, DelegationKind]
@@ -196,7 +196,7 @@ class Catalogue:
     first_ids: dict[str, int]  # table -> next free id
 
 
-async def load_catalogue(conn: AsyncConnection) -> Catalogue:
+async def load_reference(conn: AsyncConnection) -> Reference:
     """Read the seed."""
     delegations = {
         c: DelegationKind(k) for c, k in await conn.execute(select(DelegationRow.code, DelegationRow.kind))
@@ -212,7 +212,7 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
     for name in SEQUENCES:
         first[name] = int(await conn.scalar(text(f"SELECT coalesce(max(id), 0) FROM {name}")) or 0) + 1  # noqa: S608
     ids = list(await conn.scalars(select(InitiativeRow.id).order_by(InitiativeRow.id)))
-    return Catalogue(delegations, sorted(regions), regions, countries_of, ids, first)
+    return Reference(delegations, sorted(regions), regions, countries_of, ids, first)
 
 
 def weighted(rng: random.Random, weights: dict[Any, int]) -> Any:
@@ -228,7 +228,7 @@ def zipf_picker(items: Sequence[Any], rng: random.Random, skew: float = 0.8) -> 
     return lambda: order[bisect.bisect(cumulative, rng.random() * cumulative[-1])]
 
 
-def member_rows(cat: Catalogue, count: int, rng: random.Random) -> list[Row]:
+def member_rows(cat: Reference, count: int, rng: random.Random) -> list[Row]:
     """Members of every delegation, mostly contacts; a quarter in their capital's zone, French for some."""
     codes = sorted(cat.delegations)
     weights = [KIND_WEIGHTS[cat.delegations[c]] for c in codes]
@@ -260,7 +260,7 @@ def member_rows(cat: Catalogue, count: int, rng: random.Random) -> list[Row]:
 
 
 def initiative_rows(
-    cat: Catalogue, count: int, rng: random.Random
+    cat: Reference, count: int, rng: random.Random
 ) -> tuple[list[Row], list[Row], list[Row], list[Row]]:
     """(initiatives, their countries, their regions, audit rows): a few created or edited this week."""
     first = max(cat.initiative_ids, default=0) + 1
@@ -313,7 +313,7 @@ def body(ident: int, rng: random.Random) -> str:
 
 
 def update_rows(
-    cat: Catalogue, members: Sequence[Row], initiative_ids: Sequence[int], count: int, rng: random.Random
+    cat: Reference, members: Sequence[Row], initiative_ids: Sequence[int], count: int, rng: random.Random
 ) -> tuple[list[Row], list[Row], dict[int, Posted]]:
     """(updates, update_readers, what each update is) over the 7 days before DUE."""
     authors = [m for m in members if m["role"] != Role.OBSERVER.value]
@@ -349,7 +349,7 @@ def update_rows(
     return rows, readers, posted
 
 
-def scope_of(kind: str, cat: Catalogue, pick: dict[str, Callable[[], Any]], rng: random.Random) -> Scope:
+def scope_of(kind: str, cat: Reference, pick: dict[str, Callable[[], Any]], rng: random.Random) -> Scope:
     """A scope of this kind; popular regions, countries and initiatives come up more often."""
 
     def some(name: str, low: int, high: int) -> tuple[Any, ...]:
@@ -369,7 +369,7 @@ def scope_of(kind: str, cat: Catalogue, pick: dict[str, Callable[[], Any]], rng:
 
 
 def subscription_rows(
-    cat: Catalogue, members: Sequence[Row], initiative_ids: Sequence[int], rng: random.Random
+    cat: Reference, members: Sequence[Row], initiative_ids: Sequence[int], rng: random.Random
 ) -> tuple[list[Row], Counter[str]]:
     """One weekly subscription per member, due at DUE (its local time in the member's zone)."""
     countries = sorted({c for codes in cat.countries_of.values() for c in codes})
@@ -406,7 +406,7 @@ def subscription_rows(
     return rows, tally
 
 
-def event_rows(cat: Catalogue, initiative_ids: Sequence[int], rng: random.Random) -> list[Row]:
+def event_rows(cat: Reference, initiative_ids: Sequence[int], rng: random.Random) -> list[Row]:
     """Thirty events in the fortnight after DUE, some on an initiative, some in a country."""
     countries = sorted({c for codes in cat.countries_of.values() for c in codes})
     return [
@@ -431,7 +431,7 @@ async def generate(store: Store, args: argparse.Namespace) -> World:
     """Fill the store in one transaction."""
     rng, started = random.Random(args.seed), time.perf_counter()
     async with store.engine.begin() as conn:
-        cat = await load_catalogue(conn)
+        cat = await load_reference(conn)
         members = member_rows(cat, args.subscribers, rng)
         initiatives, countries, regions, audit = initiative_rows(cat, args.initiatives, rng)
         all_ids = cat.initiative_ids + [row["id"] for row in initiatives]

@@ -8,7 +8,6 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from bot.domain.access import Visibility
-from bot.domain.catalogue import EventSpec, InitiativeFilter, InitiativeSpec
 from bot.domain.digests import Advance, Frequency, Run, Scope, Subscription
 from bot.domain.model import (
     AccessRequest,
@@ -31,6 +30,7 @@ from bot.domain.posting import Draft, FollowKind
 from bot.domain.reveals import Hold
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.seed import SeedData
+from bot.domain.specs import EventSpec, InitiativeFilter, InitiativeSpec
 from bot.domain.vocab import RequestStatus, Role, Tlp
 from bot.privacy_ports import ArchiveRepository, PersonalDataRepository, RetentionRepository
 
@@ -182,7 +182,8 @@ class InitiativeRepository(Protocol):
 
 
 class UpdateRepository(Protocol):
-    """Updates, always read through a TLP visibility."""
+    """Updates: read through a TLP visibility, or one by one whatever their label (services check who
+    may see them); written, edited, relabelled and withdrawn."""
 
     async def latest(
         self,
@@ -192,6 +193,38 @@ class UpdateRepository(Protocol):
         limit: int,
         count: bool = True,
     ) -> tuple[Sequence[Update], int]: ...
+
+    async def by_id(self, update_id: int) -> Update | None: ...
+
+    async def by_ids(self, update_ids: Sequence[int]) -> dict[int, Update]: ...
+
+    async def by_key(self, key: str) -> Update | None: ...
+
+    async def add(self, draft: Draft, author_id: int, delegation: str, now: dt.datetime) -> Update | None: ...
+
+    async def edit(self, update_id: int, text: str, editor_id: int, now: dt.datetime) -> Update: ...
+
+    async def relabel(
+        self, update_id: int, tlp: Tlp, readers: frozenset[str], now: dt.datetime
+    ) -> Update: ...
+
+    async def withdraw(self, update_id: int, now: dt.datetime) -> None: ...
+
+    async def history(self, update_id: int) -> Sequence[tuple[dt.datetime, str]]: ...
+
+
+class FollowRepository(Protocol):
+    """What members follow, and who follows what."""
+
+    async def follow(self, member_id: int, kind: FollowKind, target: str, now: dt.datetime) -> bool: ...
+
+    async def unfollow(self, member_id: int, kind: FollowKind, target: str) -> bool: ...
+
+    async def follows(self, member_id: int) -> Sequence[tuple[FollowKind, str]]: ...
+
+    async def followers(
+        self, initiative_id: int, countries: Sequence[str], regions: Sequence[str]
+    ) -> list[int]: ...
 
 
 class EventRepository(Protocol):
@@ -265,38 +298,6 @@ class OutboxRepository(Protocol):
     async def next_due(self) -> dt.datetime | None: ...
 
     async def state(self, job: str | None = None) -> OutboxState: ...
-
-
-class PostingRepository(Protocol):
-    """Updates as written (whatever their label: services check who may see them), and follows."""
-
-    async def by_id(self, update_id: int) -> Update | None: ...
-
-    async def by_ids(self, update_ids: Sequence[int]) -> dict[int, Update]: ...
-
-    async def by_key(self, key: str) -> Update | None: ...
-
-    async def add(self, draft: Draft, author_id: int, delegation: str, now: dt.datetime) -> Update | None: ...
-
-    async def edit(self, update_id: int, text: str, editor_id: int, now: dt.datetime) -> Update: ...
-
-    async def relabel(
-        self, update_id: int, tlp: Tlp, readers: frozenset[str], now: dt.datetime
-    ) -> Update: ...
-
-    async def withdraw(self, update_id: int, now: dt.datetime) -> None: ...
-
-    async def history(self, update_id: int) -> Sequence[tuple[dt.datetime, str]]: ...
-
-    async def follow(self, member_id: int, kind: FollowKind, target: str, now: dt.datetime) -> bool: ...
-
-    async def unfollow(self, member_id: int, kind: FollowKind, target: str) -> bool: ...
-
-    async def follows(self, member_id: int) -> Sequence[tuple[FollowKind, str]]: ...
-
-    async def followers(
-        self, initiative_id: int, countries: Sequence[str], regions: Sequence[str]
-    ) -> list[int]: ...
 
 
 class NoticeRepository(Protocol):
@@ -443,7 +444,7 @@ class UnitOfWork(Protocol):
     def budget(self) -> SendBudget: ...
 
     @property
-    def posting(self) -> PostingRepository: ...
+    def follows(self) -> FollowRepository: ...
 
     @property
     def notices(self) -> NoticeRepository: ...

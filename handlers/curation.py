@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.domain.catalogue import InitiativeSpec
 from bot.domain.drafts import check_text, check_url, parse_date
 from bot.domain.errors import InvalidInput
 from bot.domain.exchange import TEXT_LIMITS
+from bot.domain.specs import InitiativeSpec
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.services import curation
 from handlers.buttons import EditInitiative

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from bot.domain.catalogue import InitiativeFilter
 from bot.domain.filters import STATUS_CODES, TYPE_CODES
 from bot.domain.model import Region
+from bot.domain.specs import InitiativeFilter
 
 NONE = "-"
 TYPES = {code: kind for kind, code in TYPE_CODES.items()}

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain.catalogue import InitiativeFilter
 from bot.domain.errors import InvalidInput
 from bot.domain.filters import STATUS_CODES, TYPE_CODES, parse_filter
 from bot.domain.model import Region
+from bot.domain.specs import InitiativeFilter
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.services import browse
 from handlers import filter_codes

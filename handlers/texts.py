@@ -18,7 +18,7 @@ class Html(str):
 
 
 @cache
-def catalogue(language: str) -> dict[str, str]:
+def messages(language: str) -> dict[str, str]:
     """All texts of one language, read once from the shipped YAML file."""
     source = resources.files("handlers").joinpath("locales", f"{language}.yaml").read_text(encoding="utf-8")
     texts = yaml.safe_load(source)
@@ -30,6 +30,6 @@ def catalogue(language: str) -> dict[str, str]:
 def t(language: str, message_id: str, **values: object) -> str:
     """The text `message_id` in `language` (English if missing), with values escaped unless `Html`."""
     lang = language if language in BOT_LANGUAGES else DEFAULT_LANGUAGE
-    template = catalogue(lang).get(message_id) or catalogue(DEFAULT_LANGUAGE)[message_id]
+    template = messages(lang).get(message_id) or messages(DEFAULT_LANGUAGE)[message_id]
     safe = {k: v if isinstance(v, Html) else html.escape(str(v), quote=False) for k, v in values.items()}
     return template.format(**safe)

@@ -16,7 +16,7 @@ from bot.domain.vocab import InitiativeType, MemberStatus
 from storage.engine import insert_or_skip
 from storage.mapping import aware
 from storage.models import AuditRow, DigestRunRow, MemberRow, SubscriptionRow, UpdateRow
-from storage.updates_events import update_of
+from storage.updates import update_of
 
 
 def scope_json(scope: Scope) -> dict[str, Any]:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.domain.access import Visibility
-from bot.domain.catalogue import InitiativeFilter, InitiativeSpec
 from bot.domain.model import Initiative, InitiativeHeadline
+from bot.domain.specs import InitiativeFilter, InitiativeSpec
 from storage import mapping
 from storage.activity import latest_for
 from storage.models import (

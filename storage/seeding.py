@@ -37,7 +37,7 @@ class SeedWriter:
         self._updated: Counter[str] = Counter()
 
     async def apply(self, seed: SeedData, countries: Sequence[Country]) -> SeedReport:
-        """Countries first (everything refers to them), then the catalogue, then initiatives."""
+        """Countries first (everything refers to them), then the reference data, then initiatives."""
         country_rows = await self._upsert(
             CountryRow, "code", [{"code": c.code, "name": c.name, "names": dict(c.names)} for c in countries]
         )

@@ -10,17 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
 from storage.archive import SqlArchiveRepository
 from storage.digests import SqlSubscriptionRepository
+from storage.events import SqlEventRepository
+from storage.follows import SqlFollowRepository
 from storage.groups import SqlGroupRepository
 from storage.initiatives import SqlInitiativeRepository
 from storage.notices import SqlNoticeRepository
 from storage.outbox import SqlOutboxRepository
 from storage.personal_data import SqlPersonalDataRepository
-from storage.posting import SqlPostingRepository
 from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
 from storage.retention import SqlRetentionRepository
 from storage.search import SqlSearchRepository
 from storage.send_budget import SqlSendBudget
-from storage.updates_events import SqlEventRepository, SqlUpdateRepository
+from storage.updates import SqlUpdateRepository
 
 
 class SqlUnitOfWork:
@@ -36,7 +37,7 @@ class SqlUnitOfWork:
     events: SqlEventRepository
     outbox: SqlOutboxRepository
     budget: SqlSendBudget
-    posting: SqlPostingRepository
+    follows: SqlFollowRepository
     notices: SqlNoticeRepository
     subscriptions: SqlSubscriptionRepository
     search: SqlSearchRepository
@@ -62,7 +63,7 @@ class SqlUnitOfWork:
         self.events = SqlEventRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.budget = SqlSendBudget(session)
-        self.posting = SqlPostingRepository(session)
+        self.follows = SqlFollowRepository(session)
         self.notices = SqlNoticeRepository(session)
         self.subscriptions = SqlSubscriptionRepository(session)
         self.search = SqlSearchRepository(session)

@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.domain.catalogue import EventSpec, InitiativeSpec
 from bot.domain.seed import COUNTRY_PATTERN, REF_PATTERN
+from bot.domain.specs import EventSpec, InitiativeSpec
 from bot.domain.vocab import EventKind, InitiativeStatus, InitiativeType
 
 LIST_FIELDS = ("countries", "regions", "partners", "instruments")

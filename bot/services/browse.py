@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.access import NOTHING, visibility_for
-from bot.domain.catalogue import InitiativeFilter
 from bot.domain.country_index import CountryIndex, CountryMatch, normalise
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.filters import TypedFilter
@@ -15,6 +14,7 @@ from bot.domain.ids import parse_id
 from bot.domain.model import Country, Event, Initiative, InitiativeHeadline, Region, Update, Viewer
 from bot.domain.posting import FollowKind
 from bot.domain.search_query import parse_query
+from bot.domain.specs import InitiativeFilter
 from bot.domain.typed import check_typed
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.groups import require_served
@@ -102,7 +102,7 @@ async def initiative_detail(
         regions = {r.key: r.name for r in await uow.catalog.regions() if r.key in initiative.regions}
         partners = await uow.catalog.organisation_names()
         instruments = await uow.catalog.instrument_names()
-        follows = await uow.posting.follows(viewer.member.id) if viewer.member else []
+        follows = await uow.follows.follows(viewer.member.id) if viewer.member else []
     return Detail(
         initiative,
         countries,

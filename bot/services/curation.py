@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from bot.domain.catalogue import InitiativeSpec, spec_of
 from bot.domain.drafts import check_ref, check_text, check_url, parse_date, suggest_ref
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.exchange import TEXT_LIMITS
 from bot.domain.model import Initiative
+from bot.domain.specs import InitiativeSpec, spec_of
 from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.ports import UnitOfWork, UnitOfWorkFactory

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.catalogue import EventSpec, InitiativeSpec, same, spec_of
 from bot.domain.errors import DomainError
 from bot.domain.exchange import ParsedFile, Problem, duplicates
+from bot.domain.specs import EventSpec, InitiativeSpec, same, spec_of
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 
 

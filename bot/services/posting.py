@@ -66,10 +66,10 @@ async def post_update(
         if initiative is None:
             raise NotFound("initiative.not_found", ref=str(draft.initiative_id))
         await _check_readers(uow, draft.tlp, draft.red_delegations)
-        earlier = await uow.posting.by_key(draft.key)
+        earlier = await uow.updates.by_key(draft.key)
         if earlier is not None:
             return Posted(earlier, new=False, notified=0)
-        update = await uow.posting.add(draft, author.id, author.delegation.code, now)
+        update = await uow.updates.add(draft, author.id, author.delegation.code, now)
         if update is None:
             raise Conflict("post.already_posted")
         await uow.audit.append(
@@ -101,7 +101,7 @@ async def _followers(
         for r in await uow.catalog.regions()
         if r.key in initiative.regions or set(r.countries) & set(initiative.countries)
     }
-    ids = await uow.posting.followers(initiative.id, initiative.countries, sorted(regions))
+    ids = await uow.follows.followers(initiative.id, initiative.countries, sorted(regions))
     members = await uow.members.by_ids(ids)
     author_id = author.id if author is not None else None
     return [
@@ -112,7 +112,7 @@ async def _followers(
 async def posted(uow_factory: UnitOfWorkFactory, key: str) -> bool:
     """Whether the draft with this key was posted."""
     async with uow_factory() as uow:
-        return await uow.posting.by_key(key[:64]) is not None
+        return await uow.updates.by_key(key[:64]) is not None
 
 
 async def update_view(
@@ -121,12 +121,12 @@ async def update_view(
     """An update the viewer may read (otherwise it does not exist for them)."""
     async with uow_factory() as uow:
         await require_served(uow, viewer)
-        update = await uow.posting.by_id(update_id)
+        update = await uow.updates.by_id(update_id)
         if update is None or update.withdrawn_at is not None or not may_read(viewer, update):
             raise NotFound("post.not_found")
         initiative = await uow.initiatives.by_id(update.initiative_id)
         reader = None if viewer.in_group else viewer.member
-        history = await uow.posting.history(update_id) if may_see_history(reader, update) else []
+        history = await uow.updates.history(update_id) if may_see_history(reader, update) else []
     assert initiative is not None
     changer = None if viewer.in_group else viewer.member  # never offered in a group
     return UpdateView(update, initiative, history, _may_change(changer, update, now))
@@ -144,7 +144,7 @@ async def _changeable(
     if actor.in_group:  # editing and withdrawing, like posting, happen in a private chat
         raise NotAllowed("error.private_only")
     member = await require_member(uow, actor)
-    update = await uow.posting.by_id(update_id)
+    update = await uow.updates.by_id(update_id)
     if update is None or not member_may_read(member, update):
         raise NotFound("post.not_found")
     if not _may_change(member, update, now):
@@ -165,7 +165,7 @@ async def edit_update(
     checked = check_text(text)
     async with uow_factory() as uow:
         member, _ = await _changeable(uow, actor, update_id, now)
-        edited = await uow.posting.edit(update_id, checked, member.id, now)
+        edited = await uow.updates.edit(update_id, checked, member.id, now)
         await uow.audit.append(
             at=now, actor_id=member.id, action="update.edited", subject=f"update {update_id}"
         )
@@ -189,7 +189,7 @@ async def relabel_update(
     async with uow_factory() as uow:
         member, update = await _changeable(uow, actor, update_id, now)
         await _check_readers(uow, tlp, readers)
-        changed = await uow.posting.relabel(update_id, tlp, readers, now)
+        changed = await uow.updates.relabel(update_id, tlp, readers, now)
         await uow.audit.append(
             at=now,
             actor_id=member.id,
@@ -214,7 +214,7 @@ async def withdraw_update(
     sent are cancelled and the delivered ones deleted where Telegram still allows it."""
     async with uow_factory() as uow:
         member, update = await _changeable(uow, actor, update_id, now)
-        await uow.posting.withdraw(update_id, now)
+        await uow.updates.withdraw(update_id, now)
         done = await _correct_alerts(uow, replace(update, withdrawn_at=now), now, None)
         await uow.audit.append(
             at=now,
@@ -272,7 +272,7 @@ async def alert_for(
 ) -> tuple[Member, Update, Initiative] | None:
     """What an alert shows a member now, to make it again: None if they may no longer read it."""
     async with uow_factory() as uow:
-        update = await uow.posting.by_id(update_id)
+        update = await uow.updates.by_id(update_id)
         member = await uow.members.by_id(member_id)
         if update is None or member is None or not member_may_read(member, update):
             return None
@@ -290,9 +290,9 @@ async def set_follow(
         member = await require_member(uow, actor)
         await _label(uow, kind, target)
         changed = (
-            await uow.posting.follow(member.id, kind, target, now)
+            await uow.follows.follow(member.id, kind, target, now)
             if on
-            else await uow.posting.unfollow(member.id, kind, target)
+            else await uow.follows.unfollow(member.id, kind, target)
         )
         await uow.commit()
     return changed
@@ -302,7 +302,7 @@ async def following(uow_factory: UnitOfWorkFactory, actor: Actor) -> list[Follow
     """What the member follows, with names (looked up together: one query a kind at most)."""
     async with uow_factory() as uow:
         member = await require_member(uow, actor)
-        follows = await uow.posting.follows(member.id)
+        follows = await uow.follows.follows(member.id)
         kinds = {kind for kind, _ in follows}
         ids = [int(t) for k, t in follows if k is FollowKind.INITIATIVE and t.isascii() and t.isdigit()]
         names: dict[tuple[FollowKind, str], str] = {}

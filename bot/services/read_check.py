@@ -23,7 +23,7 @@ async def verdicts(uow: UnitOfWork, rows: Sequence[Queued]) -> list[Verdict]:
     member_ids = {r.member_id for r in checked if r.member_id is not None}
     members = {m.id: m for m in await uow.members.by_ids(member_ids)} if member_ids else {}
     update_ids = sorted({s.update_id for r in checked for s in r.reveals.updates})
-    current = await uow.posting.by_ids(update_ids) if update_ids else {}
+    current = await uow.updates.by_ids(update_ids) if update_ids else {}
     asked: dict[int, set[int]] = defaultdict(set)
     for r in checked:
         if r.reveals.notice is not None and r.member_id is not None:

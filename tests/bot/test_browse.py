@@ -97,7 +97,7 @@ async def walk_pages(bot: BotHarness, who: Identity, calls: list[ApiCall]) -> tu
     return seen, total
 
 
-async def catalogue(store: Store) -> dict[str, Initiative]:
+async def messages(store: Store) -> dict[str, Initiative]:
     """Every stored initiative by reference."""
     async with store.uow() as uow:
         return {i.ref: i for i in await uow.initiatives.all()}
@@ -109,7 +109,7 @@ async def region_members(store: Store, key: str) -> set[str]:
         [region] = [r for r in await uow.catalog.regions() if r.key == key]
     return {
         i.ref
-        for i in (await catalogue(store)).values()
+        for i in (await messages(store)).values()
         if key in i.regions or set(i.countries) & set(region.countries)
     }
 
@@ -224,7 +224,7 @@ async def test_the_list_pages_in_place_and_covers_every_initiative(
     calls = await bot.send(contact, "/initiatives")
     text = only_text(bot, calls)
     assert header(text) == ("all initiatives", 63, 1, 7)
-    everything = await catalogue(store)
+    everything = await messages(store)
     newest_first = sorted(everything.values(), key=lambda i: (i.last_activity_at, i.id), reverse=True)
     assert refs(text) == [i.ref for i in newest_first[:10]]
     assert [int(m.group(1)) for m in LINE.finditer(text)] == list(range(1, 11))
@@ -276,7 +276,7 @@ async def test_filter_buttons_narrow_the_list_to_what_really_matches(
     bot: BotHarness, store: Store, people: dict[str, Identity]
 ) -> None:
     observer = people["observer"]
-    everything = await catalogue(store)
+    everything = await messages(store)
     north_africa = await region_members(store, "north_africa")
     await bot.send(observer, "/initiatives")
 
@@ -342,7 +342,7 @@ async def test_typed_filters_list_exactly_the_matching_initiatives(
     bot: BotHarness, store: Store, people: dict[str, Identity], typed: str, shown: str
 ) -> None:
     contact = people["contact"]
-    everything = await catalogue(store)
+    everything = await messages(store)
     if shown == "MA":
         expected = {r for r, i in everything.items() if "MA" in i.countries}
     elif shown == "partnership · active":
@@ -662,7 +662,7 @@ async def test_the_profile_lists_the_countrys_own_initiatives_first_and_its_even
     bot: BotHarness, store: Store, people: dict[str, Identity]
 ) -> None:
     contact = people["contact"]
-    everything = await catalogue(store)
+    everything = await messages(store)
     async with store.uow() as uow:
         regions = [r.key for r in await uow.catalog.regions() if "MA" in r.countries]
     direct = {r for r, i in everything.items() if "MA" in i.countries}
@@ -720,7 +720,7 @@ async def test_a_busy_country_with_long_updates_fits_one_message(
     bot: BotHarness, store: Store, people: dict[str, Identity]
 ) -> None:
     admin = people["admin"]
-    everything = await catalogue(store)
+    everything = await messages(store)
     egypt = [r for r, i in everything.items() if "EG" in i.countries]
     long_text = " ".join(["<Egypt> & co"] * 200)
     for n, ref in enumerate(egypt * 2):

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import update
 
 from bot.console.updates import Identity
-from bot.domain.catalogue import spec_of
 from bot.domain.errors import InvalidInput
 from bot.domain.model import AuditEntry, Initiative
+from bot.domain.specs import spec_of
 from bot.domain.vocab import InitiativeStatus, InitiativeType, Role
 from bot.services import curation
 from bot.services.actors import Actor

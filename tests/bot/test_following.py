@@ -264,7 +264,7 @@ async def test_follow_refusals_follow_nothing(
     async with store.uow() as uow:
         member = await uow.members.by_telegram_id(people["contact"].user_id)
         assert member is not None
-        assert not await uow.posting.follows(member.id)
+        assert not await uow.follows.follows(member.id)
 
 
 async def test_following_many_things_lists_them_all_within_telegrams_limit(

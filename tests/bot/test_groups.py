@@ -78,7 +78,7 @@ async def clear_update_with_file(store: Store, author: Identity) -> Update:
             "k1", morocco.id, UpdateKind.MEETING, "kestrel minutes", Tlp.CLEAR, frozenset(), "document"
         )
         draft = replace(draft, attachment_file_id="BQAC-minutes")
-        posted = await uow.posting.add(draft, member.id, member.delegation.code, NOW)
+        posted = await uow.updates.add(draft, member.id, member.delegation.code, NOW)
         await uow.commit()
     assert posted is not None
     return posted
@@ -227,7 +227,7 @@ async def test_in_a_registered_group_only_members_search_and_see_only_tlp_clear(
         morocco = await uow.initiatives.by_ref("MP-MA-2013")
         assert claire is not None and morocco is not None
         green = Draft("k2", morocco.id, UpdateKind.OTHER, "kestrel green note", Tlp.GREEN, frozenset())
-        await uow.posting.add(green, claire.id, "FR", NOW)
+        await uow.updates.add(green, claire.id, "FR", NOW)
         await uow.commit()
     [member_view] = bot.texts(await bot.send(in_group(people["observer"]), "/search kestrel"))
     assert "TLP:CLEAR" in member_view and "TLP:GREEN" not in member_view

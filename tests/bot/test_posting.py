@@ -81,7 +81,7 @@ async def count_updates(store: Store) -> int:
 async def stored(store: Store, ident: int) -> Update:
     """One update as stored."""
     async with store.uow() as uow:
-        found = await uow.posting.by_id(ident)
+        found = await uow.updates.by_id(ident)
     assert found is not None
     return found
 
@@ -479,7 +479,7 @@ async def test_the_author_edits_within_48_hours_and_readers_see_it_edited(
     assert update.text == "Corrected & final"
     assert update.edited_at == bot.clock.current
     async with store.uow() as uow:
-        history = await uow.posting.history(ident)
+        history = await uow.updates.history(ident)
         [entry] = await uow.audit.latest(1)
     assert [text for _, text in history] == ["Original <text>"]
     assert (entry.action, entry.subject) == ("update.edited", f"update {ident}")

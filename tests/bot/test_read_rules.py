@@ -309,7 +309,7 @@ class ReadRules(RuleBasedStateMachine):
     def _withdrawn(self, update_id: int) -> bool:
         async def look() -> bool:
             async with self.store.uow() as uow:
-                found = await uow.posting.by_id(update_id)
+                found = await uow.updates.by_id(update_id)
             return found is not None and found.withdrawn_at is not None
 
         return bool(self.run(look()))

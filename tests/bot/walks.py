@@ -129,7 +129,7 @@ async def own_update(bot: BotHarness, who: Identity) -> int:
         assert member is not None and initiative is not None
         key = f"walk-{bot.clock.now().timestamp()}-{len(bot.api.calls)}"
         draft = Draft(key, initiative.id, UpdateKind.PROGRESS, "Mine to edit", Tlp.GREEN)
-        posted = await uow.posting.add(draft, member.id, member.delegation.code, NOW)
+        posted = await uow.updates.add(draft, member.id, member.delegation.code, NOW)
         await uow.commit()
     assert posted is not None
     return posted.id

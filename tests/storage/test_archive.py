@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.console.updates import Identity
 from bot.domain.archive import ArchiveInvalid, Period, read_archive, write_archive
-from bot.domain.catalogue import EventSpec
 from bot.domain.errors import InvalidInput
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft
 from bot.domain.posting import Draft
+from bot.domain.specs import EventSpec
 from bot.domain.vocab import EventKind, Role, Tlp, UpdateKind
 from bot.services import notices, posting
 from bot.services.actors import Actor
@@ -217,7 +217,7 @@ async def _a_december_update(url: str) -> None:
             morocco = await uow.initiatives.by_ref("MP-MA-2013")
             assert morocco is not None
             draft = Draft(uuid.uuid4().hex, morocco.id, UpdateKind.MEETING, "December's news")
-            await uow.posting.add(draft, member.id, "DE", utc(2026, 12, 10, 10))
+            await uow.updates.add(draft, member.id, "DE", utc(2026, 12, 10, 10))
             await uow.commit()
     finally:
         await store.dispose()

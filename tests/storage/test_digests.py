@@ -27,11 +27,11 @@ from sqlalchemy import delete, select
 from sqlalchemy import update as sql_update
 
 from bot.console.updates import Identity
-from bot.domain.catalogue import EventSpec, InitiativeSpec
 from bot.domain.digests import Frequency, Scope, Subscription, next_due
 from bot.domain.model import Update
 from bot.domain.outbox import OutboxKind
 from bot.domain.posting import Draft
+from bot.domain.specs import EventSpec, InitiativeSpec
 from bot.domain.splitting import LIMIT
 from bot.domain.vocab import EventKind, InitiativeStatus, InitiativeType, Role, Tlp, UpdateKind
 from bot.services import curation, digests
@@ -107,7 +107,7 @@ async def post(
         member = await uow.members.by_telegram_id(author)
         assert member is not None
         draft = Draft(uuid.uuid4().hex, ident, UpdateKind.PROGRESS, text, tlp, frozenset(red))
-        update = await uow.posting.add(draft, member.id, member.delegation.code, at)
+        update = await uow.updates.add(draft, member.id, member.delegation.code, at)
         await uow.commit()
     assert update is not None
     return update
@@ -121,7 +121,7 @@ async def post_many(store: Store, author: int, items: list[tuple[str, str, dt.da
         ids = {i.ref: i.id for i in await uow.initiatives.all()}
         for ref, text, at in items:
             draft = Draft(uuid.uuid4().hex, ids[ref], UpdateKind.PROGRESS, text)
-            assert await uow.posting.add(draft, member.id, member.delegation.code, at) is not None
+            assert await uow.updates.add(draft, member.id, member.delegation.code, at) is not None
         await uow.commit()
 
 

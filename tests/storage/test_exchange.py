@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from bot.commands.exchange import import_file
 from bot.domain import exchange
-from bot.domain.catalogue import spec_of
 from bot.domain.exchange import ParsedFile
+from bot.domain.specs import spec_of
 from bot.domain.vocab import EventKind, InitiativeStatus, InitiativeType
 from bot.services.exchange import ImportRejected, ImportReport, export_records, import_records
 from bot.settings import Settings

@@ -29,7 +29,7 @@ async def test_every_change_a_read_rule_depends_on_moves_the_epoch(store: Store)
     async with store.uow() as uow:
         member = await uow.members.by_telegram_id(501)
         assert member is not None
-        posted = await uow.posting.add(Draft("k", 5, UpdateKind.OTHER, "t"), member.id, "FR", NOW)
+        posted = await uow.updates.add(Draft("k", 5, UpdateKind.OTHER, "t"), member.id, "FR", NOW)
         assert posted is not None
         draft = NoticeDraft("n", "notice", Audience(AudienceKind.EVERYONE), NOW)
         assert await uow.notices.add(draft, member, 1, NOW, dispatched=True) is not None
@@ -52,12 +52,12 @@ async def test_every_change_a_read_rule_depends_on_moves_the_epoch(store: Store)
         ("role", lambda uow, m, _u: uow.members.change(m, NOW, role=Role.OBSERVER)),
         ("status", lambda uow, m, _u: uow.members.change(m, NOW, status=MemberStatus.REVOKED)),
         ("delegation", lambda uow, m, _u: uow.members.change(m, NOW, delegation_code="DE")),
-        ("edit", lambda uow, m, u: uow.posting.edit(u, "new text", m, NOW)),
-        ("label and readers", lambda uow, _m, u: uow.posting.relabel(u, Tlp.RED, frozenset({"IT"}), NOW)),
-        ("readers dropped", lambda uow, _m, u: uow.posting.relabel(u, Tlp.AMBER, frozenset(), NOW)),
-        ("withdraw", lambda uow, _m, u: uow.posting.withdraw(u, NOW)),
-        ("follow", lambda uow, m, _u: uow.posting.follow(m, FollowKind.COUNTRY, "MA", NOW)),
-        ("unfollow", lambda uow, m, _u: uow.posting.unfollow(m, FollowKind.COUNTRY, "MA")),
+        ("edit", lambda uow, m, u: uow.updates.edit(u, "new text", m, NOW)),
+        ("label and readers", lambda uow, _m, u: uow.updates.relabel(u, Tlp.RED, frozenset({"IT"}), NOW)),
+        ("readers dropped", lambda uow, _m, u: uow.updates.relabel(u, Tlp.AMBER, frozenset(), NOW)),
+        ("withdraw", lambda uow, _m, u: uow.updates.withdraw(u, NOW)),
+        ("follow", lambda uow, m, _u: uow.follows.follow(m, FollowKind.COUNTRY, "MA", NOW)),
+        ("unfollow", lambda uow, m, _u: uow.follows.unfollow(m, FollowKind.COUNTRY, "MA")),
         ("notice status", notice_withdrawn),
         ("delegation kind", delegation_kind),
     ]
@@ -83,7 +83,7 @@ async def test_the_migration_round_trip_keeps_the_triggers_and_rebuilds_activity
         member = await uow.members.by_telegram_id(501)
         assert member is not None
         draft = Draft("k", 5, UpdateKind.OTHER, "t", tlp=Tlp.AMBER)
-        assert await uow.posting.add(draft, member.id, "FR", NOW) is not None
+        assert await uow.updates.add(draft, member.id, "FR", NOW) is not None
         await uow.commit()
     async with store.engine.begin() as connection:
         await connection.run_sync(_downgrade_to, "0011")

@@ -6,7 +6,7 @@ import string
 
 from bot.domain.languages import BOT_LANGUAGES, bot_language
 from handlers.menu import SERVED_COMMANDS
-from handlers.texts import Html, catalogue, t
+from handlers.texts import Html, messages, t
 
 
 def placeholders(template: str) -> set[str]:
@@ -14,9 +14,9 @@ def placeholders(template: str) -> set[str]:
 
 
 def test_every_language_has_every_message_with_the_same_placeholders() -> None:
-    english = catalogue("en")
+    english = messages("en")
     for language in BOT_LANGUAGES:
-        texts = catalogue(language)
+        texts = messages(language)
         assert set(texts) == set(english), language
         for key, template in texts.items():
             assert placeholders(template) == placeholders(english[key]), (language, key)
@@ -25,7 +25,7 @@ def test_every_language_has_every_message_with_the_same_placeholders() -> None:
 def test_every_served_command_has_a_menu_description_in_every_language() -> None:
     for language in BOT_LANGUAGES:
         for command in SERVED_COMMANDS:
-            assert f"command.{command}" in catalogue(language), (language, command)
+            assert f"command.{command}" in messages(language), (language, command)
 
 
 def test_values_are_escaped_unless_marked_html() -> None:

@@ -1,36 +1,78 @@
-"""Posting updates (idempotent by draft key), their edit history, and follows. Never commits."""
+"""Updates: written (idempotent by the draft's key), edited, relabelled, withdrawn, with their history;
+read through a TLP visibility, or one by one whatever their label (services check who may see them).
+Never commits."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import cast
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from bot.domain.access import Visibility
 from bot.domain.model import Update
-from bot.domain.posting import Draft, FollowKind
-from bot.domain.vocab import Tlp
+from bot.domain.posting import Draft
+from bot.domain.vocab import Tlp, UpdateKind
 from storage import activity
-from storage.engine import insert_or_skip
 from storage.mapping import aware
-from storage.models import (
-    DelegationRow,
-    FollowRow,
-    UpdateEditRow,
-    UpdateRow,
-)
-from storage.updates_events import update_of
+from storage.models import DelegationRow, UpdateEditRow, UpdateRow
+from storage.visibility import visible_updates
 
 
-class SqlPostingRepository:
-    """Writes of updates and reads of one update regardless of visibility (services check it)."""
+def update_of(row: UpdateRow) -> Update:
+    """An update row (readers loaded) as a domain object."""
+    return Update(
+        id=row.id,
+        initiative_id=row.initiative_id,
+        kind=UpdateKind(row.kind),
+        text=row.text,
+        tlp=Tlp(row.tlp),
+        author_id=row.author_id,
+        delegation_code=row.delegation_code,
+        created_at=aware(row.created_at),
+        red_delegations=frozenset(d.code for d in row.readers),
+        edited_at=aware(row.edited_at) if row.edited_at else None,
+        withdrawn_at=aware(row.withdrawn_at) if row.withdrawn_at else None,
+        attachment_kind=row.attachment_kind,
+        attachment_file_id=row.attachment_file_id,
+    )
+
+
+class SqlUpdateRepository:
+    """Updates in the store."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def latest(
+        self,
+        initiative_ids: Sequence[int],
+        visibility: Visibility,
+        offset: int,
+        limit: int,
+        count: bool = True,
+    ) -> tuple[Sequence[Update], int]:
+        """Newest first, only what `visibility` allows; the page and how many there are in all."""
+        if not initiative_ids:
+            return [], 0
+        where = (UpdateRow.initiative_id.in_(list(initiative_ids)), visible_updates(visibility))
+        total = (
+            int(await self._session.scalar(select(func.count()).select_from(UpdateRow).where(*where)) or 0)
+            if count
+            else -1  # not asked for: the caller shows no total
+        )
+        rows = await self._session.scalars(
+            select(UpdateRow)
+            .where(*where)
+            .options(selectinload(UpdateRow.readers))
+            .order_by(UpdateRow.created_at.desc(), UpdateRow.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [update_of(r) for r in rows], total
 
     async def by_id(self, update_id: int) -> Update | None:
         """One update, hidden or not."""
@@ -132,49 +174,3 @@ class SqlPostingRepository:
             .order_by(UpdateEditRow.id)
         )
         return [(aware(at), text) for at, text in rows]
-
-    async def follow(self, member_id: int, kind: FollowKind, target: str, now: dt.datetime) -> bool:
-        """Follow; False if already following."""
-        # A double tap, even from two processes at once, adds one row and reports it once.
-        table = cast(Table, FollowRow.__table__)
-        added = await self._session.scalar(
-            insert_or_skip(self._session, table, "member_id", "kind", "target").returning(table.c.id),
-            {"member_id": member_id, "kind": kind.value, "target": target, "created_at": now},
-        )
-        return added is not None
-
-    async def unfollow(self, member_id: int, kind: FollowKind, target: str) -> bool:
-        """Stop following; False if not following."""
-        result = await self._session.execute(
-            delete(FollowRow).where(
-                FollowRow.member_id == member_id, FollowRow.kind == kind.value, FollowRow.target == target
-            )
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    async def follows(self, member_id: int) -> Sequence[tuple[FollowKind, str]]:
-        """What the member follows, oldest first."""
-        rows = await self._session.execute(
-            select(FollowRow.kind, FollowRow.target)
-            .where(FollowRow.member_id == member_id)
-            .order_by(FollowRow.id)
-        )
-        return [(FollowKind(kind), target) for kind, target in rows]
-
-    async def followers(
-        self, initiative_id: int, countries: Sequence[str], regions: Sequence[str]
-    ) -> list[int]:
-        """Members following the initiative, one of its countries, or a region it or its countries are in."""
-        rows = await self._session.scalars(
-            select(FollowRow.member_id)
-            .distinct()
-            .where(
-                or_(
-                    (FollowRow.kind == FollowKind.INITIATIVE.value)
-                    & (FollowRow.target == str(initiative_id)),
-                    (FollowRow.kind == FollowKind.COUNTRY.value) & FollowRow.target.in_(list(countries)),
-                    (FollowRow.kind == FollowKind.REGION.value) & FollowRow.target.in_(list(regions)),
-                )
-            )
-        )
-        return sorted(rows)

@@ -1,40 +1,18 @@
-"""Updates (always through a TLP visibility) and events. Never commits."""
+"""Events: meetings, dialogue rounds and visits. Never commits."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
-from bot.domain.access import Visibility
-from bot.domain.catalogue import EventSpec
-from bot.domain.model import Event, Update
-from bot.domain.vocab import EventKind, Tlp, UpdateKind
+from bot.domain.model import Event
+from bot.domain.specs import EventSpec
+from bot.domain.vocab import EventKind
 from storage.mapping import aware
-from storage.models import EventRow, InitiativeRow, UpdateRow
-from storage.visibility import visible_updates
-
-
-def update_of(row: UpdateRow) -> Update:
-    """An update row (readers loaded) as a domain object."""
-    return Update(
-        id=row.id,
-        initiative_id=row.initiative_id,
-        kind=UpdateKind(row.kind),
-        text=row.text,
-        tlp=Tlp(row.tlp),
-        author_id=row.author_id,
-        delegation_code=row.delegation_code,
-        created_at=aware(row.created_at),
-        red_delegations=frozenset(d.code for d in row.readers),
-        edited_at=aware(row.edited_at) if row.edited_at else None,
-        withdrawn_at=aware(row.withdrawn_at) if row.withdrawn_at else None,
-        attachment_kind=row.attachment_kind,
-        attachment_file_id=row.attachment_file_id,
-    )
+from storage.models import EventRow, InitiativeRow
 
 
 def event_of(row: EventRow, ref: str | None) -> Event:
@@ -51,40 +29,6 @@ def event_of(row: EventRow, ref: str | None) -> Event:
         location=row.location,
         notes=row.notes,
     )
-
-
-class SqlUpdateRepository:
-    """Updates the viewer may read."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def latest(
-        self,
-        initiative_ids: Sequence[int],
-        visibility: Visibility,
-        offset: int,
-        limit: int,
-        count: bool = True,
-    ) -> tuple[Sequence[Update], int]:
-        """Newest first, only what `visibility` allows; the page and how many there are in all."""
-        if not initiative_ids:
-            return [], 0
-        where = (UpdateRow.initiative_id.in_(list(initiative_ids)), visible_updates(visibility))
-        total = (
-            int(await self._session.scalar(select(func.count()).select_from(UpdateRow).where(*where)) or 0)
-            if count
-            else -1  # not asked for: the caller shows no total
-        )
-        rows = await self._session.scalars(
-            select(UpdateRow)
-            .where(*where)
-            .options(selectinload(UpdateRow.readers))
-            .order_by(UpdateRow.created_at.desc(), UpdateRow.id.desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        return [update_of(r) for r in rows], total
 
 
 class SqlEventRepository:

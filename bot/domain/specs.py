@@ -1,4 +1,4 @@
-"""Initiatives and events as users filter, create and import them."""
+"""What an initiative and an event are made of (specs), how initiatives are filtered, and comparing them."""
 
 from __future__ import annotations
 
