@@ -61,11 +61,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.help_throughput import fresh_database
 from bot.commands.common import prepare_store
-from bot.domain.digests import Digest, Frequency, Scope, period_of
+from bot.domain.digests import Digest, DueDigest, Frequency, Scope, period_of
 from bot.domain.vocab import DelegationKind, InitiativeStatus, InitiativeType, Role, Tlp, UpdateKind
 from bot.ports import UnitOfWork
 from bot.services.catalog import place_names
-from bot.services.digest_compose import Job, compose
+from bot.services.digest_compose import compose
 from bot.services.digests import Sweep, send_due
 from handlers.digest_render import MAX_PARTS, SHOWN, DigestRenderer
 from storage.digests import scope_json
@@ -518,12 +518,12 @@ class Figures:
     rows: int = 0
 
 
-async def jobs_for(uow: UnitOfWork, only: Sequence[int] | None) -> list[Job]:
-    """The jobs `send_due` builds: every subscription due at DUE (none is late), with its member."""
+async def jobs_for(uow: UnitOfWork, only: Sequence[int] | None) -> list[DueDigest]:
+    """The digests `send_due` composes: every subscription due at DUE (none is late), with its member."""
     wanted = set(only) if only is not None else None
     due = [s for s in await uow.subscriptions.active(due_before=DUE) if wanted is None or s.id in wanted]
     members = {m.id: m for m in await uow.members.by_ids({s.member_id for s in due})}
-    return [(s, members[s.member_id], *period_of(s, s.next_due_at)) for s in due]
+    return [DueDigest(s, members[s.member_id], *period_of(s, s.next_due_at)) for s in due]
 
 
 async def compose_alone(
@@ -548,10 +548,12 @@ async def compose_alone(
     renderer = DigestRenderer(*names)
     together = sorted(zip(jobs, digests, strict=True), key=lambda jd: id(jd[1]))
     started = time.perf_counter()
-    outgoing = [renderer(member, sub, digest) for (sub, member, _, _), digest in together]
+    outgoing = [renderer(j.member, j.subscription, digest) for j, digest in together]
     into.render_s.append(time.perf_counter() - started)
     into.digests = len({id(d) for d in digests})
-    into.texts = len({(id(d), j[1].language, j[1].time_zone) for j, d in zip(jobs, digests, strict=True)})
+    into.texts = len(
+        {(id(d), j.member.language, j.member.time_zone) for j, d in zip(jobs, digests, strict=True)}
+    )
     into.parts = sum(len(o.parts) for batch in outgoing for o in batch)
     into.chars = sum(len(p) for batch in outgoing for o in batch for p in o.parts)
 

@@ -104,7 +104,7 @@ async def rebuild(app: Application[Any, Any, Any, Any, Any, Any]) -> int:
     queue = app.job_queue
     if queue is None:
         return 0
-    found = await digests.schedule(deps.uow)
+    found = await digests.live_subscriptions(deps.uow)
     now = deps.clock.now()
     for subscription in found:
         schedule(queue, subscription, now)

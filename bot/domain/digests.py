@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.domain.model import Event, Initiative, Update
+from bot.domain.model import Event, Initiative, Member, Update
 from bot.domain.vocab import InitiativeType
 
 GRACE = dt.timedelta(hours=24)
@@ -95,6 +95,16 @@ class Digest:
     def empty(self) -> bool:
         """Nothing new at all."""
         return not (self.by_initiative or self.new_initiatives or self.status_changes)
+
+
+@dataclass(frozen=True, slots=True)
+class DueDigest:
+    """A digest to compose: whose subscription, for which member, over which period."""
+
+    subscription: Subscription
+    member: Member
+    start: dt.datetime
+    end: dt.datetime
 
 
 @dataclass(frozen=True, slots=True)

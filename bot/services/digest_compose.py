@@ -7,26 +7,25 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from bot.domain.access import OPEN_LABELS, rights_of
-from bot.domain.digests import EVENTS_AHEAD, Digest, Scope, Subscription
+from bot.domain.digests import EVENTS_AHEAD, Digest, DueDigest, Scope
 from bot.domain.model import Event, Initiative, Member, Region, Update
 from bot.domain.reveals import reader_key
 from bot.ports import UnitOfWork
 
-Job = tuple[Subscription, Member, dt.datetime, dt.datetime]
 Changes = Sequence[tuple[str, str, dt.datetime]]
 
 
-async def compose(uow: UnitOfWork, jobs: Sequence[Job], now: dt.datetime) -> list[Digest]:
+async def compose(uow: UnitOfWork, due: Sequence[DueDigest], now: dt.datetime) -> list[Digest]:
     """Digests for many subscriptions with a fixed number of queries, whatever their number.
 
     Everything the batch needs is read once (updates of the whole window, initiatives, regions, status
     changes, events); each digest is then assembled from shared indexes, and shared by subscriptions
     whose members read alike with equal scopes and periods.
     """
-    if not jobs:
+    if not due:
         return []
-    start = min(job[2] for job in jobs)
-    end = max(job[3] for job in jobs)
+    start = min(d.start for d in due)
+    end = max(d.end for d in due)
     updates = await uow.subscriptions.updates_between(start, end)
     initiatives = {i.id: i for i in await uow.initiatives.all()}
     regions = await uow.catalog.regions()
@@ -34,7 +33,7 @@ async def compose(uow: UnitOfWork, jobs: Sequence[Job], now: dt.datetime) -> lis
     created = await uow.subscriptions.created_refs(start, end)
     events = await uow.events.between(now, now + EVENTS_AHEAD)
     index = _Index(initiatives, regions, created, updates, changes, events, now)
-    return [index.digest(job) for job in jobs]
+    return [index.digest(d) for d in due]
 
 
 def _newest(updates: Sequence[Update]) -> tuple[dt.datetime, int]:
@@ -132,16 +131,16 @@ class _Index:
             found = self._visible[key] = (readable, {i: n for n, i in enumerate(ranked)})
         return found
 
-    def digest(self, job: Job) -> Digest:
+    def digest(self, due: DueDigest) -> Digest:
         """One subscription's digest: its scope, its period, what its member may read.
 
         Members who read alike (same role and delegation), with the same scope and period, share one.
         """
-        sub, member, start, end = job
-        key = (sub.scope.key, reader_key(member), start, end)
+        scope, member = due.subscription.scope, due.member
+        key = (scope.key, reader_key(member), due.start, due.end)
         cached = self._digests.get(key)
         if cached is None:
-            cached = self._digests[key] = self._compose(sub.scope, member, start, end)
+            cached = self._digests[key] = self._compose(scope, member, due.start, due.end)
         return cached
 
     def _compose(self, scope: Scope, member: Member, start: dt.datetime, end: dt.datetime) -> Digest:

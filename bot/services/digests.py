@@ -12,6 +12,7 @@ from bot.domain.digests import (
     GRACE,
     Advance,
     Digest,
+    DueDigest,
     Frequency,
     Run,
     Scope,
@@ -25,7 +26,7 @@ from bot.domain.outbox import Outgoing
 from bot.domain.reveals import DigestBasis
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member
-from bot.services.digest_compose import Job, compose
+from bot.services.digest_compose import compose
 
 Render = Callable[[Member, Subscription, Digest], Sequence[Outgoing]]
 SENT, EMPTY, MISSED = "sent", "empty", "missed"
@@ -159,7 +160,7 @@ async def preview(
         fake = Subscription(
             0, member.id, scope, Frequency.WEEKLY, 0, dt.time(8), True, False, now, now - FIRST_PERIOD
         )
-        digests = await compose(uow, [(fake, member, now - FIRST_PERIOD, now)], now)
+        digests = await compose(uow, [DueDigest(fake, member, now - FIRST_PERIOD, now)], now)
     return member, digests[0]
 
 
@@ -187,12 +188,14 @@ async def send_due(
     """
     async with uow_factory() as uow:
         wanted = None if only is None else set(only)
-        due = [s for s in await uow.subscriptions.active(due_before=now) if wanted is None or s.id in wanted]
-        members = {m.id: m for m in await uow.members.by_ids({s.member_id for s in due})}
-        jobs: list[Job] = []
+        subscriptions = [
+            s for s in await uow.subscriptions.active(due_before=now) if wanted is None or s.id in wanted
+        ]
+        members = {m.id: m for m in await uow.members.by_ids({s.member_id for s in subscriptions})}
+        composing: list[DueDigest] = []
         runs: list[Run] = []
         moves: list[Advance] = []
-        for sub in due:
+        for sub in subscriptions:
             member = members[sub.member_id]
             start, end = period_of(sub, sub.next_due_at)
             if now - sub.next_due_at > GRACE:
@@ -200,14 +203,19 @@ async def send_due(
                 # The next digest starts where the missed one would have: nothing falls between.
                 moves.append(Advance(sub.id, sub.last_period_end or start, _next(sub, member, now)))
             else:
-                jobs.append((sub, member, start, end))
-        composed = list(zip(jobs, await compose(uow, jobs, now), strict=True))
-        for (sub, member, start, end), digest in composed:
-            runs.append(Run(sub.id, start, end, _outcome(sub, digest), digest.update_count))
-            moves.append(Advance(sub.id, end, _next(sub, member, end)))
+                composing.append(DueDigest(sub, member, start, end))
+        composed = list(zip(composing, await compose(uow, composing, now), strict=True))
+        for due, digest in composed:
+            sub = due.subscription
+            runs.append(Run(sub.id, due.start, due.end, _outcome(sub, digest), digest.update_count))
+            moves.append(Advance(sub.id, due.end, _next(sub, due.member, due.end)))
         new = await uow.subscriptions.record_runs(runs, now)
         counts = Counter(run.outcome for run in runs if run.subscription_id in new)
-        sending = [(j, d) for j, d in composed if j[0].id in new and _outcome(j[0], d) == SENT]
+        sending = [
+            (due, d)
+            for due, d in composed
+            if due.subscription.id in new and _outcome(due.subscription, d) == SENT
+        ]
         # A digest's subscribers together (its text rendered once), digests in the order composed.
         first_seen: dict[int, int] = {}
         for index, (_, digest) in enumerate(sending):
@@ -216,7 +224,7 @@ async def send_due(
         for first in range(0, len(sending), ENQUEUE_CHUNK):
             batch = sending[first : first + ENQUEUE_CHUNK]
             await uow.outbox.enqueue(
-                [m for (sub, member, _, _), d in batch for m in render(member, sub, d)], now
+                [m for due, d in batch for m in render(due.member, due.subscription, d)], now
             )
         await uow.subscriptions.advance(moves, now)
         await uow.commit()
@@ -224,7 +232,7 @@ async def send_due(
         counts[SENT],
         counts[EMPTY],
         counts[MISSED],
-        len(jobs) - counts[SENT] - counts[EMPTY],
+        len(composing) - counts[SENT] - counts[EMPTY],
         {move.subscription_id: move.next_due_at for move in moves},
     )
 
@@ -247,7 +255,7 @@ async def recompose(
         member = await uow.members.by_id(member_id)
         if sub is None or member is None or sub.member_id != member.id:
             return None
-        [digest] = await compose(uow, [(sub, member, basis.start, basis.end)], now)
+        [digest] = await compose(uow, [DueDigest(sub, member, basis.start, basis.end)], now)
     return member, sub, digest
 
 
@@ -257,7 +265,7 @@ async def subscription(uow_factory: UnitOfWorkFactory, subscription_id: int) -> 
         return await uow.subscriptions.by_id(subscription_id)
 
 
-async def schedule(uow_factory: UnitOfWorkFactory) -> Sequence[Subscription]:
+async def live_subscriptions(uow_factory: UnitOfWorkFactory) -> Sequence[Subscription]:
     """Every live subscription, to rebuild the scheduler's jobs at start-up."""
     async with uow_factory() as uow:
         return await uow.subscriptions.active()
