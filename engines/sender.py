@@ -18,12 +18,13 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.clock import Clock
 from bot.domain.outbox import Delivered, Queued, RetryPolicy
-from bot.domain.rate import Limits, RateScheduler, Started
+from bot.domain.rate import Limits, Started
 from bot.domain.reveals import Hold
 from bot.ports import UnitOfWorkFactory
 from bot.services.outbox import Ledger
 from engines.bot_calls import perform
 from engines.composer import Composer
+from engines.pacing import Pacer
 
 log = logging.getLogger(__name__)
 HOLD_SLACK = 5.0  # seconds past its retry time a chat waits for its retried row before going on without it
@@ -65,7 +66,8 @@ class Sender:
         self.ledger = Ledger(
             uow, worker_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}", self.config.lease
         )
-        self.scheduler = RateScheduler(self.config.limits)
+        self.pacer = Pacer(self.config.limits, self.config.shared_budget, self.ledger, clock)
+        self.scheduler = self.pacer.scheduler
         self.composer = composer
         self._released_at = -RELEASE_SECONDS
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
@@ -187,14 +189,7 @@ class Sender:
         loop = asyncio.get_running_loop()
         index = row.parts_sent
         while index < row.steps:
-            await self._wait_for_slot(row.chat_id)
-            if self.config.shared_budget:
-                # Sending later than the store's slot would crowd the next send to the chat, which another
-                # process may make on time: a slot that fell in a 429 pause is traded for one after it.
-                while self.scheduler.paused_until > loop.time():
-                    await self._wait_for_slot(row.chat_id)
-            else:
-                await self._wait_for_gate()  # a 429 or a crowded window since the grant: wait before begin
+            await self.pacer.slot(row.chat_id)
             # The read rules, as of now, right before the send: held rows are recorded with the reason,
             # rows whose content changed are made again first.
             verdict = await self.ledger.begin(row, self.clock.now())
@@ -213,7 +208,7 @@ class Sender:
             # The store's write took a while: a window crowded meanwhile is waited for (at most a window
             # and a half), but a 429 meanwhile hands the row back, unsent and unflagged, for after the
             # pause (which could outlast the lease), its chat's later rows behind it.
-            while (delay := self._hold(loop.time())) > 0:
+            while (delay := self.pacer.hold(loop.time())) > 0:
                 pause = self.scheduler.paused_until - loop.time()
                 if pause > 0:
                     self._hold_chat(row, pause)
@@ -255,21 +250,6 @@ class Sender:
         await self.ledger.correct(copy, fresh, None, self.clock.now())
         self._wake.set()
 
-    def _hold(self, now: float) -> float:
-        """Seconds a granted send must still wait: for the window of this process's real starts and
-        answers, and for a 429 pause. With a shared budget only the pause counts: the slot comes from the
-        store, and this process's sends are not the whole window (waiting here would only make the send
-        late for its slot, closer to the next one another process sends to the same chat)."""
-        if self.config.shared_budget:
-            return max(0.0, self.scheduler.paused_until - now)
-        return self.scheduler.gate(now)
-
-    async def _wait_for_gate(self) -> None:
-        """Until `_hold` lets a send start now."""
-        loop = asyncio.get_running_loop()
-        while (delay := self._hold(loop.time())) > 0:  # noqa: ASYNC110 - waits for a time
-            await asyncio.sleep(delay)
-
     async def _record_sent(self, row: Queued, message_id: int) -> bool:
         """Record a delivered part (True: what it shows changed while in flight); retried, since losing
         this write would send the part again later."""
@@ -282,25 +262,6 @@ class Sender:
                 log.warning("recording outbox row %s as sent failed; retrying", row.id, exc_info=True)
                 await asyncio.sleep(0.1 * (attempt + 1))
         raise AssertionError("unreachable")
-
-    async def _wait_for_slot(self, chat_id: int) -> None:
-        loop = asyncio.get_running_loop()
-        ready = self.scheduler.ready_at(chat_id)
-        if ready > loop.time():
-            await asyncio.sleep(ready - loop.time())
-        at = self.scheduler.reserve(chat_id, loop.time())
-        if self.config.shared_budget:
-            await self._wait_for_shared_slot(chat_id)
-        elif at > loop.time():
-            await asyncio.sleep(at - loop.time())
-
-    async def _wait_for_shared_slot(self, chat_id: int) -> None:
-        limits = self.config.limits
-        gap = limits.group_window / limits.group if chat_id < 0 else limits.per_chat_seconds
-        at = await self.ledger.reserve(chat_id, self.clock.now(), limits.spacing, gap * (1 + limits.margin))
-        delay = (at - self.clock.now()).total_seconds()  # measured after the query, which took time
-        if delay > 0:
-            await asyncio.sleep(delay)
 
     async def _send_part(self, row: Queued, index: int, started: Started) -> int | None:
         """Send one part; return Telegram's message id, or None after recording why not."""
