@@ -588,14 +588,16 @@ async def reset(store: Store) -> None:
 
 
 def may_read(reader: Subscriber, update: Posted) -> bool:
-    """SPEC.md's TLP 2.0 table, written out again as the oracle of the check."""
+    """SPEC.md's TLP 2.0 table, written out again as the oracle of the check: labels nest, so an
+    observer (by role or body) reads neither AMBER nor AMBER+STRICT, and RED only where named."""
     if update.tlp in (Tlp.CLEAR, Tlp.GREEN) or reader.role is Role.ADMIN:
         return True
+    observer = reader.kind is DelegationKind.OBSERVER or reader.role is Role.OBSERVER
     if update.tlp is Tlp.AMBER:
-        return reader.kind is not DelegationKind.OBSERVER and reader.role is not Role.OBSERVER
+        return not observer
     if update.tlp is Tlp.AMBER_STRICT:
-        return reader.delegation == update.delegation
-    return reader.delegation in update.readers or reader.delegation == update.delegation
+        return not observer and reader.delegation == update.delegation
+    return reader.delegation in update.readers or (not observer and reader.delegation == update.delegation)
 
 
 async def check(store: Store, world: World) -> list[str]:
