@@ -71,6 +71,7 @@ async def test_an_initiative_is_created_once_per_reference_and_audited(fake: Fak
         ({"title": "ab"}, "draft.bad_length"),
         ({"title": "x" * 301}, "draft.bad_length"),
         ({"lead": ""}, "draft.bad_length"),
+        ({"lead": "y" * 501}, "draft.bad_length"),
         ({"notes": "n" * 4001}, "draft.bad_length"),
         ({"source_url": "ftp://example.org"}, "draft.bad_url"),
         ({"regions": ("atlantis",)}, "error.stale"),

@@ -143,8 +143,10 @@ def test_everyone_has_no_values_and_the_others_need_some() -> None:
 
 
 async def test_a_notice_may_be_scheduled_at_most_ninety_days_ahead(fake: FakeStore) -> None:
+    """The flow offers only times within 90 days; any other caller is held to the same rule."""
     with pytest.raises(InvalidInput, match=r"^broadcast\.time_range$"):
         await broadcast(fake, draft(send_at=NOW + SEND_AHEAD + dt.timedelta(seconds=1)))
+    assert fake.tables.notices == {}
     made = await broadcast(fake, draft(send_at=NOW + SEND_AHEAD))
     assert made.notice.send_at == NOW + SEND_AHEAD
 
@@ -154,9 +156,11 @@ async def test_a_notice_may_be_scheduled_at_most_ninety_days_ahead(fake: FakeSto
     [(" \n", "broadcast.text_empty"), ("x" * 3501, "broadcast.text_long"), ("a\x00", "post.text_nul")],
 )
 async def test_a_notice_text_is_checked(fake: FakeStore, text: str, message_id: str) -> None:
+    """PostgreSQL cannot store NUL: refused by the service with a reason, as an update's text is."""
     with pytest.raises(InvalidInput) as refused:
         await broadcast(fake, draft(text=text))
     assert refused.value.message_id == message_id
+    assert fake.tables.notices == {}
 
 
 async def test_a_caption_may_be_empty_but_holds_no_nul(fake: FakeStore) -> None:
@@ -164,8 +168,9 @@ async def test_a_caption_may_be_empty_but_holds_no_nul(fake: FakeStore) -> None:
     assert (await notices.broadcast(fake.factory, Actor(ADMIN), document, NOW, render)).new
     with pytest.raises(InvalidInput, match=r"^post\.text_nul$"):
         await notices.broadcast(
-            fake.factory, Actor(ADMIN), NoticeDraft("d2", "\x00", EVERYONE, NOW, "photo", "F"), NOW, render
+            fake.factory, Actor(ADMIN), NoticeDraft("d2", "a\x00b", EVERYONE, NOW, "photo", "F"), NOW, render
         )
+    assert list(fake.tables.notice_keys) == ["d1"]
 
 
 @pytest.mark.parametrize(("who", "in_group"), [(CONTACT, False), (REVOKED, False), (ADMIN, True)])
