@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -128,6 +129,22 @@ async def test_an_admin_never_acts_on_themselves(fake: FakeStore) -> None:
     assert fake.member(ADMIN).role is Role.ADMIN
 
 
+async def test_an_erased_member_is_left_as_they_are(fake: FakeStore) -> None:
+    erased = replace(fake.member(REVOKED), erased_at=NOW)
+    fake.tables.members[erased.id] = erased
+    attempts = [
+        members.revocable_member(fake.factory, Actor(ADMIN), erased.id),
+        members.change_role(fake.factory, Actor(ADMIN), erased.id, Role.OBSERVER, NOW),
+        members.set_status(fake.factory, Actor(ADMIN), erased.id, MemberStatus.ACTIVE, NOW),
+        members.move(fake.factory, Actor(ADMIN), erased.id, "FR", NOW),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Conflict, match=r"^members\.is_erased$"):
+            await attempt
+    assert fake.tables.members[erased.id] == erased
+    assert fake.tables.audit == []
+
+
 async def test_an_unknown_member_is_not_found(fake: FakeStore) -> None:
     with pytest.raises(NotFound):
         await members.member_card(fake.factory, Actor(ADMIN), 999)
@@ -208,6 +225,21 @@ async def test_an_invitation_registers_as_many_people_as_it_has_uses_until_it_ex
     with pytest.raises(InvalidInput, match=r"^start\.token_used_up$"):
         await invites.redeem_invite(fake.factory, 203, 203, "Cy", "en", made.token, NOW)
     assert fake.actions() == ["invite.created", "member.registered", "member.registered"]
+
+
+async def test_an_invitation_is_checked_before_the_privacy_notice_without_spending_a_use(
+    fake: FakeStore,
+) -> None:
+    made = await invites.create_invite(fake.factory, Actor(ADMIN), Role.CONTACT, "FR", 1, 7, NOW)
+    assert await invites.check_invite(fake.factory, 201, made.token, NOW) == made.invite
+    assert await invites.check_invite(fake.factory, 201, made.token, NOW) == made.invite
+    with pytest.raises(Conflict, match=r"^start\.already_member$"):
+        await invites.check_invite(fake.factory, CONTACT, made.token, NOW)
+    with pytest.raises(InvalidInput, match=r"^start\.token_expired$"):
+        await invites.check_invite(fake.factory, 201, made.token, made.invite.expires_at)
+    with pytest.raises(InvalidInput, match=r"^start\.bad_token$"):
+        await invites.check_invite(fake.factory, 201, "?", NOW)
+    assert (await invites.redeem_invite(fake.factory, 201, 201, "Anna", "fr", made.token, NOW)).active
 
 
 async def test_a_revoked_member_is_reinstated_by_an_invitation(fake: FakeStore) -> None:
