@@ -8,8 +8,8 @@ import datetime as dt
 
 import pytest
 
-from bot.domain.catalogue import InitiativeSpec
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.specs import InitiativeSpec
 from bot.domain.vocab import InitiativeStatus, InitiativeType, MemberStatus, Role
 from bot.services import curation
 from bot.services.actors import Actor

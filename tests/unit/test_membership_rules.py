@@ -15,6 +15,7 @@ from bot.domain.outbox import OutboxKind, Outgoing
 from bot.domain.reveals import Readers, Reveals
 from bot.domain.vocab import MemberStatus, RequestStatus, Role
 from bot.services import access_requests, invites, members
+from bot.services.access_requests import RequestCard
 from bot.services.actors import Actor
 from tests.unit.fakes import FakeStore, seeded
 
@@ -73,11 +74,11 @@ async def test_only_an_admin_in_a_private_chat_manages_members(
 
 async def test_an_admin_changes_a_role_and_it_is_audited_once(fake: FakeStore) -> None:
     target = ident(fake, CONTACT)
-    changed = await members.change_role(fake.factory, Actor(ADMIN), target, Role.OBSERVER, NOW)
+    changed = (await members.change_role(fake.factory, Actor(ADMIN), target, Role.OBSERVER, NOW)).member
     assert changed.role is Role.OBSERVER
     assert fake.member(CONTACT).role is Role.OBSERVER
     same = await members.change_role(fake.factory, Actor(ADMIN), target, Role.OBSERVER, NOW)
-    assert same == changed
+    assert same.member == changed
     assert fake.actions() == ["member.role_changed"]
     assert fake.tables.audit[0].details == {"from": "contact", "to": "observer"}
     assert fake.tables.audit[0].actor_id == ident(fake, ADMIN)
@@ -92,12 +93,12 @@ async def test_a_revoked_member_keeps_their_role_until_reinstated(fake: FakeStor
 async def test_an_admin_revokes_and_reinstates_but_not_twice(fake: FakeStore) -> None:
     target = ident(fake, CONTACT)
     revoked = await members.set_status(fake.factory, Actor(ADMIN), target, MemberStatus.REVOKED, NOW)
-    assert not revoked.active
+    assert not revoked.member.active
     with pytest.raises(Conflict) as again:
         await members.set_status(fake.factory, Actor(ADMIN), target, MemberStatus.REVOKED, NOW)
     assert again.value.message_id == "members.already_revoked"
     back = await members.set_status(fake.factory, Actor(ADMIN), target, MemberStatus.ACTIVE, NOW)
-    assert back.active
+    assert back.member.active
     assert fake.actions() == ["member.revoked", "member.reinstated"]
 
 
@@ -242,12 +243,29 @@ async def test_an_invitation_is_checked_before_the_privacy_notice_without_spendi
     assert (await invites.redeem_invite(fake.factory, 201, 201, "Anna", "fr", made.token, NOW)).active
 
 
-async def test_a_revoked_member_is_reinstated_by_an_invitation(fake: FakeStore) -> None:
+async def test_a_revoked_member_is_never_let_back_in_by_an_invitation(fake: FakeStore) -> None:
     made = await invites.create_invite(fake.factory, Actor(ADMIN), Role.OBSERVER, "IT", 1, 7, NOW)
-    back = await invites.redeem_invite(fake.factory, REVOKED, REVOKED, "Rolf", "en", made.token, NOW)
-    assert back.id == ident(fake, REVOKED)
-    assert (back.active, back.role, back.delegation.code) == (True, Role.OBSERVER, "IT")
-    assert fake.actions()[-1] == "member.reinstated"
+    with pytest.raises(Conflict, match=r"^start\.revoked_invite$"):
+        await invites.redeem_invite(fake.factory, REVOKED, REVOKED, "Rolf", "en", made.token, NOW)
+    assert not fake.member(REVOKED).active
+    assert fake.tables.invites[made.invite.id][1].uses_left == 1
+
+
+async def test_an_invitation_is_only_as_good_as_its_maker(fake: FakeStore) -> None:
+    """An admin demoted or revoked loses the open invitations they made; one made by an admin who is no
+    longer one is refused anyway."""
+    second = fake.member(SECOND_ADMIN)
+    kept = await invites.create_invite(fake.factory, Actor(ADMIN), Role.CONTACT, "FR", 1, 7, NOW)
+    made = [await invites.create_invite(fake.factory, Actor(SECOND_ADMIN), Role.CONTACT, "FR", 1, 7, NOW)]
+    changed = await members.change_role(fake.factory, Actor(ADMIN), second.id, Role.CONTACT, NOW)
+    assert [i.id for i in changed.withdrawn] == [made[0].invite.id]
+    assert [i.id for i in await invites.open_invites(fake.factory, Actor(ADMIN), NOW)] == [kept.invite.id]
+    with pytest.raises(InvalidInput, match=r"^start\.token_revoked$"):
+        await invites.redeem_invite(fake.factory, 201, 201, "Anna", "en", made[0].token, NOW)
+    await members.change_role(fake.factory, Actor(ADMIN), second.id, Role.ADMIN, NOW)
+    again = await invites.create_invite(fake.factory, Actor(SECOND_ADMIN), Role.CONTACT, "FR", 1, 7, NOW)
+    revoked = await members.set_status(fake.factory, Actor(ADMIN), second.id, MemberStatus.REVOKED, NOW)
+    assert [i.id for i in revoked.withdrawn] == [again.invite.id]
 
 
 async def test_a_bad_or_revoked_token_registers_nobody(fake: FakeStore) -> None:
@@ -272,8 +290,8 @@ async def test_a_bad_or_revoked_token_registers_nobody(fake: FakeStore) -> None:
 # --- access requests -------------------------------------------------------------------------------
 
 
-def to_admin(admin: Member, request: AccessRequest) -> Outgoing:
-    return Outgoing(admin.telegram_user_id, OutboxKind.ACCESS, f"req:{request.id}:{admin.id}", ("?",))
+def to_admin(admin: Member, card: RequestCard) -> Outgoing:
+    return Outgoing(admin.telegram_user_id, OutboxKind.ACCESS, f"req:{card.request.id}:{admin.id}", ("?",))
 
 
 def to_requester(request: AccessRequest, member: Member | None) -> Outgoing:
@@ -372,7 +390,8 @@ async def test_approving_a_revoked_member_reinstates_them(fake: FakeStore) -> No
 
 async def test_only_admins_read_requests(fake: FakeStore) -> None:
     request = await submit(fake)
-    assert await access_requests.access_request(fake.factory, Actor(ADMIN), request.id) == request
+    card = await access_requests.access_request(fake.factory, Actor(ADMIN), request.id)
+    assert (card.request, card.known) == (request, None)
     with pytest.raises(NotFound):
         await access_requests.access_request(fake.factory, Actor(ADMIN), 999)
     with pytest.raises(NotAllowed):

@@ -153,7 +153,7 @@ async def test_a_notice_may_be_scheduled_at_most_ninety_days_ahead(fake: FakeSto
 
 @pytest.mark.parametrize(
     ("text", "message_id"),
-    [(" \n", "broadcast.text_empty"), ("x" * 3501, "broadcast.text_long"), ("a\x00", "post.text_nul")],
+    [(" \n", "broadcast.text_empty"), ("x" * 3501, "broadcast.text_long"), ("a\x00", "input.control")],
 )
 async def test_a_notice_text_is_checked(fake: FakeStore, text: str, message_id: str) -> None:
     """PostgreSQL cannot store NUL: refused by the service with a reason, as an update's text is."""
@@ -166,7 +166,7 @@ async def test_a_notice_text_is_checked(fake: FakeStore, text: str, message_id: 
 async def test_a_caption_may_be_empty_but_holds_no_nul(fake: FakeStore) -> None:
     document = NoticeDraft("d1", "", EVERYONE, NOW, "document", "FILE")
     assert (await notices.broadcast(fake.factory, Actor(ADMIN), document, NOW, render)).new
-    with pytest.raises(InvalidInput, match=r"^post\.text_nul$"):
+    with pytest.raises(InvalidInput, match=r"^input\.control$"):
         await notices.broadcast(
             fake.factory, Actor(ADMIN), NoticeDraft("d2", "a\x00b", EVERYONE, NOW, "photo", "F"), NOW, render
         )

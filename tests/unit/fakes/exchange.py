@@ -6,11 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.domain.catalogue import InitiativeSpec
 from bot.domain.model import Initiative, InitiativeHeadline, Update
 from bot.domain.outbox import Delivered, Op, OutboxStatus, Outgoing
 from bot.domain.posting import Draft, FollowKind
 from bot.domain.reveals import Hold
+from bot.domain.specs import InitiativeSpec
 from bot.domain.vocab import Tlp
 from tests.unit.fakes.tables import Row, Tables
 
@@ -118,8 +118,9 @@ class FakeOutbox:
             self._t.outbox[row_id].retracted = True
 
 
-class FakePosting:
-    """Updates as written, their history, and follows (`bot.ports.PostingRepository`)."""
+class FakeUpdates:
+    """Updates one by one whatever their label, written, edited, relabelled and withdrawn
+    (`bot.ports.UpdateRepository`)."""
 
     def __init__(self, tables: Tables) -> None:
         self._t = tables
@@ -174,6 +175,13 @@ class FakePosting:
 
     async def history(self, update_id: int) -> Sequence[tuple[dt.datetime, str]]:
         return list(self._t.edits.get(update_id, []))
+
+
+class FakeFollows:
+    """What members follow (`bot.ports.FollowRepository`)."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
 
     async def follow(self, member_id: int, kind: FollowKind, target: str, now: dt.datetime) -> bool:
         if (member_id, kind, target) in self._t.follows:

@@ -149,8 +149,9 @@ class FakeInvites:
         self._t.invites[invite_id] = (token_hash, replace(invite, uses_left=invite.uses_left - 1))
         return True
 
-    async def open_invites(self, now: dt.datetime) -> Sequence[Invite]:
-        return sorted((i for _, i in self._t.invites.values() if i.usable(now)), key=lambda i: -i.id)
+    async def open_invites(self, now: dt.datetime, created_by: int | None = None) -> Sequence[Invite]:
+        found = (i for _, i in self._t.invites.values() if i.usable(now))
+        return sorted((i for i in found if created_by in (None, i.created_by)), key=lambda i: -i.id)
 
     async def revoke(self, invite_id: int, by: int, now: dt.datetime) -> bool:
         token_hash, invite = self._t.invites[invite_id]
@@ -176,6 +177,7 @@ class FakeRequests:
         note: str,
         language: str,
         now: dt.datetime,
+        username: str | None = None,
     ) -> AccessRequest:
         request = AccessRequest(
             self._t.new_id(),
@@ -187,6 +189,7 @@ class FakeRequests:
             language,
             RequestStatus.PENDING,
             now,
+            username=username,
         )
         self._t.requests[request.id] = request
         return request

@@ -17,7 +17,7 @@ from bot.domain.model import Country, Delegation, Initiative, Member, Region
 from bot.domain.outbox import OutboxStatus
 from bot.domain.vocab import DelegationKind, InitiativeStatus, InitiativeType, MemberStatus, Role
 from bot.ports import UnitOfWorkFactory
-from tests.unit.fakes.exchange import FakeInitiatives, FakeOutbox, FakePosting
+from tests.unit.fakes.exchange import FakeFollows, FakeInitiatives, FakeOutbox, FakeUpdates
 from tests.unit.fakes.notices import FakeNotices, FakeSubscriptions
 from tests.unit.fakes.people import FakeAudit, FakeCatalog, FakeInvites, FakeMembers, FakeRequests
 from tests.unit.fakes.tables import EPOCH, Row, Tables
@@ -33,7 +33,8 @@ class FakeUnitOfWork:
     invites: FakeInvites
     requests: FakeRequests
     outbox: FakeOutbox
-    posting: FakePosting
+    updates: FakeUpdates
+    follows: FakeFollows
     notices: FakeNotices
     subscriptions: FakeSubscriptions
 
@@ -46,7 +47,7 @@ class FakeUnitOfWork:
         self.members, self.catalog = FakeMembers(work), FakeCatalog(work)
         self.initiatives, self.audit = FakeInitiatives(work), FakeAudit(work)
         self.invites, self.requests = FakeInvites(work), FakeRequests(work)
-        self.outbox, self.posting = FakeOutbox(work), FakePosting(work)
+        self.outbox, self.updates, self.follows = FakeOutbox(work), FakeUpdates(work), FakeFollows(work)
         self.notices, self.subscriptions = FakeNotices(work), FakeSubscriptions(work)
         return self
 
