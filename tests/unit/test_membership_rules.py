@@ -266,6 +266,13 @@ async def test_an_invitation_is_only_as_good_as_its_maker(fake: FakeStore) -> No
     again = await invites.create_invite(fake.factory, Actor(SECOND_ADMIN), Role.CONTACT, "FR", 1, 7, NOW)
     revoked = await members.set_status(fake.factory, Actor(ADMIN), second.id, MemberStatus.REVOKED, NOW)
     assert [i.id for i in revoked.withdrawn] == [again.invite.id]
+    # Left open by a change made elsewhere (the store edited by hand, an older version), it is refused.
+    await members.set_status(fake.factory, Actor(ADMIN), second.id, MemberStatus.ACTIVE, NOW)
+    left_open = await invites.create_invite(fake.factory, Actor(SECOND_ADMIN), Role.CONTACT, "FR", 1, 7, NOW)
+    fake.tables.members[second.id] = replace(fake.member(SECOND_ADMIN), role=Role.OBSERVER)
+    assert await invites.open_invites(fake.factory, Actor(ADMIN), NOW)  # still open, but
+    with pytest.raises(InvalidInput, match=r"^start\.token_revoked$"):
+        await invites.redeem_invite(fake.factory, 201, 201, "Anna", "en", left_open.token, NOW)
 
 
 async def test_a_bad_or_revoked_token_registers_nobody(fake: FakeStore) -> None:
