@@ -2,8 +2,11 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# Test processes: more than the cores, since half of a test's time goes waiting on PostgreSQL, a
+# subprocess or the loopback (`make test TEST_WORKERS=0` runs in one process).
+TEST_WORKERS ?= 4
 
-.PHONY: install console run test lint bench clean
+.PHONY: install console run test coverage lint bench clean
 
 install: $(VENV)/.installed
 
@@ -20,7 +23,10 @@ run: install
 	$(BIN)/emwp-bot run
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
+
+coverage: install
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal --cov --cov-report=term-missing:skip-covered
 
 lint: install
 	$(BIN)/ruff check .

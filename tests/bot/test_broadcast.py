@@ -18,7 +18,6 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import SystemClock
 from bot.console.updates import Identity
-from bot.domain.errors import InvalidInput
 from bot.domain.model import AuditEntry
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft, NoticeStatus
 from bot.domain.rate import Limits
@@ -713,32 +712,3 @@ async def test_a_restart_during_a_large_notice_delivers_it_to_every_recipient_on
 async def _all_sent(statuses: Callable[[], Awaitable[list[str]]]) -> bool:
     found = await statuses()
     return bool(found) and set(found) == {"sent"}
-
-
-async def test_the_service_refuses_a_notice_scheduled_beyond_ninety_days(store: Store) -> None:
-    """The flow offers only times within 90 days; any other caller is held to the same rule."""
-    far = NOW + dt.timedelta(days=91)
-    draft = NoticeDraft("too-far", "Plenary", Audience(AudienceKind.EVERYONE), send_at=far)
-    with pytest.raises(InvalidInput):
-        await notice_service.broadcast(store.uow, Actor(101), draft, NOW, render=recipient_message)
-    async with store.uow() as uow:
-        assert await uow.notices.by_key("too-far") is None
-
-
-@pytest.mark.parametrize("attachment", [None, "BQAC-minutes-12"])
-async def test_a_nul_character_in_a_notice_is_refused_with_a_reason(
-    store: Store, people: dict[str, Identity], attachment: str | None
-) -> None:
-    """PostgreSQL cannot store NUL: refused by the service, as an update's text is, and nothing stored."""
-    draft = NoticeDraft(
-        "nul",
-        "Plenary\x00 moved",
-        Audience(AudienceKind.EVERYONE),
-        send_at=NOW,
-        attachment_file_id=attachment,
-    )
-    with pytest.raises(InvalidInput) as refused:
-        await notice_service.broadcast(store.uow, Actor(101), draft, NOW, render=recipient_message)
-    assert refused.value.message_id == "input.control"
-    async with store.uow() as uow:
-        assert await uow.notices.by_key("nul") is None

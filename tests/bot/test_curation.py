@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 
 import pytest
 from sqlalchemy import update
 
 from bot.console.updates import Identity
-from bot.domain.errors import InvalidInput
 from bot.domain.model import AuditEntry, Initiative
 from bot.domain.specs import spec_of
 from bot.domain.vocab import InitiativeStatus, InitiativeType, Role
-from bot.services import curation
-from bot.services.actors import Actor
 from storage.factory import Store
 from storage.models import MemberRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
-from tests.conftest import NOW, register
+from tests.conftest import register
 from tests.harness import BotHarness
 
 TITLE = "Senegal–Gambia labour mobility <pilot> & follow-up"
@@ -354,25 +350,3 @@ async def test_an_edited_lead_keeps_the_limit_an_import_accepts(
     assert saved == "Saved the change to MP-MA-2013."
     after = await by_ref(store, "MP-MA-2013")
     assert after is not None and after.lead == "y" * 500
-
-
-@pytest.mark.parametrize(
-    ("change", "why"),
-    [
-        ({"title": "x" * 301}, "draft.bad_length"),
-        ({"lead": "y" * 501}, "draft.bad_length"),
-        ({"source_url": "ftp://example.org"}, "draft.bad_url"),
-        ({"countries": ("MA", "XQ")}, "error.stale"),
-    ],
-)
-async def test_the_service_checks_every_field_of_a_new_initiative(
-    store: Store, people: dict[str, Identity], change: dict[str, object], why: str
-) -> None:
-    """The chat flow checks each answer; the service checks the whole spec again, whoever calls it."""
-    existing = await by_ref(store, "MP-MA-2013")
-    assert existing is not None
-    spec = dataclasses.replace(spec_of(existing), ref="PART-XQ-2026", **change)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInput) as refused:
-        await curation.create_initiative(store.uow, Actor(people["admin"].user_id), spec, NOW)
-    assert refused.value.message_id == why
-    assert await by_ref(store, "PART-XQ-2026") is None

@@ -1,8 +1,8 @@
 """A small fake Telegram Bot API served over loopback HTTP, for running the real bot process against.
 
-It speaks the wire format PTB's `HTTPXRequest` uses (form-encoded or multipart bodies, JSON-encoded
-values inside form fields) and answers the methods the bot calls during polling. Tests queue updates
-with `push_update` and wait for the bot's replies with `wait_for_messages` / `wait_for_call`.
+It reads requests as `tests.fakes.botapi_wire` does (the wire format PTB's `HTTPXRequest` uses) and
+answers the methods the bot calls during polling. Tests queue updates with `push_update` and wait for
+the bot's replies with `wait_for_messages` / `wait_for_call`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import Message
-from email.parser import BytesParser
-from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
+
+from tests.fakes.botapi_wire import parse_params, route
 
 VALID_TOKEN = "123456:TEST-valid-token"
 BOT_USER: dict[str, Any] = {
@@ -30,22 +29,6 @@ BOT_USER: dict[str, Any] = {
     "can_read_all_group_messages": False,
     "supports_inline_queries": False,
 }
-# Form fields whose values PTB sends JSON-encoded.
-JSON_FIELDS = frozenset(
-    {
-        "allowed_updates",
-        "caption_entities",
-        "commands",
-        "entities",
-        "link_preview_options",
-        "media",
-        "reply_markup",
-        "reply_parameters",
-        "scope",
-    }
-)
-INT_FIELDS = frozenset({"chat_id", "limit", "message_id", "offset", "timeout"})
-BOOL_FIELDS = frozenset({"disable_notification", "drop_pending_updates", "protect_content", "show_alert"})
 # The longest a getUpdates call is held open, whatever `timeout` the bot asks for.
 LONG_POLL_CAP = 1.0
 
@@ -267,15 +250,13 @@ def _handler_class(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             url = urlsplit(self.path)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            parts = url.path.strip("/").split("/")
-            if len(parts) != 2 or not parts[0].startswith("bot"):
+            found = route(url.path)
+            if found is None:
                 self._send(404, _error(404, "Not Found"))
                 return
-            token, method = parts[0].removeprefix("bot"), parts[1]
+            token, method = found
             try:
-                params = dict(parse_qsl(url.query))
-                params.update(_parse_body(self.headers.get("Content-Type", ""), body))
-                params = {k: _decode_value(k, v) for k, v in params.items()}
+                params = parse_params(url.query, self.headers.get("Content-Type", ""), body)
             except ValueError as exc:
                 self._send(400, _error(400, f"Bad Request: {exc}"))
                 return
@@ -290,54 +271,3 @@ def _handler_class(api: FakeBotApi) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
-
-
-def _parse_body(content_type: str, body: bytes) -> dict[str, str]:
-    """Form fields of a urlencoded, multipart or JSON body, as strings (JSON: as given)."""
-    if not body:
-        return {}
-    kind = content_type.split(";", 1)[0].strip().lower()
-    if kind == "application/json":
-        decoded = json.loads(body)
-        if not isinstance(decoded, dict):
-            raise ValueError("a JSON body must be an object")
-        return decoded
-    if kind == "multipart/form-data":
-        return _parse_multipart(content_type, body)
-    return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-
-
-def _parse_multipart(content_type: str, body: bytes) -> dict[str, str]:
-    message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body
-    )
-    fields: dict[str, str] = {}
-    for part in message.iter_parts():
-        assert isinstance(part, Message)
-        name = part.get_param("name", header="content-disposition")
-        if not isinstance(name, str):
-            continue
-        payload = part.get_payload(decode=True)
-        raw = payload if isinstance(payload, bytes) else b""
-        # Uploaded files are recorded by name and size; other fields are text.
-        filename = part.get_filename()
-        fields[name] = f"<file {filename} {len(raw)} bytes>" if filename else raw.decode("utf-8")
-    return fields
-
-
-def _decode_value(name: str, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    if name in JSON_FIELDS:
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"can't parse {name} JSON object") from exc
-    if name in INT_FIELDS:
-        try:
-            return int(value)
-        except ValueError:
-            return value  # e.g. a chat_id given as @channelusername
-    if name in BOOL_FIELDS and value in ("true", "false"):
-        return value == "true"
-    return value

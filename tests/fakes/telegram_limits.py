@@ -34,7 +34,8 @@ from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
-from urllib.parse import parse_qsl
+
+from tests.fakes.botapi_wire import Upload, parse_params, route
 
 __all__ = [
     "BOT_USER",
@@ -62,34 +63,6 @@ SEND_METHODS: Final = frozenset({"sendmessage", "senddocument", "sendphoto", "co
 MAX_TEXT: Final = 4096
 MAX_CAPTION: Final = 1024
 
-# Form fields whose values PTB sends JSON-encoded, and fields that are integers.
-_JSON_FIELDS: Final = frozenset(
-    {
-        "allowed_updates",
-        "caption_entities",
-        "commands",
-        "entities",
-        "link_preview_options",
-        "media",
-        "reply_markup",
-        "reply_parameters",
-        "scope",
-    }
-)
-_INT_FIELDS: Final = frozenset(
-    {"chat_id", "from_chat_id", "message_id", "message_thread_id", "limit", "offset", "timeout"}
-)
-_BOOL_FIELDS: Final = frozenset(
-    {
-        "disable_notification",
-        "disable_web_page_preview",
-        "drop_pending_updates",
-        "protect_content",
-        "show_alert",
-        "show_caption_above_media",
-        "allow_paid_broadcast",
-    }
-)
 _REASONS: Final = {
     200: b"OK",
     400: b"Bad Request",
@@ -151,15 +124,6 @@ class Limits:
     @property
     def group_window(self) -> float:
         return 60.0 / self.scale
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """A file part of a multipart request: recorded by name, type and size, not content."""
-
-    filename: str
-    content_type: str
-    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -522,13 +486,13 @@ class FakeTelegram:
     def _handle(self, target: bytes, content_type: bytes, body: bytes) -> _Reply:
         """Answer one request; synchronous, so the common path never yields to the loop."""
         now = time.monotonic()
-        path, _, query = target.partition(b"?")
-        parts = path.decode("latin-1").split("/")
-        if len(parts) != 3 or parts[0] or not parts[1].startswith("bot"):
+        path, _, query = target.decode("latin-1").partition("?")
+        found = route(path)
+        if found is None:
             return _Reply(404, _error(404, "Not Found"))
-        token, method = parts[1][3:], parts[2].lower()
+        token, method = found[0], found[1].lower()
         try:
-            params = _parse_params(query, content_type, body)
+            params = parse_params(query, content_type.decode("latin-1"), body)
         except (ValueError, UnicodeDecodeError) as exc:
             return _Reply(400, _error(400, f"Bad Request: {exc}"))
         with self._lock:
@@ -798,86 +762,6 @@ def _validate(method: str, params: dict[str, Any]) -> str | None:
     ):
         return "Bad Request: message to copy not found"
     return None
-
-
-def _parse_params(query: bytes, content_type: bytes, body: bytes) -> dict[str, Any]:
-    raw: dict[str, Any] = {}
-    if query:
-        raw.update(parse_qsl(query.decode("latin-1"), keep_blank_values=True))
-    if body:
-        kind = content_type.split(b";", 1)[0].strip().lower()
-        if kind == b"application/json":
-            decoded = json.loads(body)
-            if not isinstance(decoded, dict):
-                raise ValueError("a JSON body must be an object")
-            raw.update(decoded)
-        elif kind == b"multipart/form-data":
-            raw.update(_parse_multipart(content_type, body))
-        else:
-            raw.update(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
-    return {name: _decode_value(name, value) for name, value in raw.items()}
-
-
-def _parse_multipart(content_type: bytes, body: bytes) -> dict[str, Any]:
-    boundary = b""
-    for param in content_type.split(b";")[1:]:
-        key, _, value = param.strip().partition(b"=")
-        if key.lower() == b"boundary":
-            boundary = value.strip(b'"')
-    if not boundary:
-        raise ValueError("multipart body without boundary")
-    fields: dict[str, Any] = {}
-    for part in body.split(b"--" + boundary)[1:]:
-        if part.startswith(b"--"):
-            break  # the closing delimiter
-        head, sep, content = part.partition(b"\r\n\r\n")
-        if not sep:
-            raise ValueError("malformed multipart part")
-        content = content.removesuffix(b"\r\n")
-        disposition: dict[str, str] = {}
-        part_type = "application/octet-stream"
-        for line in head.strip().decode("utf-8").split("\r\n"):
-            header, _, header_value = line.partition(":")
-            if header.strip().lower() == "content-disposition":
-                disposition = _disposition_params(header_value)
-            elif header.strip().lower() == "content-type":
-                part_type = header_value.strip()
-        name = disposition.get("name")
-        if name is None:
-            continue
-        filename = disposition.get("filename")
-        fields[name] = (
-            Upload(filename, part_type, len(content)) if filename is not None else content.decode("utf-8")
-        )
-    return fields
-
-
-def _disposition_params(value: str) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for item in value.split(";")[1:]:
-        key, _, raw = item.strip().partition("=")
-        if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
-            raw = raw[1:-1].replace('\\"', '"')
-        params[key.strip().lower()] = raw
-    return params
-
-
-def _decode_value(name: str, value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    if name in _INT_FIELDS:
-        try:
-            return int(value)
-        except ValueError:
-            return value  # e.g. a chat_id given as @channelusername
-    if name in _JSON_FIELDS:
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"can't parse {name} JSON object") from exc
-    if name in _BOOL_FIELDS and value in ("true", "false"):
-        return value == "true"
-    return value
 
 
 class _HttpConnection(asyncio.Protocol):
