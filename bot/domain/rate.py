@@ -109,18 +109,20 @@ class RateScheduler:
         way to Telegram take varying time, so sends granted a window apart may reach Telegram closer than
         that. Telegram saw a send at the latest when its answer came, less the way back; a send takes at
         least the way there. So the send a whole window of messages later waits for the earlier one's start
-        plus the window and margin, and for its answer plus the window less the fastest recent round trip
-        (the way there and back): a send held up on its way (a busy event loop, a slow network) holds the
-        later one by as much, while a steady round trip costs nothing. The answer is waited for briefly
-        if it has not come yet.
+        plus the window and margin, and for its answer plus the window and margin less the fastest recent
+        round trip (the way there and back): a send held up on its way (a busy event loop, a slow network)
+        holds the later one by as much, while a steady round trip costs nothing. The answer is waited for
+        briefly if it has not come yet.
         """
         limits = self.limits
         at = self.paused_until  # a 429 since the grant holds this send too
         if len(self._started) >= limits.overall:
             earlier = self._started[-limits.overall]
             at = max(at, earlier.start + limits.window * (1 + limits.margin))
-            if earlier.answered is not None:
-                at = max(at, earlier.answered - self._fastest_trip + limits.window)
+            if (
+                earlier.answered is not None
+            ):  # the margin too: sends bunched by a stall end exactly a window on
+                at = max(at, earlier.answered - self._fastest_trip + limits.window * (1 + limits.margin))
             elif now < earlier.start + limits.window + IN_FLIGHT_WAIT:
                 at = max(at, now + IN_FLIGHT_POLL)
         return max(0.0, at - now)

@@ -184,3 +184,10 @@ def test_retry_policy_backs_off_exponentially_with_jitter_and_gives_up() -> None
     assert all(d <= 60.0 for d in delays)
     assert not policy.exhausted(4)
     assert policy.exhausted(5)
+
+
+def test_sends_a_stall_bunched_are_followed_a_full_window_and_margin_later() -> None:
+    """The case that found it: a stall of 0.31 s bunched nine sends; the sends thirty later must not end
+    exactly one window after them (32 arrivals in a closed second)."""
+    inner = test_arrivals_never_crowd_a_window_whatever_the_delays.hypothesis.inner_test  # type: ignore[attr-defined]
+    inner([0.0] * 200, [(3.677025006981176, 0.3137921970655085)], 0.02800032223371108)
