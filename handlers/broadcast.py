@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
-from bot.domain.notices import SEND_AHEAD, TEXT_LIMIT, Audience, AudienceKind, NoticeDraft
+from bot.domain.notices import TEXT_LIMIT, Audience, AudienceKind, NoticeDraft, check_send_time
 from bot.domain.timezones import DEFAULT_ZONE
 from bot.domain.typed import check_typed
 from bot.domain.vocab import Role
@@ -267,10 +267,7 @@ async def got_time(update: Update, context: BotContext) -> int:
         at = dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=_zone(viewer))
     except ValueError:
         raise InvalidInput("broadcast.bad_time", value=text[:30]) from None
-    now = context.deps.clock.now()
-    if not now <= at <= now + SEND_AHEAD:
-        raise InvalidInput("broadcast.time_range")
-    return await _preview(update, context, at)
+    return await _preview(update, context, check_send_time(at, context.deps.clock.now()))
 
 
 async def _preview(update: Update, context: BotContext, send_at: dt.datetime) -> int:

@@ -10,7 +10,7 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.domain.digests import WEEKDAYS, Frequency, parse_time
+from bot.domain.digests import WEEKDAYS, Frequency, check_choice, check_weekday, parse_time
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
 from bot.domain.splitting import split_html
@@ -59,8 +59,7 @@ def _edit(context: BotContext, **changes: object) -> SubscribeAnswers:
 @guarded
 async def subscribe_command(update: Update, context: BotContext) -> int:
     """Start a new subscription (said at once when the member has as many as they may have)."""
-    if len(await digests.my_subscriptions(context.deps.uow, actor_of(update))) >= digests.MAX_SUBSCRIPTIONS:
-        raise InvalidInput("subscribe.too_many", limit=digests.MAX_SUBSCRIPTIONS)
+    await digests.may_subscribe(context.deps.uow, actor_of(update))
     keep(context, SubscribeAnswers())
     return await _ask_what(update, context)
 
@@ -185,9 +184,7 @@ async def got_initiatives(update: Update, context: BotContext) -> int:
 async def choose_done(update: Update, context: BotContext) -> int:
     """At least one thing chosen."""
     ChoiceDone.read(update)
-    answers = draft(context, SubscribeAnswers)
-    if not (answers.regions or answers.countries or answers.types or answers.initiatives):
-        raise InvalidInput("subscribe.choose_something")
+    check_choice(draft(context, SubscribeAnswers).scope())
     return await _ask_frequency(update, context)
 
 
@@ -217,10 +214,7 @@ async def got_frequency(update: Update, context: BotContext) -> int:
 @guarded
 async def got_weekday(update: Update, context: BotContext) -> int:
     """Keep the weekday."""
-    day = ChooseWeekday.read(update).weekday
-    if day > 6:
-        raise InvalidInput("error.stale")
-    _edit(context, weekday=day)
+    _edit(context, weekday=check_weekday(ChooseWeekday.read(update).weekday))
     return await _ask_time(update, context)
 
 

@@ -16,7 +16,7 @@ from telegram.ext import Job
 
 from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
-from bot.domain.digests import Frequency, Scope, Subscription
+from bot.domain.digests import MAX_SUBSCRIPTIONS, Frequency, Scope, Subscription
 from bot.domain.errors import InvalidInput
 from bot.domain.vocab import InitiativeType, Role, Tlp
 from bot.services import digests
@@ -542,7 +542,7 @@ async def test_a_member_has_at_most_twenty_digests_and_all_of_them_list_within_t
     async with store.uow() as uow:
         codes = tuple(sorted(c.code for c in await uow.catalog.countries()))[:60]
     wide = Scope(everything=False, countries=codes)
-    for _ in range(digests.MAX_SUBSCRIPTIONS):
+    for _ in range(MAX_SUBSCRIPTIONS):
         await digests.subscribe(
             store.uow, Actor(contact.user_id), wide, Frequency.WEEKLY, 0, dt.time(8), True, NOW
         )
