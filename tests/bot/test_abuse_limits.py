@@ -23,6 +23,7 @@ from bot.services.identity import identify
 from bot.services.search import search
 from bot.settings import Settings
 from handlers.context import DEPS_KEY, BotContext, Lane
+from handlers.subscriptions import PreviewSubscription
 from storage.factory import Store
 from storage.models import InitiativeRow, MemberRow, UpdateRow
 from tests.bot.flows import alerts
@@ -188,7 +189,7 @@ async def test_a_digest_preview_button_spends_the_budget(
     contact = people["contact"]
     for _ in range(5):
         await strict.send(contact, "/digest")
-    calls = await strict.press(contact, page(contact), "sb:prev:1")
+    calls = await strict.press(contact, page(contact), PreviewSubscription(1).data)
     assert [c.method for c in calls] == ["answerCallbackQuery"] and calls[0].params["text"] == TOO_MANY
     [settings] = strict.texts(await strict.send(contact, "/settings"))  # not an expensive request
     assert "Your settings" in settings

@@ -26,7 +26,14 @@ from bot.services import notices as notice_service
 from bot.services.actors import Actor
 from engines.composer import MessageComposer
 from engines.sender import Sender, SenderConfig
-from handlers.broadcast import recipient_message
+from handlers.broadcast import (
+    BroadcastAudience,
+    BroadcastConfirm,
+    BroadcastDelegation,
+    BroadcastRole,
+    BroadcastWhen,
+)
+from handlers.notice_render import recipient_message
 from storage.factory import Store
 from storage.models import OutboxRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
@@ -317,7 +324,7 @@ async def test_confirming_twice_sends_once(bot: BotHarness, people: dict[str, Id
     await to_everyone(bot, admin, "Now")
     preview = copy.deepcopy(last_with_buttons(bot, admin.user_id))
     data = buttons(preview)["📢 Send to 3"]
-    assert data.startswith("bc:ok:")
+    assert BroadcastConfirm.decode(data).key
     await bot.press(admin, preview, data)
     again = await bot.press(admin, preview, data)
     assert "already been confirmed" in alerts(again)[0]
@@ -582,11 +589,11 @@ async def test_only_admins_can_broadcast_or_halt(
     assert refusal in listing and "Notices" not in listing
     message = stub(who)
     for data in (
-        "bc:aud:everyone",
-        "bc:when:now",
-        "bc:pick:FR",
-        "bc:one:admin",
-        "bc:ok:forged",
+        BroadcastAudience(AudienceKind.EVERYONE).data,
+        BroadcastWhen("now").data,
+        BroadcastDelegation("FR").data,
+        BroadcastRole(Role.ADMIN).data,
+        BroadcastConfirm("forged").data,
         "ntc:list",
     ):
         calls = await bot.press(who, message, data)
