@@ -20,7 +20,8 @@ from bot.domain.model import AuditEntry, Member
 from bot.domain.vocab import MemberStatus, RequestStatus, Role
 from bot.services.access_requests import submit_access_request
 from bot.services.invites import create_invite
-from handlers.access_request import admin_notice
+from handlers.access_request import ApproveRequest, RefuseRequest, admin_notice
+from handlers.buttons import ShowRequest
 from tests.harness import BotHarness
 
 NOT_ALLOWED = "not allowed for your role"
@@ -56,7 +57,7 @@ ADMIN_BUTTONS = (
     "req:show:{request}",
     "req:ok:{request}:contact",
     "req:ok:{request}:observer",
-    "req:no:{request}:-",
+    "req:no:{request}",
     "aud:0",
     "aud:15",
 )
@@ -449,11 +450,11 @@ async def test_admin_approves_and_refuses_access_requests(
     world = await build_world(bot, people)
     admin, admin_id = people["admin"], world.members["admin"]
     message = await screen(bot, admin)
-    [card] = bot.texts(await bot.press(admin, message, f"req:show:{world.request}"))
+    [card] = bot.texts(await bot.press(admin, message, ShowRequest(world.request).data))
     assert f"Access request #{world.request}" in card and REQUESTER_NAME in card
 
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, f"req:ok:{world.request}:observer")
+    calls = await bot.press(admin, message, ApproveRequest(world.request, Role.OBSERVER).data)
     assert (
         f"Access request #{world.request} ({REQUESTER_NAME}, PT) approved as observer" in bot.texts(calls)[0]
     )
@@ -472,7 +473,7 @@ async def test_admin_approves_and_refuses_access_requests(
     assert (entry.action, entry.actor_id) == ("access.approved", admin_id)
 
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, f"req:no:{world.request}:-")
+    calls = await bot.press(admin, message, RefuseRequest(world.request).data)
     assert refusal_problem(calls, "already decided", []) is None
     assert await snapshot(bot) == before
 
@@ -480,7 +481,7 @@ async def test_admin_approves_and_refuses_access_requests(
         bot.store.uow, 107, 107, "Nina Nobody", "NL", "", "en", bot.clock.now(), notify_admin=admin_notice
     )
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, f"req:no:{other.request.id}:-")
+    calls = await bot.press(admin, message, RefuseRequest(other.request.id).data)
     assert "refused" in bot.texts(calls)[0]
     async with bot.store.uow() as uow:
         refused = await uow.requests.by_id(other.request.id)
@@ -541,7 +542,7 @@ FORGED: dict[str, str] = {
     "inv:rev:99999": "no longer exists",
     "inv:rev:{invite}:again": STALE,
     "req:ok:{request}:admin": "approved as contact or observer",
-    "req:ok:{request}:root": "no such role",
+    "req:ok:{request}:root": STALE,
     "req:ok:{request}": STALE,
     "req:ok:abc:contact": STALE,
     "req:ok:99999:contact": "no longer exists",
