@@ -23,6 +23,7 @@ from bot.services.invites import create_invite
 from handlers.access_request import ApproveRequest, RefuseRequest, RequestDelegation, SkipNote, admin_notice
 from handlers.audit import AuditPage
 from handlers.buttons import ContinueRequest, ShowMember, ShowRequest
+from handlers.groups import GroupsList
 from handlers.invites import InviteDays, InviteDelegation, InviteRole, InviteUses, OpenInvites, RevokeInvite
 from handlers.members import AskErase, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate, Revoke
 from handlers.settings import ChooseLanguage, ChooseZone
@@ -782,7 +783,7 @@ CLOSED_ROWS: dict[str, dict[str, str | None]] = {
     },
 }
 CLOSED_BUTTONS = ("ini:o:1:-.-.-.-", "srch:abcd:1", "upd:show:1", "cty:MA", "mem:show:{contact}")
-CLOSED_BUTTONS += ("grp:list:0",)
+CLOSED_BUTTONS += (GroupsList().data,)
 
 
 def closed_row_identity(row: str, people: dict[str, Identity]) -> Identity:
