@@ -97,7 +97,7 @@ class InitiativesPage(CallbackData, prefix="ini:p"):
 
 
 @dataclass(frozen=True)
-class OlderUpdates(CallbackData, prefix="inu"):
+class UpdatesPage(CallbackData, prefix="inu"):
     """Newer or older updates on an initiative's page: from `offset`."""
 
     initiative: int

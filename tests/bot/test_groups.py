@@ -17,9 +17,10 @@ from bot.domain.model import Update, Viewer
 from bot.domain.posting import Draft
 from bot.domain.vocab import Role, Tlp, UpdateKind
 from bot.services.posting import update_view
-from handlers.buttons import OpenUpdate, ShowMember
+from handlers.buttons import OpenInitiative, OpenUpdate, ShowMember
 from handlers.callback_data import ChatId
 from handlers.groups import AskUnregister, GroupsList, Unregister
+from handlers.search import SearchPage
 from storage.factory import Store
 from tests.bot.flows import alerts, last_with_buttons, tap
 from tests.conftest import NOW, register, register_group
@@ -200,8 +201,8 @@ async def test_in_a_group_no_admin_registered_buttons_do_nothing(
     message = bot.api.chat(GROUP).messages[1]
     for data in (
         OpenUpdate(update.id).data,
-        "ini:o:1:-.-.-.-",
-        "srch:abcd:1",
+        OpenInitiative(1).data,
+        SearchPage("abcd", 1).data,
         ShowMember(1).data,
         GroupsList().data,
     ):
