@@ -251,10 +251,10 @@ async def test_in_a_registered_group_only_members_search_and_see_only_tlp_clear(
         "chat": guest.chat,
         "text": "x",
     }
-    calls = await bot.press(guest, bot.api.chat(GROUP).messages[1], f"upd:show:{update.id}")
+    calls = await bot.press(guest, bot.api.chat(GROUP).messages[1], OpenUpdate(update.id).data)
     assert [c.method for c in calls] == ["answerCallbackQuery"] and "for members" in alerts(calls)[0]
     calls = await bot.press(
-        in_group(people["contact"]), bot.api.chat(GROUP).messages[1], f"upd:show:{update.id}"
+        in_group(people["contact"]), bot.api.chat(GROUP).messages[1], OpenUpdate(update.id).data
     )
     assert "sendDocument" in [c.method for c in calls]
 
