@@ -1,4 +1,4 @@
-"""What every guided flow shares: /cancel, the 30-minute timeout, and its scratch state."""
+"""What every guided flow shares: /cancel, the 30-minute timeout, and its typed answers."""
 
 from __future__ import annotations
 
@@ -53,19 +53,6 @@ def _key(kind: type[Draft]) -> str:
     return f"draft:{kind.__module__}.{kind.__qualname__}"
 
 
-def scratch(context: BotContext, flow: str) -> dict[str, Any]:
-    """The in-progress answers of one flow (the only thing kept in user_data)."""
-    data = context.user_data
-    assert data is not None
-    return data.setdefault(f"flow:{flow}", {})  # type: ignore[no-any-return]
-
-
-def clear(context: BotContext, flow: str) -> None:
-    """Forget a flow's answers."""
-    if context.user_data is not None:
-        context.user_data.pop(f"flow:{flow}", None)
-
-
 def guided(
     flow: str,
     entry_points: list[BaseHandler[Any, Any, Any]],
@@ -75,7 +62,6 @@ def guided(
     """A conversation with /cancel at every step and a timeout that says so; both forget its `answers`."""
 
     def forget(context: BotContext) -> None:
-        clear(context, flow)
         if answers is not None:
             drop(context, answers)
 

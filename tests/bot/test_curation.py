@@ -11,6 +11,8 @@ from bot.console.updates import Identity
 from bot.domain.model import AuditEntry, Initiative
 from bot.domain.specs import spec_of
 from bot.domain.vocab import InitiativeStatus, InitiativeType, Role
+from handlers.buttons import EditInitiative
+from handlers.curation import CreateInitiative, EditField, FieldValue, NewStatus, NewType, SkipStep, UseRef
 from storage.factory import Store
 from storage.models import MemberRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
@@ -219,22 +221,23 @@ async def test_non_admins_cannot_create_or_edit(
     message = {"message_id": 1, "date": 0, "chat": person.chat, "text": "forged"}
     bot.api.chat(person.user_id).messages[1] = dict(message)
     answers = {}
+    edit = EditInitiative(morocco.id).data
     for data in (
-        "new:type:partnership",
-        "new:status:active",
-        "new:skip",
-        "new:ref:PART-XX-2026",
-        "new:ok",
-        f"ied:{morocco.id}",
-        f"ief:{morocco.id}:title",
-        f"ief:{morocco.id}:status",
-        "iev:suspended",
+        NewType(InitiativeType.PARTNERSHIP).data,
+        NewStatus(InitiativeStatus.ACTIVE).data,
+        SkipStep().data,
+        UseRef("PART-XX-2026").data,
+        CreateInitiative().data,
+        edit,
+        EditField(morocco.id, "title").data,
+        EditField(morocco.id, "status").data,
+        FieldValue("suspended").data,
     ):
         calls = await bot.press(person, message, data)
         answers[data] = alerts(calls)
         assert [c.method for c in calls] == ["answerCallbackQuery"], data
-    assert len(answers[f"ied:{morocco.id}"]) == 1
-    assert answers[f"ied:{morocco.id}"][0].startswith(said)
+    assert len(answers[edit]) == 1
+    assert answers[edit][0].startswith(said)
     assert all(len(a) == 1 and (a[0].startswith(said) or a[0].startswith(STALE)) for a in answers.values())
     assert "Saved the change" not in await say(bot, person, "Hacked title")
     assert await by_ref(store, "MP-MA-2013") == morocco

@@ -18,6 +18,7 @@ from bot.domain.posting import FollowKind
 from bot.domain.vocab import Role, Tlp
 from bot.services import posting
 from bot.services.actors import Actor
+from handlers.buttons import Follow, OpenUpdate
 from storage.factory import Store
 from storage.models import MemberRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
@@ -31,9 +32,10 @@ MOROCCO_MP = 5  # the seeded id of MP-MA-2013
 
 
 async def follow(bot: BotHarness, who: Identity, kind: str, target: str) -> list[ApiCall]:
-    """Press `fol:on:<kind>:<target>` on the member's /initiative message."""
+    """Press 🔔 for the kind and target on the member's /initiative message."""
     await bot.send(who, f"/initiative {REF}")
-    return await bot.press(who, last_with_buttons(bot, who.user_id), f"fol:on:{kind}:{target}")
+    pressed = Follow("on", FollowKind(kind), target)
+    return await bot.press(who, last_with_buttons(bot, who.user_id), pressed.data)
 
 
 async def cast(
@@ -132,7 +134,7 @@ async def test_followers_are_told_exactly_when_they_may_read(
                     name,
                     sent.params,
                 )
-            assert f"upd:show:{ident}" in open_buttons(mine), case
+            assert OpenUpdate(ident).data in open_buttons(mine), case
             assert len(mine) == 2, (case, name, mine)
 
 
@@ -244,11 +246,11 @@ async def test_the_country_page_offers_a_follow_button(
 
 
 REFUSED_FOLLOWS = [
-    ("guest", "fol:on:initiative:5", "This is for members of the working party"),
-    ("revoked", "fol:on:country:MA", "This is for members of the working party"),
-    ("contact", "fol:on:country:ZZ", "That no longer exists."),
-    ("contact", "fol:on:region:atlantis", "That no longer exists."),
-    ("contact", "fol:on:initiative:999999", "That no longer exists."),
+    ("guest", Follow("on", FollowKind.INITIATIVE, "5").data, "This is for members of the working party"),
+    ("revoked", Follow("on", FollowKind.COUNTRY, "MA").data, "This is for members of the working party"),
+    ("contact", Follow("on", FollowKind.COUNTRY, "ZZ").data, "That no longer exists."),
+    ("contact", Follow("on", FollowKind.REGION, "atlantis").data, "That no longer exists."),
+    ("contact", Follow("on", FollowKind.INITIATIVE, "999999").data, "That no longer exists."),
     ("contact", "fol:on:planet:MA", "This button is no longer available"),
     ("contact", "fol:maybe:country:MA", "This button is no longer available"),
 ]

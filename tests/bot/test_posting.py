@@ -22,6 +22,9 @@ from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
 from bot.domain.model import Update
 from bot.domain.vocab import Role, Tlp, UpdateKind
+from handlers.buttons import OpenUpdate, PostOn
+from handlers.posting import PostConfirm
+from handlers.update_view import EditUpdate, WithdrawConfirmed
 from storage.factory import Store
 from storage.models import UpdateRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
@@ -267,7 +270,7 @@ async def test_non_posters_are_refused_at_the_post_button(
     for who, reason in NON_POSTERS:
         person = people[who]
         message = last_with_buttons(bot, person.user_id) if who == "observer" else synthetic(person)
-        calls = await bot.press(person, message, "pst:start:5")
+        calls = await bot.press(person, message, PostOn(5).data)
         assert [a for a in alerts(calls) if reason in a], (who, alerts(calls))
         assert not bot.texts(calls), who
         [after] = bot.texts(await bot.send(person, "progress"))
@@ -332,11 +335,11 @@ async def test_a_forged_confirm_key_posts_nothing_and_the_real_one_still_works(
     before = await count_updates(store)
     await to_preview(bot, contact, "real text")
     preview = last_with_buttons(bot, contact.user_id)
-    key = buttons(preview)[CONFIRM].split(":")[2]
-    calls = await bot.press(contact, preview, "pst:ok:" + "A" * len(key))
+    key = PostConfirm.decode(buttons(preview)[CONFIRM]).key
+    calls = await bot.press(contact, preview, PostConfirm("A" * len(key)).data)
     assert alerts(calls) == [ALREADY]
     assert await count_updates(store) == before
-    posted_id(bot, await bot.press(contact, preview, f"pst:ok:{key}"))
+    posted_id(bot, await bot.press(contact, preview, PostConfirm(key).data))
     assert await count_updates(store) == before + 1
 
 
@@ -526,11 +529,11 @@ async def test_another_contact_sees_no_buttons_and_a_forged_edit_changes_nothing
     assert "Only mine" in only_text(bot, calls)
     assert not any(c.params.get("reply_markup") for c in calls if c.method == "editMessageText")
     shown = message_of(bot, calls)
-    pressed = await bot.press(other, shown, f"upd:edit:{ident}")
+    pressed = await bot.press(other, shown, EditUpdate(ident).data)
     assert alerts(pressed) == [NOT_YOURS]  # refused at once: no edit step is entered
     [after] = bot.texts(await bot.send(other, "Hijacked"))
     assert "I work with commands" in after
-    calls = await bot.press(other, shown, f"upd:wdok:{ident}")
+    calls = await bot.press(other, shown, WithdrawConfirmed(ident).data)
     assert alerts(calls) == [NOT_YOURS]
     update = await stored(store, ident)
     assert (update.text, update.edited_at, update.withdrawn_at) == ("Only mine", None, None)
@@ -545,7 +548,7 @@ async def test_a_forged_edit_button_is_refused_when_pressed(
     other = await register(store, 201, Role.CONTACT, "DE", "Dora")
     ident = await post(bot, contact, "Only mine")
     shown = message_of(bot, await open_from_initiative(bot, other))
-    calls = await bot.press(other, shown, f"upd:edit:{ident}")
+    calls = await bot.press(other, shown, EditUpdate(ident).data)
     assert alerts(calls) == [NOT_YOURS], bot.texts(calls)
     # And they are not left in an edit step: their next text is not taken as a new text.
     [after] = bot.texts(await bot.send(other, "hello"))
@@ -563,8 +566,8 @@ async def test_after_48_hours_nobody_may_edit_or_withdraw(
         assert "Set in stone" in only_text(bot, calls)
         assert not any(c.params.get("reply_markup") for c in calls if c.method == "editMessageText")
         shown = message_of(bot, calls)
-        assert alerts(await bot.press(who, shown, f"upd:wdok:{ident}")) == [NOT_YOURS]
-        await bot.press(who, shown, f"upd:edit:{ident}")
+        assert alerts(await bot.press(who, shown, WithdrawConfirmed(ident).data)) == [NOT_YOURS]
+        await bot.press(who, shown, EditUpdate(ident).data)
         await bot.send(who, "Too late")
         await bot.send(who, "/cancel")
     update = await stored(store, ident)
@@ -600,7 +603,7 @@ async def test_a_withdrawn_update_disappears_for_everyone(
         assert word not in shown and "No updates you may read yet." in shown
         assert "Nothing found for" in only_text(bot, await bot.send(who, f"/search {word}"))
         assert word not in only_text(bot, await bot.send(who, "/country MA"))
-        opened = await bot.press(who, synthetic(who), f"upd:show:{ident}")
+        opened = await bot.press(who, synthetic(who), OpenUpdate(ident).data)
         assert alerts(opened) == ["That update does not exist or is not for you."]
     async with store.uow() as uow:
         [entry] = await uow.audit.latest(1)
@@ -656,7 +659,7 @@ async def test_any_text_is_stored_exactly_and_shown_escaped(
     ident = posted_id(bot, done)
     update = await stored(bot.store, ident)
     assert update.text == expected
-    opened = await bot.press(contact, message_of(bot, done), f"upd:show:{ident}")
+    opened = await bot.press(contact, message_of(bot, done), OpenUpdate(ident).data)
     assert len(bot.errors) == errors, bot.errors[errors:]
     shown = bot.texts(opened)
     assert shown and all(len(s) <= 4096 for s in shown)
@@ -713,7 +716,7 @@ async def test_an_author_cannot_withdraw_or_edit_from_a_group(
     contact = people["contact"]
     ident = await post(bot, contact, "Only in private", Tlp.CLEAR)
     in_group = Identity(contact.user_id, "Claire", chat_id=-100123, chat_type="supergroup", chat_title="EMWP")
-    for data in (f"upd:wdok:{ident}", f"upd:edit:{ident}"):
+    for data in (WithdrawConfirmed(ident).data, EditUpdate(ident).data):
         said = alerts(await bot.press(in_group, synthetic(in_group), data))
         assert said == ["That works only in a private chat with me."]
     update = await stored(store, ident)

@@ -14,9 +14,14 @@ from bot.console.updates import Identity
 from bot.domain.digests import Frequency
 from bot.domain.notices import AudienceKind
 from bot.domain.posting import Draft
-from bot.domain.vocab import InitiativeType, Tlp, UpdateKind
+from bot.domain.vocab import InitiativeStatus, InitiativeType, Tlp, UpdateKind
+from handlers.access_request import RequestDelegation
 from handlers.broadcast import BroadcastAudience, BroadcastWhen
+from handlers.buttons import ContinueRequest, EditInitiative, RequestAccess
+from handlers.curation import EditField, NewStatus, NewType, SkipStep, UseRef
 from handlers.menu import SERVED_COMMANDS
+from handlers.posting import PostKind, PostLabel, PostNoFile
+from handlers.settings import OtherZone
 from handlers.subscribe_answers import (
     AddTyped,
     ChoiceDone,
@@ -25,6 +30,7 @@ from handlers.subscribe_answers import (
     SubscribeWhat,
     ToggleType,
 )
+from handlers.update_view import EditUpdate
 from tests.bot.flows import buttons, last_with_buttons
 from tests.conftest import NOW
 from tests.harness import BotHarness
@@ -44,13 +50,20 @@ class Step:
     takes_text: bool = True
 
 
+SKIP: Action = ("press", SkipStep().data)
+
+
 def _post(*more: Action) -> list[Action]:
-    return [("send", "/post MP-MA-2013"), ("press", "pst:kind:progress"), *more]
+    return [("send", "/post MP-MA-2013"), ("press", PostKind(UpdateKind.PROGRESS).data), *more]
 
 
 def _new(*more: Action) -> list[Action]:
-    start = [("send", "/newinitiative"), ("send", "Sahel pilot"), ("press", "new:type:partnership")]
-    return [*start, ("press", "new:status:active"), *more]
+    start = [
+        ("send", "/newinitiative"),
+        ("send", "Sahel pilot"),
+        ("press", NewType(InitiativeType.PARTNERSHIP).data),
+    ]
+    return [*start, ("press", NewStatus(InitiativeStatus.ACTIVE).data), *more]
 
 
 def _subscribe(*more: Action) -> list[Action]:
@@ -62,14 +75,15 @@ def _broadcast(*more: Action) -> list[Action]:
 
 
 def _edit(field: str) -> list[Action]:
-    return [("send", "/initiative MP-MA-2013"), ("press*", "ied:"), ("press*", f"ief:{{id}}:{field}")]
+    edit = ("press*", f"{EditInitiative.prefix}:")
+    return [("send", "/initiative MP-MA-2013"), edit, ("press*", f"{EditField.prefix}:{{id}}:{field}")]
 
 
 STEPS: tuple[Step, ...] = (
     Step(
         "request: name",
         "guest",
-        [("send", "/start"), ("press", "req:start"), ("press", "req:agree")],
+        [("send", "/start"), ("press", RequestAccess().data), ("press", ContinueRequest().data)],
         lines=True,
     ),
     Step(
@@ -77,27 +91,35 @@ STEPS: tuple[Step, ...] = (
         "guest",
         [
             ("send", "/start"),
-            ("press", "req:start"),
-            ("press", "req:agree"),
+            ("press", RequestAccess().data),
+            ("press", ContinueRequest().data),
             ("send", "Gus Valid"),
-            ("press", "req:del:NL"),
+            ("press", RequestDelegation("NL").data),
         ],
         lines=True,
     ),
-    Step("settings: time zone", "contact", [("send", "/settings"), ("press", "set:tzother")]),
+    Step("settings: time zone", "contact", [("send", "/settings"), ("press", OtherZone().data)]),
     Step("post: initiative", "contact", [("send", "/post")]),
     Step("post: text", "contact", _post(), lines=True),
     Step(
-        "post: attachment", "contact", _post(("send", "Text"), ("press", "pst:tlp:CLEAR")), takes_text=False
+        "post: attachment",
+        "contact",
+        _post(("send", "Text"), ("press", PostLabel(Tlp.CLEAR).data)),
+        takes_text=False,
     ),
     Step(
         "post: preview",
         "contact",
-        _post(("send", "Text"), ("press", "pst:tlp:CLEAR"), ("press", "pst:noatt")),
+        _post(("send", "Text"), ("press", PostLabel(Tlp.CLEAR).data), ("press", PostNoFile().data)),
         takes_text=False,
     ),
-    Step("post: RED readers", "contact", _post(("send", "Text"), ("press", "pst:tlp:RED")), takes_text=False),
-    Step("edit an update: text", "contact", [("press", "upd:edit:{update}")], lines=True),
+    Step(
+        "post: RED readers",
+        "contact",
+        _post(("send", "Text"), ("press", PostLabel(Tlp.RED).data)),
+        takes_text=False,
+    ),
+    Step("edit an update: text", "contact", [("press", f"{EditUpdate.prefix}:{{update}}")], lines=True),
     Step("subscribe: countries", "contact", _subscribe(("press", AddTyped("countries").data)), lines=True),
     Step("subscribe: initiatives", "contact", _subscribe(("press", AddTyped("initiatives").data))),
     Step(
@@ -112,11 +134,11 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("new initiative: title", "admin", [("send", "/newinitiative")]),
     Step("new initiative: countries", "admin", _new(), lines=True),
-    Step("new initiative: lead", "admin", _new(("press", "new:skip"))),
-    Step("new initiative: start", "admin", _new(("press", "new:skip"), ("press", "new:skip"))),
-    Step("new initiative: source", "admin", _new(*[("press", "new:skip")] * 3)),
-    Step("new initiative: reference", "admin", _new(*[("press", "new:skip")] * 4)),
-    Step("new initiative: confirm", "admin", _new(*[("press", "new:skip")] * 4, ("press*", "new:ref:"))),
+    Step("new initiative: lead", "admin", _new(SKIP)),
+    Step("new initiative: start", "admin", _new(SKIP, SKIP)),
+    Step("new initiative: source", "admin", _new(*[SKIP] * 3)),
+    Step("new initiative: reference", "admin", _new(*[SKIP] * 4)),
+    Step("new initiative: confirm", "admin", _new(*[SKIP] * 4, ("press*", f"{UseRef.prefix}:"))),
     Step("edit an initiative: title", "admin", _edit("title")),
     Step("edit an initiative: notes", "admin", _edit("notes"), lines=True),
     Step("edit an initiative: countries", "admin", _edit("countries"), lines=True),
