@@ -1,0 +1,234 @@
+"""/rounds and one round: the list, the round's card with what the member may do, the live status and an
+answer's history (launcher, admins), extending the deadline and closing early."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.domain.errors import NotAllowed
+from bot.domain.posting import protected
+from bot.domain.rounds import Reply, RoundKind, parse_deadline
+from bot.services import round_answers, round_deadlines, rounds
+from bot.services.rounds import RoundView
+from handlers.context import BotContext
+from handlers.flow import END, Draft, draft, guided, keep
+from handlers.keyboards import button, grid, keyboard
+from handlers.respond import actor_of, guarded, reply, show, show_long
+from handlers.rounds_buttons import (
+    RoundAnswer,
+    RoundClose,
+    RoundCloseYes,
+    RoundExtend,
+    RoundHistory,
+    RoundList,
+    RoundNew,
+    RoundShow,
+    RoundStatusView,
+    RoundTap,
+    RoundVerdict,
+)
+from handlers.rounds_jobs import MESSENGER, at_deadline, sweep
+from handlers.rounds_render import answer_block, listing_text, round_view, status_text, when
+from handlers.texts import t
+
+EXTEND_DATE = 200
+TYPED = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+
+
+class ExtendAnswers(Draft):
+    """The round whose deadline is being moved."""
+
+    round: int
+
+
+@guarded
+async def rounds_command(update: Update, context: BotContext) -> None:
+    """/rounds: waiting for the member's delegation first, then open, then compiled."""
+    await _listing(update, context)
+
+
+@guarded
+async def back_to_list(update: Update, context: BotContext) -> None:
+    """The list again."""
+    RoundList.read(update)
+    await _listing(update, context)
+
+
+async def _listing(update: Update, context: BotContext) -> None:
+    now = context.deps.clock.now()
+    found = await rounds.listing(context.deps.uow, actor_of(update), now)
+    viewer = await context.viewer(update)
+    assert viewer.member is not None
+    lang = viewer.language
+    shown = [*found.waiting, *found.open, *found.closed][:24]
+    buttons = [button(f"#{r.id} {r.title[:24]}", RoundShow(r.id)) for r in shown]
+    new = [button(t(lang, "rounds.new_query"), RoundNew(RoundKind.QUERY))]
+    if viewer.member.role.value == "admin":
+        new.append(button(t(lang, "rounds.new_consultation"), RoundNew(RoundKind.CONSULTATION)))
+    await show(update, listing_text(lang, viewer.member, found), keyboard(*grid(buttons, 2), new))
+
+
+def actions(lang: str, view: RoundView, now_open: bool) -> list[list[InlineKeyboardButton]]:
+    """What the member may do with the round, as buttons."""
+    rnd = view.round
+    rows: list[list[InlineKeyboardButton]] = []
+    if view.may_answer and rnd.kind is RoundKind.QUERY:
+        label = "rounds.change_answer" if view.own else "rounds.answer"
+        rows.append([button(t(lang, label), RoundAnswer(rnd.id))])
+        rows.append(
+            [
+                button(t(lang, "rounds.reply.no_information"), RoundTap(rnd.id, Reply.NO_INFORMATION)),
+                button(t(lang, "rounds.reply.not_applicable"), RoundTap(rnd.id, Reply.NOT_APPLICABLE)),
+            ]
+        )
+    elif view.may_answer:
+        rows.append(
+            [
+                button(t(lang, "rounds.reply.agree"), RoundTap(rnd.id, Reply.AGREE)),
+                button(t(lang, "rounds.reply.comments"), RoundVerdict(rnd.id, Reply.COMMENTS)),
+                button(t(lang, "rounds.reply.objection"), RoundVerdict(rnd.id, Reply.OBJECTION)),
+            ]
+        )
+    if view.own is not None:
+        rows.append([button(t(lang, "rounds.history"), RoundHistory(rnd.id, view.member.delegation.code))])
+    if view.may_manage:
+        rows.append([button(t(lang, "rounds.status"), RoundStatusView(rnd.id))])
+        if now_open:
+            rows.append(
+                [
+                    button(t(lang, "rounds.extend"), RoundExtend(rnd.id)),
+                    button(t(lang, "rounds.close"), RoundClose(rnd.id)),
+                ]
+            )
+    rows.append([button(t(lang, "rounds.back"), RoundList())])
+    return rows
+
+
+async def show_round(update: Update, context: BotContext, round_id: int) -> None:
+    """The round's card as this member may see it, with their buttons."""
+    now = context.deps.clock.now()
+    view = await rounds.view(context.deps.uow, actor_of(update), round_id, now)
+    lang = (await context.viewer(update)).language
+    text = round_view(lang, view, now)
+    markup = keyboard(*actions(lang, view, view.round.accepts_answers(now)))
+    await show_long(update, text, markup, protect=protected(view.round.question_tlp))
+
+
+@guarded
+async def open_round(update: Update, context: BotContext) -> None:
+    """A round's button."""
+    await show_round(update, context, RoundShow.read(update).round)
+
+
+@guarded
+async def round_status(update: Update, context: BotContext) -> None:
+    """Who answered, who has not, and the submitted answers (launcher and admins)."""
+    round_id = RoundStatusView.read(update).round
+    view = await rounds.view(context.deps.uow, actor_of(update), round_id, context.deps.clock.now())
+    if not view.may_manage:
+        raise NotAllowed()
+    lang = (await context.viewer(update)).language
+    back = keyboard([button(t(lang, "rounds.back"), RoundShow(round_id))])
+    await show_long(update, status_text(lang, view), back, protect=protected(view.round.answer_tlp))
+
+
+@guarded
+async def answer_history(update: Update, context: BotContext) -> None:
+    """Every version of a delegation's answer: who gave it, when."""
+    pressed = RoundHistory.read(update)
+    found = await round_answers.history(context.deps.uow, actor_of(update), pressed.round, pressed.code)
+    viewer = await context.viewer(update)
+    assert viewer.member is not None
+    lang, zone = viewer.language, viewer.member.time_zone
+    lines = [t(lang, "rounds.history_head", code=pressed.code, count=len(found))]
+    lines += [answer_block(lang, zone, a, short=True) for a in found]
+    back = keyboard([button(t(lang, "rounds.back"), RoundShow(pressed.round))])
+    await show_long(update, "\n\n".join(lines), back, protect=True)
+
+
+@guarded
+async def ask_close(update: Update, context: BotContext) -> None:
+    """Close early? The compilation follows at once."""
+    round_id = RoundClose.read(update).round
+    lang = (await context.viewer(update)).language
+    markup = keyboard(
+        [
+            button(t(lang, "rounds.close_yes"), RoundCloseYes(round_id)),
+            button(t(lang, "rounds.back"), RoundShow(round_id)),
+        ]
+    )
+    await show(update, t(lang, "rounds.close_confirm"), markup)
+
+
+@guarded
+async def close(update: Update, context: BotContext) -> None:
+    """Close now and compile."""
+    round_id = RoundCloseYes.read(update).round
+    deps = context.deps
+    await round_deadlines.close_early(deps.uow, actor_of(update), round_id, deps.clock.now())
+    await sweep(deps)
+    lang = (await context.viewer(update)).language
+    await show(update, t(lang, "rounds.closed_now", id=round_id))
+
+
+@guarded
+async def ask_deadline(update: Update, context: BotContext) -> int:
+    """Extend: the new deadline, typed in the member's zone."""
+    round_id = RoundExtend.read(update).round
+    view = await rounds.view(context.deps.uow, actor_of(update), round_id, context.deps.clock.now())
+    if not view.may_manage:
+        raise NotAllowed()
+    keep(context, ExtendAnswers(round=round_id))
+    lang = (await context.viewer(update)).language
+    await show(
+        update,
+        t(
+            lang,
+            "rounds.ask_new_deadline",
+            zone=view.member.time_zone,
+            deadline=when(view.round.deadline, view.member.time_zone),
+        ),
+    )
+    return EXTEND_DATE
+
+
+@guarded
+async def got_deadline(update: Update, context: BotContext) -> int:
+    """Move the deadline; everyone asked is told."""
+    assert update.message is not None
+    answers = draft(context, ExtendAnswers)
+    viewer = await context.viewer(update)
+    assert viewer.member is not None
+    deadline = parse_deadline(update.message.text or "", viewer.member.time_zone)
+    now = context.deps.clock.now()
+    moved = await round_deadlines.extend(
+        context.deps.uow, actor_of(update), answers.round, deadline, now, MESSENGER
+    )
+    context.deps.outbox.wake()
+    at_deadline(context.job_queue, moved, now)
+    await reply(
+        update,
+        t(viewer.language, "rounds.extended_done", deadline=when(moved.deadline, viewer.member.time_zone)),
+    )
+    return END
+
+
+def handlers() -> list[object]:
+    """/rounds, the round's buttons, and the extension flow."""
+    extend = guided(
+        "round_extend",
+        entry_points=[CallbackQueryHandler(ask_deadline, pattern=RoundExtend.pattern)],
+        states={EXTEND_DATE: [MessageHandler(TYPED, got_deadline)]},
+        answers=ExtendAnswers,
+    )
+    return [
+        CommandHandler("rounds", rounds_command, filters=filters.ChatType.PRIVATE),
+        extend,
+        CallbackQueryHandler(back_to_list, pattern=RoundList.pattern),
+        CallbackQueryHandler(open_round, pattern=RoundShow.pattern),
+        CallbackQueryHandler(round_status, pattern=RoundStatusView.pattern),
+        CallbackQueryHandler(answer_history, pattern=RoundHistory.pattern),
+        CallbackQueryHandler(ask_close, pattern=RoundClose.pattern),
+        CallbackQueryHandler(close, pattern=RoundCloseYes.pattern),
+    ]
