@@ -27,6 +27,19 @@ def _open_button(lang: str, rnd: Round) -> dict[str, object] | None:
 class RoundMessenger:
     """bot.services.rounds.RoundMessages: the messages of rounds, one outbox row per member."""
 
+    def __init__(self) -> None:
+        # A compilation's text is the same for every reader with one language and zone: made once each
+        # (for the compilation in hand only).
+        self._compiled: Compiled | None = None
+        self._texts: dict[tuple[str, str], list[str]] = {}
+
+    def _compilation_text(self, compiled: Compiled, lang: str, zone: str) -> list[str]:
+        if self._compiled is not compiled:
+            self._compiled, self._texts = compiled, {}
+        if (lang, zone) not in self._texts:
+            self._texts[(lang, zone)] = compilation_text(lang, zone, compiled)
+        return self._texts[(lang, zone)]
+
     def _asking(self, member: Member, rnd: Round, key: str, text: str, *, attach: bool = False) -> Outgoing:
         lang = member.language
         file_id = rnd.attachment_file_id if attach else None
@@ -75,7 +88,7 @@ class RoundMessenger:
         rows = [
             Outgoing(
                 dedupe_key=f"{rnd.job}:compiled:{member.id}",
-                parts=tuple(compilation_text(lang, member.time_zone, compiled)),
+                parts=tuple(self._compilation_text(compiled, lang, member.time_zone)),
                 attachment=(STORED_FILE, str(files[0])),
                 **common,  # type: ignore[arg-type]
             )

@@ -11,6 +11,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
 
+__all__ = [
+    "Base",
+    "RoundAnswerChangeRow",
+    "RoundAnswerRow",
+    "RoundDelegationRow",
+    "RoundFileRow",
+    "RoundReminderRow",
+    "RoundRow",
+]
+
 
 class RoundRow(Base):
     """A query or written consultation; compiled once at its deadline (`compiled_at`)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from docx import Document
 from openpyxl import Workbook
@@ -40,6 +41,13 @@ class DocumentLabels:
 
 def _clean(text: str) -> str:
     return _NOT_XML.sub("", text)
+
+
+def _text(paragraph: Any, text: str, *, bold: bool = False) -> None:
+    """Add a run of text as is (python-docx's own run text walks it character by character)."""
+    run = paragraph.add_run()
+    run.bold = bold or None
+    run._r.add_t(_clean(text))
 
 
 def _value(value: str, labels: DocumentLabels) -> str:
@@ -105,11 +113,11 @@ def document(compiled: Compiled, labels: DocumentLabels) -> bytes:
     if compiled.outcome is not None:
         doc.add_paragraph(f"{labels.outcome}: {labels.outcomes[compiled.outcome.value]}")
     doc.add_heading(labels.background, level=1)
-    doc.add_paragraph(_clean(rnd.background))
+    _text(doc.add_paragraph(), rnd.background)
     if rnd.questions:
         doc.add_heading(labels.questions, level=1)
         for i, question in enumerate(rnd.questions):
-            doc.add_paragraph(f"{labels.question.format(n=i + 1)}: {_clean(question.text)}")
+            _text(doc.add_paragraph(), f"{labels.question.format(n=i + 1)}: {question.text}")
     doc.add_heading(labels.answers, level=1)
     for code in rnd.asked:
         answer = compiled.answers.get(code)
@@ -118,10 +126,10 @@ def document(compiled: Compiled, labels: DocumentLabels) -> bytes:
         if answer is not None and answer.reply is Reply.ANSWERED:
             for i, value in enumerate(answer.values):
                 para = doc.add_paragraph()
-                para.add_run(f"{labels.question.format(n=i + 1)}: ").bold = True
-                para.add_run(_clean(_value(value, labels)))
+                _text(para, f"{labels.question.format(n=i + 1)}: ", bold=True)
+                _text(para, _value(value, labels))
         elif answer is not None and answer.values:
-            doc.add_paragraph(f"{labels.replies[reply]} — {_clean(answer.values[0])}")
+            _text(doc.add_paragraph(), f"{labels.replies[reply]} — {answer.values[0]}")
         else:
             doc.add_paragraph(labels.replies[reply])
     out = io.BytesIO()

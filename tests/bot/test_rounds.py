@@ -37,7 +37,9 @@ async def run_sweep(bot: BotHarness) -> tuple[int, int]:
 
 def to(bot: BotHarness, who: Identity, calls: list[ApiCall] | None = None) -> list[ApiCall]:
     chat = int(who.chat["id"])
-    return [c for c in (calls if calls is not None else bot.api.calls) if int(c.params.get("chat_id", 0)) == chat]
+    return [
+        c for c in (calls if calls is not None else bot.api.calls) if int(c.params.get("chat_id", 0)) == chat
+    ]
 
 
 async def launch_query(bot: BotHarness, launcher: Identity, codes: list[str], qtlp: str, atlp: str) -> None:
@@ -119,7 +121,9 @@ async def test_a_query_from_launch_to_compilation(
 
     # After the deadline an answer is refused, even before the compilation is made.
     bot.clock.current = DEADLINE + dt.timedelta(seconds=1)
-    refused = await bot.press(el, {"message_id": 1, "date": 0, "chat": el.chat, "text": "x"}, "rnd:tap:1:no_information")
+    refused = await bot.press(
+        el, {"message_id": 1, "date": 0, "chat": el.chat, "text": "x"}, "rnd:tap:1:no_information"
+    )
     assert any("closed" in a for a in alerts(refused))
 
     before = len(bot.api.calls)
