@@ -63,7 +63,7 @@ class RoundMessenger:
 
     def reminder(self, member: Member, rnd: Round, stage: Stage) -> Outgoing:
         text = stage_text(member.language, member.time_zone, rnd, stage)
-        return self._asking(member, rnd, f"remind:{stage.value}", text)
+        return self._asking(member, rnd, f"remind:{stage.value}:{rnd.deadline:%Y%m%d%H%M}", text)
 
     def extended(self, member: Member, rnd: Round) -> Outgoing:
         lang = member.language

@@ -121,13 +121,19 @@ async def open_round(update: Update, context: BotContext) -> None:
     await show_round(update, context, RoundShow.read(update).round)
 
 
+async def _managed(update: Update, context: BotContext, round_id: int) -> RoundView:
+    """The round, as its launcher or an admin sees it (else refused)."""
+    view = await rounds.view(context.deps.uow, actor_of(update), round_id, context.deps.clock.now())
+    if not view.may_manage:
+        raise NotAllowed()
+    return view
+
+
 @guarded
 async def round_status(update: Update, context: BotContext) -> None:
     """Who answered, who has not, and the submitted answers (launcher and admins)."""
     round_id = RoundStatusView.read(update).round
-    view = await rounds.view(context.deps.uow, actor_of(update), round_id, context.deps.clock.now())
-    if not view.may_manage:
-        raise NotAllowed()
+    view = await _managed(update, context, round_id)
     lang = (await context.viewer(update)).language
     back = keyboard([button(t(lang, "rounds.back"), RoundShow(round_id))])
     await show_long(update, status_text(lang, view), back, protect=protected(view.round.answer_tlp))
@@ -151,6 +157,7 @@ async def answer_history(update: Update, context: BotContext) -> None:
 async def ask_close(update: Update, context: BotContext) -> None:
     """Close early? The compilation follows at once."""
     round_id = RoundClose.read(update).round
+    await _managed(update, context, round_id)
     lang = (await context.viewer(update)).language
     markup = keyboard(
         [
@@ -176,9 +183,7 @@ async def close(update: Update, context: BotContext) -> None:
 async def ask_deadline(update: Update, context: BotContext) -> int:
     """Extend: the new deadline, typed in the member's zone."""
     round_id = RoundExtend.read(update).round
-    view = await rounds.view(context.deps.uow, actor_of(update), round_id, context.deps.clock.now())
-    if not view.may_manage:
-        raise NotAllowed()
+    view = await _managed(update, context, round_id)
     keep(context, ExtendAnswers(round=round_id))
     lang = (await context.viewer(update)).language
     await show(

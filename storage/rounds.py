@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Member
@@ -228,6 +228,14 @@ class SqlRoundRepository:
                     for r, c, s, sent in reached
                 ],
             )
+
+    async def rearm_reminders(self, round_id: int) -> None:
+        """A new deadline: the reminders before it are due again (not the opening one)."""
+        await self._session.execute(
+            delete(RoundReminderRow).where(
+                RoundReminderRow.round_id == round_id, RoundReminderRow.stage != Stage.OPEN.value
+            )
+        )
 
     async def members_of(self, codes: Iterable[str]) -> Sequence[Member]:
         """The active members of these delegations."""

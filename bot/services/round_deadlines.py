@@ -30,7 +30,8 @@ async def extend(
     now: dt.datetime,
     messages: RoundMessages,
 ) -> Round:
-    """A later deadline; everyone asked is told. The launcher or an admin; audited."""
+    """A later deadline; everyone asked is told, and the reminders before it are due again. The launcher or
+    an admin; audited."""
     async with uow_factory() as uow:
         member, rnd = await load_visible(uow, actor, round_id)
         if not may_manage(member, rnd):
@@ -41,6 +42,7 @@ async def extend(
             raise InvalidInput("rounds.not_later")
         check_deadline(deadline, now, lead=EXTEND_LEAD)
         await uow.rounds.set_deadline(rnd.id, deadline, now)
+        await uow.rounds.rearm_reminders(rnd.id)
         moved = await uow.rounds.by_id(rnd.id)
         assert moved is not None
         told = answerers(await uow.rounds.members_of(moved.asked), moved)

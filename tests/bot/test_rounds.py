@@ -42,7 +42,14 @@ def to(bot: BotHarness, who: Identity, calls: list[ApiCall] | None = None) -> li
     ]
 
 
-async def launch_query(bot: BotHarness, launcher: Identity, codes: list[str], qtlp: str, atlp: str) -> None:
+async def launch_query(
+    bot: BotHarness,
+    launcher: Identity,
+    codes: list[str],
+    qtlp: str,
+    atlp: str,
+    deadline: str = DEADLINE_LOCAL,
+) -> None:
     await bot.send(launcher, "/newround")
     await bot.send(launcher, "Readmission arrangements with Mauritania")
     await bot.send(launcher, "We prepare the dialogue and want to know the practice.")
@@ -58,7 +65,7 @@ async def launch_query(bot: BotHarness, launcher: Identity, codes: list[str], qt
     await tap(bot, launcher, f"Done ({len(codes)})")
     await tap(bot, launcher, qtlp)
     await tap(bot, launcher, atlp)
-    await bot.send(launcher, DEADLINE_LOCAL)
+    await bot.send(launcher, deadline)
     calls = await tap(bot, launcher, "🚀 Launch")
     assert any("was launched: 3 delegation(s) asked" in x for x in bot.texts(calls)), bot.texts(calls)
 
