@@ -9,7 +9,8 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.domain.errors import InvalidInput
 from bot.domain.posting import protected
-from bot.domain.rounds import QuestionKind, Reply, Round, check_answer_text
+from bot.domain.round_checks import check_answer_text
+from bot.domain.rounds import QuestionKind, Reply, Round
 from bot.services import round_answers
 from handlers.context import BotContext
 from handlers.flow import END, Draft, draft, drop, guided, keep

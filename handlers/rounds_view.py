@@ -8,7 +8,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.domain.errors import NotAllowed
 from bot.domain.posting import protected
-from bot.domain.rounds import Reply, RoundKind, parse_deadline
+from bot.domain.round_times import parse_deadline
+from bot.domain.rounds import Reply, RoundKind
 from bot.services import round_answers, round_deadlines, rounds
 from bot.services.rounds import RoundView
 from handlers.context import BotContext

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.domain.errors import Conflict, NotAllowed
-from bot.domain.rounds import Answer, Reply, Round, check_reply
+from bot.domain.round_checks import check_reply
+from bot.domain.rounds import Answer, Reply, Round
 from bot.ports import UnitOfWorkFactory
 from bot.services.actors import Actor
 from bot.services.rounds import load_visible, may_answer, may_manage

@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
-from bot.domain.rounds import Compiled, Round, Stage, check_deadline, due_stage, headline, outcome
+from bot.domain.round_checks import headline, outcome
+from bot.domain.round_times import check_deadline, due_stage
+from bot.domain.rounds import Compiled, Round, Stage
 from bot.ports import UnitOfWorkFactory
 from bot.services.actors import Actor
 from bot.services.round_documents import DOCX, XLSX, DocumentLabels, document, filename, spreadsheet

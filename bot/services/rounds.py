@@ -15,18 +15,9 @@ from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.model import Delegation, Member
 from bot.domain.outbox import Outgoing
 from bot.domain.reveals import Labelled
-from bot.domain.rounds import (
-    Answer,
-    Compiled,
-    Round,
-    RoundDraft,
-    RoundKind,
-    Scope,
-    Stage,
-    check_deadline,
-    check_labels,
-    likeness,
-)
+from bot.domain.round_checks import check_labels, likeness
+from bot.domain.round_times import check_deadline
+from bot.domain.rounds import Answer, Compiled, Round, RoundDraft, RoundKind, Scope, Stage
 from bot.domain.vocab import DelegationKind, MemberStatus, Role, Tlp
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member

@@ -7,19 +7,9 @@ import datetime as dt
 import pytest
 
 from bot.domain.errors import InvalidInput
-from bot.domain.rounds import (
-    Answer,
-    Outcome,
-    Reply,
-    RoundKind,
-    Stage,
-    check_labels,
-    due_stage,
-    headline,
-    outcome,
-    parse_deadline,
-    stage_times,
-)
+from bot.domain.round_checks import check_labels, headline, outcome
+from bot.domain.round_times import due_stage, parse_deadline, stage_times
+from bot.domain.rounds import Answer, Outcome, Reply, RoundKind, Stage
 from bot.domain.vocab import Tlp
 
 ZONE = "Europe/Brussels"
