@@ -80,6 +80,13 @@ class RoundStatusView(CallbackData, prefix="rnd:st"):
 
 
 @dataclass(frozen=True)
+class RoundDocuments(CallbackData, prefix="rnd:docs"):
+    """A compiled round's spreadsheet and document again."""
+
+    round: int
+
+
+@dataclass(frozen=True)
 class RoundHistory(CallbackData, prefix="rnd:hist"):
     """Every version of a delegation's answer."""
 

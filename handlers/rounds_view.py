@@ -3,14 +3,14 @@ answer's history (launcher, admins), extending the deadline and closing early.""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, Update
+from telegram import InlineKeyboardButton, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.domain.errors import NotAllowed
 from bot.domain.posting import protected
 from bot.domain.round_times import parse_deadline
 from bot.domain.rounds import Reply, RoundKind
-from bot.services import round_answers, round_deadlines, rounds
+from bot.services import round_answers, round_deadlines, round_reading, rounds
 from bot.services.rounds import RoundView
 from handlers.context import BotContext
 from handlers.flow import END, Draft, draft, guided, keep
@@ -20,6 +20,7 @@ from handlers.rounds_buttons import (
     RoundAnswer,
     RoundClose,
     RoundCloseYes,
+    RoundDocuments,
     RoundExtend,
     RoundHistory,
     RoundList,
@@ -45,8 +46,19 @@ class ExtendAnswers(Draft):
 
 @guarded
 async def rounds_command(update: Update, context: BotContext) -> None:
-    """/rounds: waiting for the member's delegation first, then open, then compiled."""
-    await _listing(update, context)
+    """/rounds: waiting for the member's delegation first, then open, then compiled; /rounds WORDS: the
+    rounds holding those words (in their answers too, where the member may read the compilation)."""
+    text = " ".join(context.args or [])
+    if not text.strip():
+        await _listing(update, context)
+        return
+    found = await round_reading.find(context.deps.uow, actor_of(update), text[:200])
+    lang = (await context.viewer(update)).language
+    if not found:
+        await reply(update, t(lang, "rounds.search_none"))
+        return
+    buttons = [button(f"#{r.id} {r.title[:24]}", RoundShow(r.id)) for r in found[:24]]
+    await reply(update, t(lang, "rounds.search_found", count=len(found)), keyboard(*grid(buttons, 2)))
 
 
 @guarded
@@ -91,6 +103,8 @@ def actions(lang: str, view: RoundView, now_open: bool) -> list[list[InlineKeybo
                 button(t(lang, "rounds.reply.objection"), RoundVerdict(rnd.id, Reply.OBJECTION)),
             ]
         )
+    if view.reads_compilation:
+        rows.append([button(t(lang, "rounds.documents"), RoundDocuments(rnd.id))])
     if view.own is not None:
         rows.append([button(t(lang, "rounds.history"), RoundHistory(rnd.id, view.member.delegation.code))])
     if view.may_manage:
@@ -152,6 +166,21 @@ async def answer_history(update: Update, context: BotContext) -> None:
     lines += [answer_block(lang, zone, a, short=True) for a in found]
     back = keyboard([button(t(lang, "rounds.back"), RoundShow(pressed.round))])
     await show_long(update, "\n\n".join(lines), back, protect=True)
+
+
+@guarded
+async def send_documents(update: Update, context: BotContext) -> None:
+    """The compilation's documents again, if the member may read its label now."""
+    round_id = RoundDocuments.read(update).round
+    rnd, files = await round_reading.documents(context.deps.uow, actor_of(update), round_id)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    message = update.effective_message
+    for name, content in files:
+        if message is not None:
+            await message.reply_document(
+                InputFile(content, filename=name), protect_content=protected(rnd.answer_tlp) or None
+            )
 
 
 @guarded
@@ -235,6 +264,7 @@ def handlers() -> list[object]:
         CallbackQueryHandler(open_round, pattern=RoundShow.pattern),
         CallbackQueryHandler(round_status, pattern=RoundStatusView.pattern),
         CallbackQueryHandler(answer_history, pattern=RoundHistory.pattern),
+        CallbackQueryHandler(send_documents, pattern=RoundDocuments.pattern),
         CallbackQueryHandler(ask_close, pattern=RoundClose.pattern),
         CallbackQueryHandler(close, pattern=RoundCloseYes.pattern),
     ]

@@ -282,3 +282,25 @@ class SqlRoundRepository:
     async def file(self, file_id: int) -> tuple[str, bytes] | None:
         row = await self._session.get(RoundFileRow, file_id)
         return (row.filename, row.content) if row else None
+
+    async def files_of(self, round_id: int) -> Sequence[tuple[str, bytes]]:
+        """A compiled round's documents, spreadsheet first."""
+        rows = await self._session.execute(
+            select(RoundFileRow.filename, RoundFileRow.content)
+            .where(RoundFileRow.round_id == round_id)
+            .order_by(RoundFileRow.id)
+        )
+        return [(str(name), bytes(content)) for name, content in rows]
+
+    async def answer_texts(self, round_ids: Iterable[int]) -> dict[int, str]:
+        """What the delegations answered, by round, as one text (to search in)."""
+        ids = list(round_ids)
+        if not ids:
+            return {}
+        rows = await self._session.execute(
+            select(RoundAnswerRow.round_id, RoundAnswerRow.answer).where(RoundAnswerRow.round_id.in_(ids))
+        )
+        found: dict[int, list[str]] = {}
+        for round_id, content in rows:
+            found.setdefault(int(round_id), []).extend(str(v) for v in content.get("values", []))
+        return {round_id: "\n".join(texts) for round_id, texts in found.items()}

@@ -49,6 +49,7 @@ class RoundView:
     may_manage: bool
     own: Answer | None
     answers: dict[str, Answer] | None  # launcher and admins only
+    reads_compilation: bool = False  # compiled, and the member may read its label
 
 
 def questions_label(rnd: Round) -> Labelled:
@@ -222,6 +223,7 @@ async def view(uow_factory: UnitOfWorkFactory, actor: Actor, round_id: int, now:
         may_manage=manage,
         own=answers.get(member.delegation.code),
         answers=answers if manage else None,
+        reads_compilation=rnd.compiled_at is not None and may_read(member, answers_label(rnd)),
     )
 
 

@@ -159,6 +159,19 @@ async def test_a_query_from_launch_to_compilation(
     assert paragraphs.index("DE") < paragraphs.index("EL") < paragraphs.index("IT")
     assert "Question 2: Identification missions, now three a year." in paragraphs
 
+    # Found again by its words (its answers too, for whoever may read the compilation), documents again.
+    found = bot.texts(await bot.send(launcher, "/rounds three year"))
+    assert any("1 round(s) hold those words" in x for x in found)
+    assert any(
+        "No round you may see" in x
+        for x in bot.texts(await bot.send(people["observer"], "/rounds three year"))
+    )
+    await bot.send(launcher, "/rounds")
+    await tap(bot, launcher, "#1 Readmission arrangements")
+    again = await tap(bot, launcher, "📎 Spreadsheet and document")
+    assert sorted(documents(again)) == ["docx", "xlsx"]
+    assert all(c.params.get("protect_content") for c in again if c.method == "sendDocument")
+
     async with store.uow() as uow:
         actions = [e.action for e in await uow.audit.latest(50)]
         history = await uow.rounds.history(1, "DE")

@@ -54,7 +54,7 @@ FORGED = (
     "rnl:new:poll",
 )
 ROUND_BUTTONS = ("rnd:v:1", "rnd:ans:1", "rnd:tap:1:no_information", "rnd:vd:1:comments", "rnd:st:1")
-MANAGE = ("rnd:hist:1:DE", "rnd:ext:1", "rnd:close:1", "rnd:closeok:1")
+MANAGE = ("rnd:hist:1:DE", "rnd:ext:1", "rnd:close:1", "rnd:closeok:1", "rnd:docs:1")
 EXPECTED = {
     # Not involved in the round (FRONTEX is not asked): it does not exist for them.
     "observer": dict.fromkeys((*ROUND_BUTTONS, *MANAGE), NOT_FOUND),
