@@ -31,6 +31,7 @@ from handlers.texts import t
 
 TEXT, YESNO, CHOICE, COMMENT, CONFIRM, VERDICT_TEXT = range(210, 216)
 TYPED = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
+DOCUMENT = filters.Document.ALL & filters.ChatType.PRIVATE
 
 
 class AnswerDraft(Draft):
@@ -160,10 +161,15 @@ async def submit(update: Update, context: BotContext) -> int:
 
 
 async def _submit(
-    update: Update, context: BotContext, round_id: int, given: Reply, values: tuple[str, ...]
+    update: Update,
+    context: BotContext,
+    round_id: int,
+    given: Reply,
+    values: tuple[str, ...],
+    file_id: str | None = None,
 ) -> None:
     rnd, first = await round_answers.answer(
-        context.deps.uow, actor_of(update), round_id, given, values, context.deps.clock.now()
+        context.deps.uow, actor_of(update), round_id, given, values, context.deps.clock.now(), file_id
     )
     lang = (await context.viewer(update)).language
     text = t(
@@ -196,12 +202,15 @@ async def ask_verdict_text(update: Update, context: BotContext) -> int:
 
 @guarded
 async def got_verdict_text(update: Update, context: BotContext) -> int:
-    """Submit the comments or objection with its text."""
-    assert update.message is not None
+    """Submit the comments or objection with its text, or a document with the text as its caption."""
+    message = update.message
+    assert message is not None
     answers = draft(context, AnswerDraft)
     if answers.reply is None:
         raise InvalidInput("error.stale")
-    await _submit(update, context, answers.round, answers.reply, (update.message.text or "",))
+    file_id = message.document.file_id if message.document else None
+    text = message.caption if message.document else message.text
+    await _submit(update, context, answers.round, answers.reply, (text or "",), file_id)
     drop(context, AnswerDraft)
     return END
 
@@ -223,7 +232,7 @@ def handlers() -> list[object]:
             ],
             CHOICE: [CallbackQueryHandler(got_option, pattern=RoundOption.pattern)],
             CONFIRM: [CallbackQueryHandler(submit, pattern=RoundSubmit.pattern)],
-            VERDICT_TEXT: [MessageHandler(TYPED, got_verdict_text)],
+            VERDICT_TEXT: [MessageHandler(TYPED | DOCUMENT, got_verdict_text)],
         },
         answers=AnswerDraft,
     )

@@ -87,6 +87,14 @@ class RoundDocuments(CallbackData, prefix="rnd:docs"):
 
 
 @dataclass(frozen=True)
+class RoundAttached(CallbackData, prefix="rnd:att"):
+    """The document a delegation attached to its answer."""
+
+    round: int
+    code: str
+
+
+@dataclass(frozen=True)
 class RoundHistory(CallbackData, prefix="rnd:hist"):
     """Every version of a delegation's answer."""
 

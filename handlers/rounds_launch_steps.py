@@ -132,7 +132,9 @@ async def _ask_question_label(update: Update, context: BotContext) -> int:
 async def got_question_label(update: Update, context: BotContext) -> int:
     """The questions' label; the answers' may be stricter, never looser."""
     tlp = LaunchQuestionLabel.read(update).tlp
-    keep(context, draft(context, LaunchAnswers).model_copy(update={"question_tlp": tlp}))
+    answers = draft(context, LaunchAnswers)
+    await rounds.check_readers(context.deps.uow, actor_of(update), answers.delegations, tlp)
+    keep(context, answers.model_copy(update={"question_tlp": tlp}))
     lang = await lang_of(update, context)
     labels = [button(a.value, LaunchAnswerLabel(a)) for a in answer_labels(tlp)]
     await show(update, t(lang, "rounds.ask_atlp"), keyboard(*grid(labels, 2)))

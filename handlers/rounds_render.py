@@ -86,7 +86,8 @@ def answer_block(lang: str, zone: str, answer: Answer, *, short: bool = False) -
         return head
     if answer.reply is not Reply.ANSWERED:
         body = excerpt(answer.values[0]) if short else answer.values[0]
-        return f"{head}\n{html.escape(body)}"
+        attached = f"\n{t(lang, 'rounds.with_document')}" if answer.file_id else ""
+        return f"{head}\n{html.escape(body)}{attached}"
     lines = [head]
     for i, value in enumerate(answer.values):
         shown = value_text(lang, excerpt(value) if short else value)

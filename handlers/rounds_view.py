@@ -18,6 +18,7 @@ from handlers.keyboards import button, grid, keyboard
 from handlers.respond import actor_of, guarded, reply, show, show_long
 from handlers.rounds_buttons import (
     RoundAnswer,
+    RoundAttached,
     RoundClose,
     RoundCloseYes,
     RoundDocuments,
@@ -150,8 +151,28 @@ async def round_status(update: Update, context: BotContext) -> None:
     round_id = RoundStatusView.read(update).round
     view = await _managed(update, context, round_id)
     lang = (await context.viewer(update)).language
-    back = keyboard([button(t(lang, "rounds.back"), RoundShow(round_id))])
+    files = [
+        button(f"📎 {code}", RoundAttached(round_id, code))
+        for code, answer in (view.answers or {}).items()
+        if answer.file_id
+    ]
+    back = keyboard(*grid(files, 4), [button(t(lang, "rounds.back"), RoundShow(round_id))])
     await show_long(update, status_text(lang, view), back, protect=protected(view.round.answer_tlp))
+
+
+@guarded
+async def send_attached(update: Update, context: BotContext) -> None:
+    """The document a delegation attached to its comments or objection."""
+    pressed = RoundAttached.read(update)
+    rnd, file_id = await round_answers.attached(
+        context.deps.uow, actor_of(update), pressed.round, pressed.code
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if update.effective_message is not None:
+        await update.effective_message.reply_document(
+            file_id, protect_content=protected(rnd.answer_tlp) or None
+        )
 
 
 @guarded
@@ -265,6 +286,7 @@ def handlers() -> list[object]:
         CallbackQueryHandler(round_status, pattern=RoundStatusView.pattern),
         CallbackQueryHandler(answer_history, pattern=RoundHistory.pattern),
         CallbackQueryHandler(send_documents, pattern=RoundDocuments.pattern),
+        CallbackQueryHandler(send_attached, pattern=RoundAttached.pattern),
         CallbackQueryHandler(ask_close, pattern=RoundClose.pattern),
         CallbackQueryHandler(close, pattern=RoundCloseYes.pattern),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot.domain.errors import Conflict, NotAllowed
+from bot.domain.errors import Conflict, NotAllowed, NotFound
 from bot.domain.round_checks import check_reply
 from bot.domain.rounds import Answer, Reply, Round
 from bot.ports import UnitOfWorkFactory
@@ -64,3 +64,18 @@ async def history(
         if member.delegation.code != delegation_code and not may_manage(member, rnd):
             raise NotAllowed()
         return await uow.rounds.history(rnd.id, delegation_code)
+
+
+async def attached(
+    uow_factory: UnitOfWorkFactory, actor: Actor, round_id: int, delegation_code: str
+) -> tuple[Round, str]:
+    """The document a delegation attached to its answer (Telegram's file id): for that delegation, the
+    launcher and admins."""
+    async with uow_factory() as uow:
+        member, rnd = await load_visible(uow, actor, round_id)
+        if member.delegation.code != delegation_code and not may_manage(member, rnd):
+            raise NotAllowed()
+        answer = (await uow.rounds.answers(rnd.id)).get(delegation_code)
+    if answer is None or answer.file_id is None:
+        raise NotFound()
+    return rnd, answer.file_id

@@ -158,6 +158,13 @@ def check_audience(known: Sequence[Delegation], codes: Sequence[str], tlp: Tlp, 
         raise InvalidInput("rounds.label_excludes", codes=", ".join(shut[:10]), label=tlp.value)
 
 
+async def check_readers(uow_factory: UnitOfWorkFactory, actor: Actor, codes: Sequence[str], tlp: Tlp) -> None:
+    """Refuse a questions' label that a delegation asked could not read, as soon as it is chosen."""
+    async with uow_factory() as uow:
+        member = await require_member(uow, actor, Role.CONTACT, Role.ADMIN)
+        check_audience(await uow.catalog.delegations(), codes, tlp, member.delegation.code)
+
+
 async def launch(
     uow_factory: UnitOfWorkFactory, actor: Actor, draft: RoundDraft, now: dt.datetime, messages: RoundMessages
 ) -> tuple[Round, bool]:

@@ -11,6 +11,7 @@ from typing import Any
 import docx
 import openpyxl
 from sqlalchemy import func, select
+from telegram import Update
 
 from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
@@ -68,6 +69,14 @@ async def launch_query(
     await bot.send(launcher, deadline)
     calls = await tap(bot, launcher, "🚀 Launch")
     assert any("was launched: 3 delegation(s) asked" in x for x in bot.texts(calls)), bot.texts(calls)
+
+
+def captioned(bot: BotHarness, who: Identity, name: str, caption: str) -> Update:
+    """A document sent with a caption."""
+    update = bot.updates.attachment(who, "document", name)
+    body = update.to_dict()
+    body["message"]["caption"] = caption
+    return Update.de_json(body, bot.app.bot)
 
 
 def documents(calls: list[ApiCall]) -> dict[str, bytes]:
@@ -186,6 +195,7 @@ async def test_written_consultation_silence_counts_as_agreement(
     admin = people["admin"]
     de = await register(store, 201, Role.CONTACT, "DE", "Dieter")
     await register(store, 202, Role.CONTACT, "IT", "Irene")
+    await register(store, 203, Role.CONTACT, "EL", "Eleni")
     await bot.send(admin, "/rounds")
     await tap(bot, admin, "➕ Written consultation")
     await bot.send(admin, "EU position for the Rabat Process senior officials meeting")
@@ -194,7 +204,8 @@ async def test_written_consultation_silence_counts_as_agreement(
     await tap(bot, admin, "Chosen delegations")
     await tap(bot, admin, "DE")
     await tap(bot, admin, "IT")
-    await tap(bot, admin, "Done (2)")
+    await tap(bot, admin, "EL")
+    await tap(bot, admin, "Done (3)")
     await tap(bot, admin, "TLP:GREEN")
     await tap(bot, admin, "TLP:GREEN")
     await tap(bot, admin, "In 7 days, 17:00")
@@ -203,6 +214,21 @@ async def test_written_consultation_silence_counts_as_agreement(
     await tap(bot, de, "Comments")
     calls = await bot.send(de, "Add a reference to return and reintegration.")
     assert any("was submitted (Comments)" in x for x in bot.texts(calls))
+    it = Identity(202, "Irene")
+    await tap(bot, it, "🗳 Open the round")
+    await tap(bot, it, "Objection / scrutiny reservation")
+    calls = await bot.process(captioned(bot, it, "it-reservation.pdf", "Parliamentary scrutiny reservation."))
+    assert any("was submitted (Objection" in x for x in bot.texts(calls))
+    await bot.send(admin, "/rounds")
+    await tap(bot, admin, "#1 EU position for the Raba")
+    status = await tap(bot, admin, "📊 Status and answers")
+    assert any("📎 with a document" in x for x in bot.texts(status))
+    sent = await tap(bot, admin, "📎 IT")
+    assert [c.params["document"] for c in sent if c.method == "sendDocument"] == [
+        "console-document-it-reservation.pdf"
+    ]
+    await tap(bot, it, "🗳 Open the round")
+    await tap(bot, it, "Agree")  # the reservation is lifted before the deadline
 
     # Extended, then closed early by the admin: the compilation follows at once.
     await bot.send(admin, "/rounds")
@@ -217,7 +243,7 @@ async def test_written_consultation_silence_counts_as_agreement(
     calls = await tap(bot, admin, "Yes, close and compile")
     await bot.deliver()
     text = "\n".join(bot.texts(to(bot, de)))
-    assert "Asked 2 · answered 1" in text and "silent 1" in text
+    assert "Asked 3 · answered 2" in text and "silent 1" in text
     assert "adopted with comments" in text
     async with store.uow() as uow:
         actions = [e.action for e in await uow.audit.latest(50)]
@@ -243,3 +269,20 @@ async def test_forged_and_foreign_buttons_change_nothing(
         reminders = await connection.scalar(select(func.count()).select_from(RoundReminderRow))
         audits = await connection.scalar(select(func.count()).select_from(AuditRow))
     assert reminders == 3 and audits is not None
+
+
+async def test_questions_an_asked_delegation_could_not_read_are_refused(
+    bot: BotHarness, people: dict[str, Identity]
+) -> None:
+    launcher = people["contact"]
+    await bot.send(launcher, "/newround")
+    await bot.send(launcher, "Return sponsorship in practice")
+    await bot.send(launcher, "Background.")
+    await bot.send(launcher, "Do you take part?")
+    await tap(bot, launcher, "Yes / no / partly")
+    await tap(bot, launcher, "Done")
+    await tap(bot, launcher, "Everyone, incl. institutions and observers")
+    refused = alerts(await tap(bot, launcher, "TLP:AMBER"))
+    assert refused and "cannot be read by" in refused[0] and "FRONTEX" in refused[0]
+    calls = await tap(bot, launcher, "TLP:GREEN")  # the same choice, still offered
+    assert any("compiled answers' label" in x for x in bot.texts(calls))
