@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import weakref
 from typing import Any
 
 from telegram.ext import Application, JobQueue
@@ -22,12 +23,13 @@ log = logging.getLogger(__name__)
 SWEEP = "rounds:sweep"
 SWEEP_SECONDS = 60
 MESSENGER = RoundMessenger()
-_turn = asyncio.Lock()  # one sweep at a time in this process; the store keeps processes apart
+# One sweep at a time in this process (the store keeps processes apart); a lock belongs to its event loop.
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 async def sweep(deps: Deps) -> tuple[int, int]:
     """Compile what is due, then send the reminders due; (rounds compiled, reminders queued)."""
-    async with _turn:
+    async with _turns.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
         now = deps.clock.now()
         compiled = await compile_due(deps.uow, now, MESSENGER, document_labels)
         reminded = await remind_due(deps.uow, now, MESSENGER)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InputFile, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.domain.errors import NotAllowed
+from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.posting import protected
 from bot.domain.round_times import parse_deadline
 from bot.domain.rounds import Reply, RoundKind
@@ -67,6 +67,26 @@ async def back_to_list(update: Update, context: BotContext) -> None:
     """The list again."""
     RoundList.read(update)
     await _listing(update, context)
+
+
+async def search_hint(update: Update, context: BotContext, text: str) -> str | None:
+    """For /search: a line pointing to the rounds (compilations included) holding the words, if any."""
+    viewer = await context.viewer(update)
+    if viewer.in_group or viewer.role is None:
+        return None
+    try:
+        found = await round_reading.find(context.deps.uow, actor_of(update), text[:200])
+    except DomainError:
+        return None
+    if not found:
+        return None
+    return t(
+        viewer.language,
+        "rounds.search_hint",
+        count=len(found),
+        ids=", ".join(f"#{r.id}" for r in found[:5]),
+        words=text[:60],
+    )
 
 
 async def _listing(update: Update, context: BotContext) -> None:

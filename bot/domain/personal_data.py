@@ -36,6 +36,9 @@ SECTIONS: tuple[str, ...] = (
     "groups",
     "audit_log",
     "outbox",
+    "rounds",
+    "round_answers",
+    "round_answer_changes",
 )
 EXPORT_FORMAT = "emwp-personal-data/1"
 PROTECTED_LABELS = frozenset({Tlp.AMBER.value, Tlp.AMBER_STRICT.value, Tlp.RED.value})

@@ -175,6 +175,10 @@ async def test_a_query_from_launch_to_compilation(
         "No round you may see" in x
         for x in bot.texts(await bot.send(people["observer"], "/rounds three year"))
     )
+    searched = bot.texts(await bot.send(launcher, "/search identification missions"))
+    assert any("Rounds holding these words: #1 (1)" in x for x in searched)
+    searched = bot.texts(await bot.send(people["observer"], "/search identification missions"))
+    assert not any("Rounds holding" in x for x in searched)
     await bot.send(launcher, "/rounds")
     await tap(bot, launcher, "#1 Readmission arrangements")
     again = await tap(bot, launcher, "📎 Spreadsheet and document")
