@@ -26,11 +26,15 @@ async def round_records(session: AsyncSession, member_id: int) -> Mapping[str, l
     launched = await session.scalars(
         select(RoundRow).where(RoundRow.launcher_id == member_id).order_by(RoundRow.id)
     )
-    given = await session.scalars(
-        select(RoundAnswerRow).where(RoundAnswerRow.member_id == member_id).order_by(RoundAnswerRow.id)
+    given = await session.execute(
+        select(RoundAnswerRow, RoundRow.answer_tlp)
+        .join(RoundRow, RoundRow.id == RoundAnswerRow.round_id)
+        .where(RoundAnswerRow.member_id == member_id)
+        .order_by(RoundAnswerRow.id)
     )
-    changes = await session.scalars(
-        select(RoundAnswerChangeRow)
+    changes = await session.execute(
+        select(RoundAnswerChangeRow, RoundRow.answer_tlp)
+        .join(RoundRow, RoundRow.id == RoundAnswerChangeRow.round_id)
         .where(RoundAnswerChangeRow.member_id == member_id)
         .order_by(RoundAnswerChangeRow.id)
     )
@@ -39,8 +43,10 @@ async def round_records(session: AsyncSession, member_id: int) -> Mapping[str, l
         "rounds": [
             _record(r, ("id", "kind", "title", "delegation_code", "question_tlp", "answer_tlp", "deadline"))
             | _record(r, ("status", "created_at", "compiled_at"))
+            | {"tlp": r.question_tlp}
             for r in launched
         ],
-        "round_answers": [_record(r, (*answer, "submitted_at")) for r in given],
-        "round_answer_changes": [_record(r, (*answer, "at")) for r in changes],
+        # An answer is read under the round's compilation label: `tlp` is that label.
+        "round_answers": [_record(r, (*answer, "submitted_at")) | {"tlp": tlp} for r, tlp in given],
+        "round_answer_changes": [_record(r, (*answer, "at")) | {"tlp": tlp} for r, tlp in changes],
     }

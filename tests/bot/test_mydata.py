@@ -146,6 +146,8 @@ async def test_mydata_tells_dates_and_kinds_of_messages_never_others_content(
     document, exported = the_file(calls)
     assert "What the bot keeps about you" in summary and "Maeve Oddlyname" in summary
     assert "Updates you posted: 1 · earlier versions kept: 1 · notices: 1" in summary
+    assert "Rounds you launched: 1 · answers you gave, every version: 1" in summary
+    assert exported["tables"]["round_answers"][0]["answer"] == {"values": ["Like this"]}
     assert "digest 1" in summary and "follow 1" in summary and "notice 1" in summary
     assert document.params["protect_content"] is True, "it holds the subject's TLP:AMBER update"
     assert "forwarded or saved" in document.params["caption"]
