@@ -10,6 +10,7 @@ from bot.domain.errors import DomainError, NotAllowed
 from bot.domain.posting import protected
 from bot.domain.round_times import parse_deadline
 from bot.domain.rounds import Reply, RoundKind
+from bot.domain.vocab import Role
 from bot.services import round_answers, round_deadlines, round_reading, rounds
 from bot.services.rounds import RoundView
 from handlers.context import BotContext
@@ -98,7 +99,7 @@ async def _listing(update: Update, context: BotContext) -> None:
     shown = [*found.waiting, *found.open, *found.closed][:24]
     buttons = [button(f"#{r.id} {r.title[:24]}", RoundShow(r.id)) for r in shown]
     new = [button(t(lang, "rounds.new_query"), RoundNew(RoundKind.QUERY))]
-    if viewer.member.role.value == "admin":
+    if viewer.member.role is Role.ADMIN:
         new.append(button(t(lang, "rounds.new_consultation"), RoundNew(RoundKind.CONSULTATION)))
     await show(update, listing_text(lang, viewer.member, found), keyboard(*grid(buttons, 2), new))
 
