@@ -9,7 +9,7 @@ from bot.domain.model import Member
 from bot.domain.outbox import STORED_FILE, OutboxKind, Outgoing
 from bot.domain.posting import protected
 from bot.domain.reveals import Reveals
-from bot.domain.rounds import Compiled, Outcome, Reply, Round, Stage
+from bot.domain.rounds import Compiled, Outcome, Reply, Round, RoundKind, Stage
 from bot.domain.splitting import split_html
 from bot.services.round_documents import DocumentLabels
 from bot.services.rounds import answers_label, questions_label
@@ -117,7 +117,12 @@ def document_labels(rnd: Round, lang: str) -> DocumentLabels:
         label=t(lang, "rounds.doc.label"),
         outcome=t(lang, "rounds.doc.outcome"),
         question=t(lang, "rounds.doc.question", n="{n}"),
-        replies={r: t(lang, f"rounds.reply.{r.value}") for r in Reply},
+        replies={r: t(lang, f"rounds.reply.{r.value}") for r in Reply}
+        | (
+            {Reply.SILENCE: t(lang, "rounds.reply.silence_agrees")}
+            if rnd.kind is RoundKind.CONSULTATION
+            else {}
+        ),
         choices={c: t(lang, f"rounds.choice.{c}") for c in ("yes", "no", "partly")},
         outcomes={o.value: t(lang, f"rounds.outcome_word.{o.value}") for o in Outcome},
     )

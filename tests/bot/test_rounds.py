@@ -249,6 +249,17 @@ async def test_written_consultation_silence_counts_as_agreement(
     text = "\n".join(bot.texts(to(bot, de)))
     assert "Asked 3 · answered 2" in text and "silent 1" in text
     assert "adopted with comments" in text
+    files = documents(to(bot, de))
+    sheet = openpyxl.load_workbook(io.BytesIO(files["xlsx"])).active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[1:] == [
+        ["DE", "Comments", "Comments — Add a reference to return and reintegration."],
+        ["EL", "No answer: agrees (silence procedure)", "No answer: agrees (silence procedure)"],
+        ["IT", "Agree", "Agree"],
+    ]
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(files["docx"])).paragraphs]
+    assert "Outcome: adopted with comments" in paragraphs
     async with store.uow() as uow:
         actions = [e.action for e in await uow.audit.latest(50)]
     assert "round.extended" in actions and "round.closed_early" in actions and "round.compiled" in actions

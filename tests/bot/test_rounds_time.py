@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from bot.console.updates import Identity
 from bot.domain.vocab import Role
 from handlers.context import DEPS_KEY
 from handlers.rounds_jobs import schedule_rounds, sweep
 from storage.factory import Store
-from storage.models import MemberRow
+from storage.models import MemberRow, OutboxRow
 from tests.bot.flows import tap
 from tests.bot.test_rounds import launch_query, run_sweep, to
 from tests.conftest import register
@@ -105,3 +105,30 @@ async def test_a_compilation_due_while_the_bot_was_down_is_made_on_return_once(
     finally:
         await again.stop()
         await bot.start()  # the fixture stops it again
+
+
+async def test_a_compilation_is_held_from_a_reader_who_may_no_longer_read_it_when_it_leaves(
+    bot: BotHarness, store: Store, people: dict[str, Identity]
+) -> None:
+    de = await register(store, 201, Role.CONTACT, "DE")
+    await register(store, 202, Role.CONTACT, "IT")
+    await register(store, 203, Role.CONTACT, "EL")
+    await launch_query(bot, people["contact"], ["DE", "EL", "IT"], "TLP:GREEN", "TLP:AMBER")
+    bot.clock.current = dt.datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+    assert await sweep(bot.app.bot_data[DEPS_KEY]) == (1, 0)  # queued, not sent yet
+    async with store.engine.begin() as connection:  # DE's contact becomes an observer meanwhile
+        await connection.execute(
+            update(MemberRow).where(MemberRow.telegram_user_id == 201).values(role=Role.OBSERVER.value)
+        )
+    before = len(bot.api.calls)
+    await bot.deliver()
+    sent = bot.api.calls[before:]
+    assert not to(bot, de, sent)
+    assert len([c for c in to(bot, people["contact"], sent) if c.method == "sendDocument"]) == 2
+    async with store.engine.connect() as connection:
+        held = await connection.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.chat_id == 201, OutboxRow.status == "withheld", OutboxRow.job == "round:1")
+        )
+    assert held == 2  # the message with the spreadsheet, and the document
