@@ -36,7 +36,7 @@ from bot.domain.rounds import Question, Reply, RoundDraft, RoundKind
 from bot.domain.vocab import Role, Tlp
 from bot.services.actors import Actor
 from bot.services.round_answers import answer
-from bot.services.round_deadlines import compile_due, remind_due
+from bot.services.round_deadlines import Reminded, compile_due, remind_due
 from bot.services.rounds import launch
 from handlers.rounds_messages import RoundMessenger, document_labels
 from storage.factory import Store, open_store
@@ -143,18 +143,20 @@ async def sweep(store: Store, people: dict[str, list[int]], count: int) -> bool:
         )
     at = deadline - dt.timedelta(days=3) + dt.timedelta(minutes=1)
     counter = Statements(store)
-    figures = []
+    figures: list[tuple[float, int, Reminded]] = []
+    kinds: dict[str, int] = {}
     for _ in range(2):
         counter.counts.clear()
         counter.on = True
         started = time.perf_counter()
         done = await remind_due(store.uow, at, MESSENGER)
         figures.append((time.perf_counter() - started, counter.total(), done))
+        kinds = dict(counter.counts) if not figures[1:] else kinds
         counter.on = False
     (first_s, first_sql, first), (second_s, second_sql, second) = figures
     print(
         f"reminder sweep, {count} open rounds × {len(asked)} delegations: {first.messages} reminders "
-        f"queued in {first_s:.3f} s, {first_sql} SQL statements; the next sweep {second_s:.3f} s, "
+        f"queued in {first_s:.3f} s, {first_sql} SQL statements {kinds}; the next sweep {second_s:.3f} s, "
         f"{second_sql} statements"
     )
     return first.messages == count * len(asked) * 2 and second.messages == 0
