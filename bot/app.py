@@ -20,6 +20,7 @@ from handlers.context import DEPS_KEY, BotContext, Deps, Lane
 from handlers.jobs import rebuild as rebuild_jobs
 from handlers.maintenance import schedule_retention
 from handlers.menu import set_default_menus
+from handlers.rounds_jobs import schedule_rounds
 from handlers.statement import load_statements
 from storage.factory import Store
 
@@ -93,6 +94,7 @@ async def _post_init(app: BotApplication) -> None:
         scheduled = await rebuild_jobs(app)  # background work: only where the sender runs too
         log.info("%s digest subscription(s) scheduled", scheduled)
         schedule_retention(app)
+        await schedule_rounds(app)
     log.info("bot @%s ready", app.bot.username)
 
 

@@ -3,18 +3,19 @@ place, or delete delivered messages."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
-from telegram import Bot, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.domain.outbox import Op, Queued
+from bot.domain.outbox import STORED_FILE, Op, Queued
 
 ALREADY_DONE = ("message is not modified", "message to delete not found")
+Files = Callable[[int], Awaitable[tuple[str, bytes] | None]]
 
 
-async def perform(bot: Bot, row: Queued, index: int) -> int:
+async def perform(bot: Bot, row: Queued, index: int, files: Files | None = None) -> int:
     """Make the row's request number `index`; Telegram's message id (for a deletion, the first's)."""
     last = index == row.steps - 1
     markup = InlineKeyboardMarkup.de_json(row.markup, bot) if row.markup and last else None
@@ -47,6 +48,14 @@ async def perform(bot: Bot, row: Queued, index: int) -> int:
         return message.message_id
     assert row.attachment is not None
     kind, file_id = row.attachment
+    if kind == STORED_FILE:
+        stored = await files(int(file_id)) if files is not None else None
+        if stored is None:
+            raise BadRequest("stored file not found")
+        name, content = stored
+        upload = InputFile(content, filename=name)
+        message = await bot.send_document(row.chat_id, upload, protect_content=protect, reply_markup=markup)
+        return message.message_id
     send = bot.send_photo if kind == "photo" else bot.send_document
     message = await send(row.chat_id, file_id, protect_content=protect, reply_markup=markup)
     return message.message_id

@@ -267,7 +267,7 @@ class Sender:
         """Send one part; return Telegram's message id, or None after recording why not."""
         try:
             try:
-                message_id = await perform(self.bot, row, index)
+                message_id = await perform(self.bot, row, index, self.ledger.stored_file)
             finally:
                 self.scheduler.answered(started, asyncio.get_running_loop().time())
         except RetryAfter as exc:

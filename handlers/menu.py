@@ -40,6 +40,8 @@ SERVED_COMMANDS: frozenset[str] = frozenset(
         "subscriptions",
         "unsubscribe",
         "digest",
+        "rounds",
+        "newround",
     }
 )
 GROUP_COMMANDS: tuple[str, ...] = ("help", "search")

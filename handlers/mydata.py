@@ -46,6 +46,10 @@ def summary(viewer: Viewer, data: PersonalData, payload_days: int, now: dt.datet
     made, decided = data.requests("requested"), data.requests("decided")
     lines.append(t(lang, "mydata.requests", requests=made, decided=decided, invites=data.count("invites")))
     lines.append(t(lang, "mydata.audit", audit=data.count("audit_log")))
+    if data.count("rounds") or data.count("round_answers"):
+        lines.append(
+            t(lang, "rounds.mydata", rounds=data.count("rounds"), versions=data.count("round_answer_changes"))
+        )
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(data.received_by_kind().items()))
     received = data.count("outbox")
     lines.append(

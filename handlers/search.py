@@ -22,6 +22,7 @@ from handlers.dates import local_date
 from handlers.keyboards import button, grid, keyboard
 from handlers.render import esc, fit, shorten
 from handlers.respond import guarded, show
+from handlers.rounds_view import search_hint
 from handlers.texts import t
 
 KEPT = 10  # searches remembered per user for paging
@@ -77,10 +78,14 @@ async def _show(update: Update, context: BotContext, key: str, text: str, page: 
     outcome = await search(context.deps.uow, viewer, text, page, time_limit=context.deps.search_time_limit)
     lang = viewer.language
     results = outcome.results
+    rounds = await search_hint(update, context, text) if outcome.page == 0 else None
     if not results.initiatives and not results.updates:
-        await show(update, t(lang, "search.none", query=shorten(text, 80)))
+        await show(
+            update,
+            "\n\n".join([t(lang, "search.none", query=shorten(text, 80)), *([rounds] if rounds else [])]),
+        )
         return
-    blocks = [_header(viewer, outcome, text)]
+    blocks = [_header(viewer, outcome, text), *([rounds] if rounds else [])]
     hits = [*(results.initiatives if outcome.page == 0 else ()), *results.updates]
     blocks += [_hit(viewer, n + 1, hit) for n, hit in enumerate(hits)]
     opens = [button(str(n + 1), OpenInitiative(hit.initiative_id)) for n, hit in enumerate(hits)]

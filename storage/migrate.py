@@ -34,7 +34,7 @@ async def model_drift(engine: AsyncEngine) -> list[object]:
     """Differences between the migrated schema and the models (empty when they agree)."""
     from alembic.autogenerate import compare_metadata
 
-    from storage.models import Base
+    from storage.round_models import Base  # storage.models and the rounds' tables
 
     def compare(connection: Connection) -> list[object]:
         context = MigrationContext.configure(

@@ -41,6 +41,7 @@ from storage.models import (
     UpdateRow,
     update_readers,
 )
+from storage.round_personal import round_records
 
 UNSENT = (OutboxStatus.QUEUED.value, OutboxStatus.SENDING.value)
 KEYS_PER_QUERY = 500
@@ -131,6 +132,7 @@ class SqlPersonalDataRepository:
             pick(r, "chat_id", "title", "registered_at")
             for r in await self._scalars(GroupRow, GroupRow.registered_by == member_id, GroupRow.chat_id)
         ]
+        tables.update(await round_records(self._session, member_id))
 
     async def _updates(self, member_id: int) -> list[Record]:
         rows = (

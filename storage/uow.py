@@ -19,6 +19,7 @@ from storage.outbox import SqlOutboxRepository
 from storage.personal_data import SqlPersonalDataRepository
 from storage.repositories import SqlAuditRepository, SqlCatalogRepository, SqlMemberRepository
 from storage.retention import SqlRetentionRepository
+from storage.rounds import SqlRoundRepository
 from storage.search import SqlSearchRepository
 from storage.send_budget import SqlSendBudget
 from storage.updates import SqlUpdateRepository
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
     retention: SqlRetentionRepository
     archive: SqlArchiveRepository
     groups: SqlGroupRepository
+    rounds: SqlRoundRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -71,6 +73,7 @@ class SqlUnitOfWork:
         self.retention = SqlRetentionRepository(session)
         self.archive = SqlArchiveRepository(session)
         self.groups = SqlGroupRepository(session)
+        self.rounds = SqlRoundRepository(session)
         return self
 
     async def __aexit__(

@@ -22,8 +22,9 @@ MEMBER_COMMANDS: tuple[str, ...] = (
     "digest",
     "settings",
     "mydata",
+    "rounds",
 )
-POSTER_COMMANDS: tuple[str, ...] = ("post",)
+POSTER_COMMANDS: tuple[str, ...] = ("post", "newround")
 ADMIN_COMMANDS: tuple[str, ...] = (
     "broadcast",
     "notices",
@@ -95,14 +96,17 @@ class Visibility:
 
     def allows(self, update: Update) -> bool:
         """Whether this reader may read the update (as labelled now)."""
-        tlp = update.tlp
+        return self.allows_label(update.tlp, update.delegation_code, update.red_delegations)
+
+    def allows_label(self, tlp: Tlp, owner: str, named: frozenset[str] = frozenset()) -> bool:
+        """Whether this reader may read what `owner`'s delegation labelled `tlp` (RED: naming `named`)."""
         if tlp in self.labels:
             return True
         if self.delegation is None:
             return False
-        if tlp in self.own and update.delegation_code == self.delegation:
+        if tlp in self.own and owner == self.delegation:
             return True
-        return self.named and tlp is Tlp.RED and self.delegation in update.red_delegations
+        return self.named and tlp is Tlp.RED and self.delegation in named
 
 
 ALL_LABELS = frozenset(Tlp)

@@ -29,6 +29,7 @@ class OutboxKind(StrEnum):
     DIGEST = "digest"
     FOLLOW = "follow"
     ACCESS = "access"
+    ROUND = "round"  # a consultation round's opening, reminders, changes and compilation
 
 
 class Begun(StrEnum):
@@ -121,6 +122,9 @@ class Delivered:
         """Telegram lets a bot delete its messages for 48 hours."""
         return self.sent_at is not None and now - self.sent_at < DELETE_WINDOW
 
+
+# An attachment the bot made and keeps in the store (a round's compilation): ("stored", its row id).
+STORED_FILE = "stored"
 
 STOPPED = "stopped"  # the reason a row skipped by an admin's stop gives
 

@@ -36,6 +36,9 @@ SECTIONS: tuple[str, ...] = (
     "groups",
     "audit_log",
     "outbox",
+    "rounds",
+    "round_answers",
+    "round_answer_changes",
 )
 EXPORT_FORMAT = "emwp-personal-data/1"
 PROTECTED_LABELS = frozenset({Tlp.AMBER.value, Tlp.AMBER_STRICT.value, Tlp.RED.value})
@@ -71,8 +74,10 @@ class PersonalData:
 
     @property
     def protected(self) -> bool:
-        """Whether it carries TLP:AMBER or stricter text (their own posts), so Telegram must protect it."""
-        rows = [*self.tables.get("updates", ()), *self.tables.get("update_edits", ())]
+        """Whether it carries TLP:AMBER or stricter text (their own posts, rounds and answers), so Telegram
+        must protect it."""
+        names = ("updates", "update_edits", "rounds", "round_answers", "round_answer_changes")
+        rows = [row for name in names for row in self.tables.get(name, ())]
         return any(row.get("tlp") in PROTECTED_LABELS for row in rows)
 
     def requests(self, relation: str) -> int:

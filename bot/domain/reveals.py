@@ -61,6 +61,16 @@ class DigestBasis:
 
 
 @dataclass(frozen=True, slots=True)
+class Labelled:
+    """Content that is not an update but carries a label: a round's questions or its compilation,
+    labelled by the launcher's delegation (`owner`), RED for the delegations it names."""
+
+    tlp: Tlp
+    owner: str
+    named: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class Reveals:
     """What a queued message shows, checked against the store right before each send."""
 
@@ -68,6 +78,7 @@ class Reveals:
     updates: tuple[Shown, ...] = ()
     notice: int | None = None  # a notice: the recipient must still be in its audience
     digest: DigestBasis | None = None
+    labelled: Labelled | None = None
 
     def to_json(self) -> dict[str, Any]:
         """As stored in the row's payload."""
@@ -87,6 +98,9 @@ class Reveals:
                 d.composed_at.isoformat(),
                 d.reader,
             ]
+        if self.labelled is not None:
+            lab = self.labelled
+            found["labelled"] = [lab.tlp.value, lab.owner, sorted(lab.named)]
         return found
 
     @classmethod
@@ -95,6 +109,7 @@ class Reveals:
         if not value:
             return cls()
         digest = value.get("digest")
+        labelled = value.get("labelled")
         return cls(
             readers=Readers(value.get("readers", Readers.MEMBERS.value)),
             updates=tuple(
@@ -110,6 +125,9 @@ class Reveals:
                 str(digest[4]),
             )
             if digest
+            else None,
+            labelled=Labelled(Tlp(labelled[0]), str(labelled[1]), frozenset(labelled[2]))
+            if labelled
             else None,
         )
 
@@ -166,6 +184,9 @@ def judge(
     if digest is not None and (digest_changed or digest.reader != reader_key(recipient)):
         return REFRESH
     rights = rights_of(recipient)
+    labelled = reveals.labelled
+    if labelled is not None and not rights.allows_label(labelled.tlp, labelled.owner, labelled.named):
+        return Verdict(Hold.UNREADABLE)
     verdict = SEND
     for piece in reveals.updates:
         now = current.get(piece.update_id)

@@ -9,6 +9,7 @@ from bot.ports.people import AccessRequestRepository, GroupRepository, InviteRep
 from bot.ports.privacy import ArchiveRepository, PersonalDataRepository, RetentionRepository
 from bot.ports.records import AuditRepository
 from bot.ports.reference import CatalogRepository, EventRepository, InitiativeRepository, SearchRepository
+from bot.ports.rounds import RoundRepository
 from bot.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "OutboxRepository",
     "PersonalDataRepository",
     "RetentionRepository",
+    "RoundRepository",
     "SearchRepository",
     "SendBudget",
     "SubscriptionRepository",

@@ -11,6 +11,7 @@ from bot.ports.people import AccessRequestRepository, GroupRepository, InviteRep
 from bot.ports.privacy import ArchiveRepository, PersonalDataRepository, RetentionRepository
 from bot.ports.records import AuditRepository
 from bot.ports.reference import CatalogRepository, EventRepository, InitiativeRepository, SearchRepository
+from bot.ports.rounds import RoundRepository
 
 
 class UnitOfWork(Protocol):
@@ -69,6 +70,9 @@ class UnitOfWork(Protocol):
 
     @property
     def groups(self) -> GroupRepository: ...
+
+    @property
+    def rounds(self) -> RoundRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -46,6 +46,11 @@ class Ledger:
         self.worker = worker
         self.lease = lease
 
+    async def stored_file(self, file_id: int) -> tuple[str, bytes] | None:
+        """A document the bot made (a round's compilation) to attach: its name and content."""
+        async with self._uow() as uow:
+            return await uow.rounds.file(file_id)
+
     async def claim(self, now: dt.datetime, limit: int) -> Sequence[Queued]:
         """Due rows for this worker, checked against the read rules as a batch: those that may no longer
         go are held back at once; the others carry the read epoch they were checked at."""

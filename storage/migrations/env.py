@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from storage.migrate import include_object
-from storage.models import Base
+from storage.round_models import Base  # storage.models and the rounds' tables
 
 target_metadata = Base.metadata
 

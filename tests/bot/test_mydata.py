@@ -16,8 +16,9 @@ from bot.domain.digests import Frequency, Scope
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft
 from bot.domain.personal_data import SECTIONS
 from bot.domain.posting import Draft, FollowKind
+from bot.domain.rounds import Question, Reply, RoundDraft, RoundKind
 from bot.domain.vocab import Role, Tlp, UpdateKind
-from bot.services import digests, notices, posting
+from bot.services import digests, notices, posting, round_answers, rounds
 from bot.services.access_requests import submit_access_request
 from bot.services.actors import Actor
 from bot.services.catalog import place_names
@@ -25,6 +26,7 @@ from bot.services.invites import create_invite
 from handlers.access_request import admin_notice
 from handlers.digest_render import DigestRenderer
 from handlers.notice_render import recipient_message
+from handlers.rounds_messages import RoundMessenger
 from handlers.update_render import notification
 from storage.models import Base
 from tests.bot.flows import open_invitation, request_access, tap
@@ -92,6 +94,20 @@ async def an_admin_who_did_everything(bot: BotHarness, people: dict[str, Identit
     await posting.post_update(bot.store.uow, Actor(people["contact"].user_id), other, now, notification)
     notice = NoticeDraft(uuid.uuid4().hex, "Meeting on Thursday", Audience(AudienceKind.EVERYONE), now)
     await notices.broadcast(bot.store.uow, me, notice, now, recipient_message)
+    asked = RoundDraft(
+        uuid.uuid4().hex,
+        RoundKind.QUERY,
+        "Practice",
+        "Why",
+        (Question("How?"),),
+        ("IE",),
+        Tlp.GREEN,
+        Tlp.GREEN,
+        now + dt.timedelta(days=7),
+        "Europe/Brussels",
+    )
+    launched, _ = await rounds.launch(bot.store.uow, me, asked, now, RoundMessenger())
+    await round_answers.answer(bot.store.uow, me, launched.id, Reply.ANSWERED, ("Like this",), now)
     bot.clock.current = now + dt.timedelta(days=1)
     regions, countries = await place_names(bot.store.uow)
     await digests.send_due(bot.store.uow, bot.clock.now(), DigestRenderer(regions, countries))
@@ -130,6 +146,8 @@ async def test_mydata_tells_dates_and_kinds_of_messages_never_others_content(
     document, exported = the_file(calls)
     assert "What the bot keeps about you" in summary and "Maeve Oddlyname" in summary
     assert "Updates you posted: 1 · earlier versions kept: 1 · notices: 1" in summary
+    assert "Rounds you launched: 1 · answers you gave, every version: 1" in summary
+    assert exported["tables"]["round_answers"][0]["answer"] == {"values": ["Like this"]}
     assert "digest 1" in summary and "follow 1" in summary and "notice 1" in summary
     assert document.params["protect_content"] is True, "it holds the subject's TLP:AMBER update"
     assert "forwarded or saved" in document.params["caption"]

@@ -20,6 +20,7 @@ from bot.ports import UnitOfWorkFactory
 from tests.unit.fakes.exchange import FakeFollows, FakeInitiatives, FakeOutbox, FakeUpdates
 from tests.unit.fakes.notices import FakeNotices, FakeSubscriptions
 from tests.unit.fakes.people import FakeAudit, FakeCatalog, FakeInvites, FakeMembers, FakeRequests
+from tests.unit.fakes.rounds import FakeRounds
 from tests.unit.fakes.tables import EPOCH, Row, Tables
 
 
@@ -37,6 +38,7 @@ class FakeUnitOfWork:
     follows: FakeFollows
     notices: FakeNotices
     subscriptions: FakeSubscriptions
+    rounds: FakeRounds
 
     def __init__(self, store: FakeStore) -> None:
         self._store = store
@@ -49,6 +51,7 @@ class FakeUnitOfWork:
         self.invites, self.requests = FakeInvites(work), FakeRequests(work)
         self.outbox, self.updates, self.follows = FakeOutbox(work), FakeUpdates(work), FakeFollows(work)
         self.notices, self.subscriptions = FakeNotices(work), FakeSubscriptions(work)
+        self.rounds = FakeRounds(work)
         return self
 
     async def __aexit__(

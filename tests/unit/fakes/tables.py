@@ -20,6 +20,7 @@ from bot.domain.model import (
 from bot.domain.notices import Notice
 from bot.domain.outbox import OutboxStatus, Outgoing
 from bot.domain.posting import FollowKind
+from tests.unit.fakes.rounds import RoundTables
 
 EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -58,6 +59,7 @@ class Tables:
     subscriptions: dict[int, Subscription] = field(default_factory=dict)
     outbox: dict[int, Row] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    rounds: RoundTables = field(default_factory=RoundTables)
     last_id: int = 0
 
     def new_id(self) -> int:
