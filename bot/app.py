@@ -8,12 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 import handlers
 from bot.clock import Clock, SystemClock
 from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
+from bot.web.observe import ObservedApplication
+from bot.web.requests import CountedRequest
 from engines.composer import MessageComposer
 from engines.sender import Sender, SenderConfig
 from handlers.context import DEPS_KEY, BotContext, Deps, Lane
@@ -54,11 +56,12 @@ def build_application(
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
+        .application_class(ObservedApplication)  # a log line and metrics per update
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.request(HTTPXRequest(connection_pool_size=8))
+        builder = builder.request(CountedRequest(connection_pool_size=8))
     app: BotApplication = builder.build()
     policy = settings.retention_policy()
     app.bot_data[DEPS_KEY] = Deps(
