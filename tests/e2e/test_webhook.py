@@ -79,9 +79,14 @@ def test_webhook_process_serves_updates_and_refuses_wrong_secrets(
     assert "chat 42 /help ok" in bot.stderr
 
 
-def test_operations_port_beside_polling(fake_api: FakeBotApi, launch: Launcher) -> None:
+def test_operations_port_beside_polling_and_json_logs(fake_api: FakeBotApi, launch: Launcher) -> None:
     port = free_port()
-    bot = launch(TELEGRAM_BOT_TOKEN=VALID_TOKEN, TELEGRAM_API_BASE_URL=fake_api.base_url, OPS_PORT=str(port))
+    bot = launch(
+        TELEGRAM_BOT_TOKEN=VALID_TOKEN,
+        TELEGRAM_API_BASE_URL=fake_api.base_url,
+        OPS_PORT=str(port),
+        LOG_FORMAT="json",
+    )
     fake_api.push_update(private_message("/start"))
     wait_for_replies(fake_api, bot, 1, STARTUP_TIMEOUT)
     deadline = time.monotonic() + REPLY_TIMEOUT
@@ -98,3 +103,5 @@ def test_operations_port_beside_polling(fake_api: FakeBotApi, launch: Launcher) 
     assert 'emwp_updates_total{action="/start",outcome="ok"} 1.0' in metrics.text
     bot.proc.send_signal(signal.SIGTERM)
     assert bot.wait_exit() == 0, bot.output()
+    lines = [json.loads(line) for line in bot.stderr.splitlines() if line.strip()]
+    assert any(line.get("action") == "/start" and line.get("chat_id") == 42 for line in lines)
