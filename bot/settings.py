@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # /readyz is unready while the oldest due outbox row waited longer than this.
     ready_outbox_lag_seconds: Annotated[int, Field(ge=1, le=86_400)] = 300
     log_format: Literal["text", "json"] = "text"
+    # Several processes: the lease of the background work lasts this long, renewed every third of it, so
+    # a dead holder's sender and sweeps are taken over within 4/3 of it.
+    background_lease_seconds: Annotated[int, Field(ge=3, le=600)] = 40
     tz: str = "Europe/Brussels"
     log_level: str = "INFO"
     # The privacy statement /privacy shows (Telegram HTML); `{language}` in the path: one file a language.

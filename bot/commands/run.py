@@ -15,6 +15,7 @@ from bot.commands.common import EXIT_CONFIG, EXIT_TELEGRAM, prepare_store
 from bot.settings import Settings
 from bot.web.serve import serve_operations_beside_polling, serve_webhook
 from storage.factory import Store, open_store
+from storage.single_process import StoreInUse, claim_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,11 @@ def run_polling(settings: Settings) -> int:
             "(A-Z, a-z, 0-9, _ and -) that Telegram sends with every update.",
             file=sys.stderr,
         )
+        return EXIT_CONFIG
+    try:
+        claimed = claim_sqlite(settings.resolved_database_url())  # held until the process ends
+    except StoreInUse as exc:
+        print(exc, file=sys.stderr)
         return EXIT_CONFIG
     try:
         # Ask Telegram who we are before anything else, so a bad token or address is one clear line.
@@ -54,6 +60,9 @@ def run_polling(settings: Settings) -> int:
     except NetworkError as exc:
         print(f"Cannot reach the Bot API at {settings.telegram_api_base_url}: {exc}", file=sys.stderr)
         return EXIT_TELEGRAM
+    finally:
+        if claimed is not None:
+            claimed.close()
     return 0
 
 

@@ -16,6 +16,7 @@ import uvicorn
 from starlette.applications import Starlette
 from telegram.ext import Application
 
+from bot.background import BackgroundLease
 from bot.settings import Settings
 from bot.web.observe import allowed_updates
 from bot.web.readiness import Readiness
@@ -33,8 +34,10 @@ def readiness_of(app: App, store: Store, settings: Settings, *, webhook: bool) -
     deps: Deps = app.bot_data[DEPS_KEY]
 
     def sender_running() -> bool:
-        sender = app.bot_data.get("sender")
-        return bool(getattr(sender, "running", False))
+        """Here, or (several processes) in the one holding the background lease."""
+        running = bool(getattr(app.bot_data.get("sender"), "running", False))
+        lease = app.bot_data.get("background")
+        return lease.healthy(running) if isinstance(lease, BackgroundLease) else running
 
     return Readiness(
         store=store,

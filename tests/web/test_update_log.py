@@ -26,12 +26,13 @@ def json_log() -> Iterator[io.StringIO]:
     handler.setFormatter(json_formatter())
     root = logging.getLogger()
     root.addHandler(handler)
-    level, root.level = root.level, logging.INFO
+    level = root.level
+    root.setLevel(logging.INFO)  # setLevel, not assignment: it clears the loggers' cached verdicts
     try:
         yield stream
     finally:
         root.removeHandler(handler)
-        root.level = level
+        root.setLevel(level)
 
 
 async def test_each_update_is_one_json_line_without_its_arguments(
