@@ -13,6 +13,7 @@ from telegram.request import BaseRequest
 import handlers
 from bot.background import BackgroundLease, start_background, stop_background, wake_sender
 from bot.clock import Clock, SystemClock
+from bot.flow_persistence import StorePersistence
 from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
 from bot.web.observe import ObservedApplication
@@ -22,6 +23,7 @@ from handlers.context import DEPS_KEY, BotContext, Deps, Lane
 from handlers.menu import set_default_menus
 from handlers.statement import load_statements
 from storage.factory import Store
+from storage.flow_states import FlowStates
 from storage.leases import Leases
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ def build_application(
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .application_class(ObservedApplication)  # a log line and metrics per update
+        .persistence(StorePersistence(FlowStates(store.engine), (clock or SystemClock()).now))  # flows' steps
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

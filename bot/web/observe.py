@@ -4,12 +4,13 @@ travels as `/start TOKEN`), and never the text a user typed."""
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import re
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Generator, Iterable
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.ext import (
@@ -26,6 +27,7 @@ from bot.metrics import HANDLING_SECONDS, UPDATES
 
 log = logging.getLogger("emwp.updates")
 _failed: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("update_failed", default=None)
+T = TypeVar("T")
 COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@\w+)?(?:\s|$)")
 
 
@@ -41,6 +43,8 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
         started = time.perf_counter()
         try:
             await super().process_update(update)
+            if self.persistence is not None:
+                await self.update_persistence()  # the flow's step is kept before the next update
         except BaseException:
             failed.append(True)
             raise
@@ -48,6 +52,31 @@ class ObservedApplication(Application[Any, Any, Any, Any, Any, Any]):
             _failed.reset(token)
             if isinstance(update, Update):
                 self._observe(update, "error" if failed else "ok", time.perf_counter() - started)
+
+    def create_task(
+        self,
+        coroutine: Generator[asyncio.Future[object], None, T] | Awaitable[T],
+        update: object | None = None,
+        *,
+        name: str | None = None,
+    ) -> asyncio.Task[T]:
+        """A task working for an update (an expensive request in its lane) keeps what it changed of the
+        flow's data when it ends, as the update itself does."""
+        if isinstance(update, Update) and self.persistence is not None:
+            coroutine = self._then_kept(coroutine, update)
+        return super().create_task(coroutine, update=update, name=name)
+
+    async def _then_kept(
+        self, coroutine: Generator[asyncio.Future[object], None, T] | Awaitable[T], update: Update
+    ) -> T:
+        try:
+            return await coroutine  # type: ignore[misc,no-any-return]  # PTB's own union of awaitables
+        finally:
+            chat, user = update.effective_chat, update.effective_user
+            self.mark_data_for_update_persistence(
+                chat_ids=chat.id if chat else None, user_ids=user.id if user else None
+            )
+            await self.update_persistence()
 
     async def process_error(self, update: object | None, error: Exception, *args: Any, **kwargs: Any) -> bool:
         """Mark the update in hand as failed, then let the error handlers answer."""

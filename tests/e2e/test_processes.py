@@ -4,28 +4,16 @@ move to another within the lease's length when it is killed; SQLite refuses a se
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.databases import PostgresTemplates, backends
 from tests.e2e.fake_server import VALID_TOKEN, FakeBotApi
 from tests.e2e.test_polling import STARTUP_TIMEOUT, BotProcess, Launcher
 
 pytestmark = pytest.mark.e2e
 RUNS_BACKGROUND = "runs the sender and the scheduled sweeps"
 LEASE_SECONDS = 3
-
-
-@pytest.fixture
-def pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
-    if "postgresql" not in backends():
-        pytest.skip("PostgreSQL is not among EMWP_TEST_BACKENDS")
-    templates: PostgresTemplates = request.getfixturevalue("postgres_templates")
-    url = templates.fresh()
-    yield url
-    templates.drop(url)
 
 
 def wait_until(condition: object, timeout: float, what: str, bots: list[BotProcess]) -> float:
