@@ -8,21 +8,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 import handlers
+from bot.background import BackgroundLease, start_background, stop_background, wake_sender
 from bot.clock import Clock, SystemClock
+from bot.flow_persistence import StorePersistence
 from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
-from engines.composer import MessageComposer
-from engines.sender import Sender, SenderConfig
+from bot.web.observe import ObservedApplication
+from bot.web.requests import CountedRequest
+from engines.sender import SenderConfig
 from handlers.context import DEPS_KEY, BotContext, Deps, Lane
-from handlers.jobs import rebuild as rebuild_jobs
-from handlers.maintenance import schedule_retention
 from handlers.menu import set_default_menus
-from handlers.rounds_jobs import schedule_rounds
 from handlers.statement import load_statements
 from storage.factory import Store
+from storage.flow_states import FlowStates
+from storage.leases import Leases
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +57,13 @@ def build_application(
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
+        .application_class(ObservedApplication)  # a log line and metrics per update
+        .persistence(StorePersistence(FlowStates(store.engine), (clock or SystemClock()).now))  # flows' steps
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.request(HTTPXRequest(connection_pool_size=8))
+        builder = builder.request(CountedRequest(connection_pool_size=8))
     app: BotApplication = builder.build()
     policy = settings.retention_policy()
     app.bot_data[DEPS_KEY] = Deps(
@@ -76,6 +80,7 @@ def build_application(
         lane=Lane(beside=store.backend == "postgresql"),
     )
     app.bot_data["store"] = store
+    app.bot_data["lease_seconds"] = settings.background_lease_seconds
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token
     app.bot_data["deliver"] = (sender or SenderConfig(shared_budget=shared)) if deliver else None
     handlers.register(app)
@@ -86,22 +91,26 @@ async def _post_init(app: BotApplication) -> None:
     await set_default_menus(app.bot)
     config = app.bot_data.get("deliver")
     if isinstance(config, SenderConfig):
+        # The sender and the scheduled sweeps run in the one process holding the background lease.
         deps: Deps = app.bot_data[DEPS_KEY]
-        sender = Sender(app.bot, deps.uow, deps.clock, config, composer=MessageComposer(deps.uow))
-        deps.outbox.attach(sender.wake)
-        sender.start()
-        app.bot_data["sender"] = sender
-        scheduled = await rebuild_jobs(app)  # background work: only where the sender runs too
-        log.info("%s digest subscription(s) scheduled", scheduled)
-        schedule_retention(app)
-        await schedule_rounds(app)
+        store: Store = app.bot_data["store"]
+        deps.outbox.attach(lambda: wake_sender(app))
+        lease = BackgroundLease(
+            Leases(store.engine),
+            deps.clock,
+            start=lambda: start_background(app, config),
+            stop=lambda: stop_background(app),
+            ttl=dt.timedelta(seconds=app.bot_data["lease_seconds"]),
+        )
+        app.bot_data["background"] = lease
+        await lease.begin()
     log.info("bot @%s ready", app.bot.username)
 
 
 async def _post_stop(app: BotApplication) -> None:
-    sender = app.bot_data.pop("sender", None)
-    if isinstance(sender, Sender):
-        await sender.stop()  # the message in flight is finished; the rest stays queued for next time
+    lease = app.bot_data.pop("background", None)
+    if isinstance(lease, BackgroundLease):
+        await lease.end()  # the message in flight is finished; the rest stays queued for the next holder
 
 
 async def _post_shutdown(app: BotApplication) -> None:

@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "console":
         level = max(level, logging.WARNING)  # the console is a chat: only warnings and errors interrupt it
     secrets = [s.get_secret_value() for s in (settings.telegram_bot_token, settings.webhook_secret) if s]
-    configure_logging(level, secrets)
+    configure_logging(level, secrets, settings.log_format)
     if args.command == "run":
         return run.run_polling(settings)
     if args.command == "console":

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
@@ -45,6 +46,18 @@ class Settings(BaseSettings):
     database_url: str | None = None
     webhook_url: AnyHttpUrl | None = None
     webhook_secret: SecretStr | None = None
+    # Webhook mode: where the server listens (behind the reverse proxy), and which proxies' forwarded
+    # headers it believes; OPS_PORT serves /healthz, /readyz and /metrics in polling mode too.
+    webhook_listen: Annotated[str, Field(min_length=1)] = "127.0.0.1"
+    webhook_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    forwarded_allow_ips: str = "127.0.0.1"
+    ops_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    # /readyz is unready while the oldest due outbox row waited longer than this.
+    ready_outbox_lag_seconds: Annotated[int, Field(ge=1, le=86_400)] = 300
+    log_format: Literal["text", "json"] = "text"
+    # Several processes: the lease of the background work lasts this long, renewed every third of it, so
+    # a dead holder's sender and sweeps are taken over within 4/3 of it.
+    background_lease_seconds: Annotated[int, Field(ge=3, le=600)] = 40
     tz: str = "Europe/Brussels"
     log_level: str = "INFO"
     # The privacy statement /privacy shows (Telegram HTML); `{language}` in the path: one file a language.
@@ -112,6 +125,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"a readable UTF-8 file ({path}: {exc})") from None
             if problem:
                 raise ValueError(f"a statement Telegram can show ({path}, {problem})")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.get_secret_value()):
+            raise ValueError("16 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's secret_token)")
         return value
 
     @field_validator("log_level")

@@ -84,6 +84,11 @@ class Sender:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self.run(), name="outbox-sender")
 
+    @property
+    def running(self) -> bool:
+        """Whether the background loop started by `start` is still going."""
+        return self._task is not None and not self._task.done()
+
     def wake(self) -> None:
         """Something was enqueued: look now rather than at the next poll."""
         self._wake.set()

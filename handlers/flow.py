@@ -89,4 +89,5 @@ def guided(
             conversation_timeout=TIMEOUT_SECONDS,
             allow_reentry=True,
             name=flow,
+            persistent=True,  # the step survives a restart (the application's persistence is the store)
         )

@@ -433,3 +433,25 @@ class GroupRow(Base):
     title: Mapped[str] = mapped_column(String(255))
     registered_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     registered_at: Mapped[dt.datetime]
+
+
+class LeaseRow(Base):
+    """Work only one process may do at a time (the outbox sender and the scheduled sweeps): held by
+    `holder` until `expires_at`, renewed while it lives, taken over once expired."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime]
+
+
+class FlowStateRow(Base):
+    """What a guided flow keeps between updates (a conversation's step, a user's or chat's flow data), so
+    that a restart, or another process, continues it at the same step."""
+
+    __tablename__ = "flow_states"
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # 'conversation', 'user' or 'chat'
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)  # the conversation's name, else ''
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)  # the chat and user, or the one id
+    value: Mapped[dict[str, Any]]
+    updated_at: Mapped[dt.datetime]

@@ -1,4 +1,5 @@
-"""`emwp-bot run`: long polling against Telegram or a self-hosted Bot API server."""
+"""`emwp-bot run`: long polling against Telegram or a self-hosted Bot API server; a webhook when
+WEBHOOK_URL is set."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from telegram.error import InvalidToken, NetworkError
 from bot.app import build_application
 from bot.commands.common import EXIT_CONFIG, EXIT_TELEGRAM, prepare_store
 from bot.settings import Settings
+from bot.web.serve import serve_operations_beside_polling, serve_webhook
 from storage.factory import Store, open_store
+from storage.single_process import StoreInUse, claim_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +28,17 @@ def run_polling(settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    if settings.webhook_url is not None:
+    if settings.webhook_url is not None and settings.webhook_secret is None:
         print(
-            "WEBHOOK_URL is set, but this version serves long polling only: unset WEBHOOK_URL.",
+            "WEBHOOK_URL is set but WEBHOOK_SECRET is not: expected a secret of 16 to 256 characters "
+            "(A-Z, a-z, 0-9, _ and -) that Telegram sends with every update.",
             file=sys.stderr,
         )
+        return EXIT_CONFIG
+    try:
+        claimed = claim_sqlite(settings.resolved_database_url())  # held until the process ends
+    except StoreInUse as exc:
+        print(exc, file=sys.stderr)
         return EXIT_CONFIG
     try:
         # Ask Telegram who we are before anything else, so a bad token or address is one clear line.
@@ -37,6 +46,12 @@ def run_polling(settings: Settings) -> int:
         store = open_store(settings.resolved_database_url())
         asyncio.run(_prepare(store))
         app = build_application(settings, store)
+        if settings.webhook_url is not None:
+            # Stops cleanly on SIGINT and SIGTERM: requests in hand are answered, then the store is closed.
+            asyncio.run(serve_webhook(app, store, settings))
+            return 0
+        if settings.ops_port is not None:
+            serve_operations_beside_polling(app, store, settings)
         # Stops cleanly on SIGINT and SIGTERM: the update in hand is finished, then the store is closed.
         app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, close_loop=True)
     except InvalidToken:
@@ -45,6 +60,9 @@ def run_polling(settings: Settings) -> int:
     except NetworkError as exc:
         print(f"Cannot reach the Bot API at {settings.telegram_api_base_url}: {exc}", file=sys.stderr)
         return EXIT_TELEGRAM
+    finally:
+        if claimed is not None:
+            claimed.close()
     return 0
 
 

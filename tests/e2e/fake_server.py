@@ -163,6 +163,17 @@ class FakeBotApi:
     def _api_deleteWebhook(self, _params: dict[str, Any]) -> bool:
         return True
 
+    def _api_setWebhook(self, _params: dict[str, Any]) -> bool:
+        return True
+
+    def _api_getWebhookInfo(self, _params: dict[str, Any]) -> dict[str, Any]:
+        hooks = [c.params for c in self.calls_of("setWebhook")]
+        return {
+            "url": hooks[-1]["url"] if hooks else "",
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
+
     def _api_setMyCommands(self, _params: dict[str, Any]) -> bool:
         return True
 

@@ -244,8 +244,10 @@ def test_malformed_setting_exits_2(fake_api: FakeBotApi, launch: Launcher) -> No
     assert fake_api.calls == []
 
 
-def test_a_webhook_url_is_refused_with_exit_2(fake_api: FakeBotApi, launch: Launcher) -> None:
-    """This version serves long polling only: a WEBHOOK_URL is refused before Telegram is asked."""
+def test_a_webhook_url_without_its_secret_is_refused_with_exit_2(
+    fake_api: FakeBotApi, launch: Launcher
+) -> None:
+    """Webhook mode requires WEBHOOK_SECRET: refused before Telegram is asked."""
     bot = launch(
         TELEGRAM_BOT_TOKEN=REJECTED_TOKEN,
         TELEGRAM_API_BASE_URL=fake_api.base_url,
@@ -253,5 +255,5 @@ def test_a_webhook_url_is_refused_with_exit_2(fake_api: FakeBotApi, launch: Laun
     )
 
     assert bot.wait_exit(STARTUP_TIMEOUT) == 2, bot.output()
-    assert "WEBHOOK_URL is set, but this version serves long polling only" in bot.stderr
+    assert "WEBHOOK_URL is set but WEBHOOK_SECRET is not" in bot.stderr
     assert not fake_api.calls
