@@ -127,7 +127,7 @@ def wake_sender(app: App) -> None:
 
 
 async def start_background(app: App, config: SenderConfig) -> None:
-    """This process took the lease: start the sender, schedule the digests, the rounds and the retention run."""
+    """This process took the lease: start the sender; schedule the digests, rounds and retention."""
     deps: Deps = app.bot_data[DEPS_KEY]
     sender = Sender(app.bot, deps.uow, deps.clock, config, composer=MessageComposer(deps.uow))
     sender.start()
