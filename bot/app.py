@@ -28,6 +28,19 @@ log = logging.getLogger(__name__)
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
 
 
+class StoreApplication(Application[Any, BotContext, Any, Any, Any, Any]):
+    """The application, each update handled in the store's update scope: the read-only units of work of
+    one update (the member, the use case, the names it is rendered with) share one session."""
+
+    async def process_update(self, update: object) -> None:
+        store = self.bot_data.get("store")
+        if not isinstance(store, Store):
+            await super().process_update(update)
+            return
+        async with store.uow.update_scope():
+            await super().process_update(update)
+
+
 def build_application(
     settings: Settings,
     store: Store,
@@ -46,6 +59,7 @@ def build_application(
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder = (
         ApplicationBuilder()
+        .application_class(StoreApplication)
         .token(secret)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)

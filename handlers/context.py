@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.domain.model import Viewer
 from bot.domain.retention import RetentionPolicy
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWorkFactory, heavy_reads
 from bot.services.budgets import RequestBudgets
 from bot.services.identity import identify
 from bot.services.search import TIME_LIMIT
@@ -65,7 +65,8 @@ class Lane:
 
     async def _in_turn(self, update: Update, context: BotContext, callback: Handler) -> None:
         async with self._turn:
-            await callback(update, context)
+            with heavy_reads():
+                await callback(update, context)
 
     async def drain(self) -> None:
         """Wait until every request in the lane was answered (failures were handled where they arose)."""

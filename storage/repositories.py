@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -31,6 +31,19 @@ MEMBER_FIELDS = frozenset(
 )
 
 
+# Built once, on the tables (Core, no ORM loading): every update asks it.
+_MEMBERS, _DELEGATIONS = MemberRow.__table__, DelegationRow.__table__
+_MEMBER_BY_TELEGRAM_ID = (
+    select(
+        *(_MEMBERS.c[name] for name in mapping.MEMBER_COLUMNS),
+        _DELEGATIONS.c.name.label("delegation_name"),
+        _DELEGATIONS.c.kind.label("delegation_kind"),
+    )
+    .join(_DELEGATIONS, _DELEGATIONS.c.code == _MEMBERS.c.delegation_code)
+    .where(_MEMBERS.c.telegram_user_id == bindparam("telegram_user_id"))
+)
+
+
 class SqlMemberRepository:
     """Members in the store."""
 
@@ -38,11 +51,11 @@ class SqlMemberRepository:
         self._session = session
 
     async def by_telegram_id(self, telegram_user_id: int) -> Member | None:
-        """The member with this Telegram user id, if any."""
-        row = await self._session.scalar(
-            select(MemberRow).where(MemberRow.telegram_user_id == telegram_user_id)
-        )
-        return mapping.member(row) if row else None
+        """The member with this Telegram user id, if any. Every update asks it: read as plain columns,
+        without loading ORM objects."""
+        found = await self._session.execute(_MEMBER_BY_TELEGRAM_ID, {"telegram_user_id": telegram_user_id})
+        row = found.first()
+        return mapping.member_of_columns(row) if row else None
 
     async def add(
         self,

@@ -246,7 +246,7 @@ class SqlSearchRepository:
                 raise
             await connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
             return
-        driver = (await connection.get_raw_connection()).driver_connection  # aiosqlite's connection
+        driver = (await connection.get_raw_connection()).driver_connection  # storage.sqlite_driver's
         assert driver is not None
         deadline = time.monotonic() + time_limit.total_seconds()
         await driver.set_progress_handler(lambda: int(time.monotonic() >= deadline), PROGRESS_STEPS)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -82,6 +85,26 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    """Makes a fresh unit of work for each update or job."""
+    """Makes a fresh unit of work for each use case. A `read_only` one only reads: it must not commit, and
+    the store may serve it without taking any lock a writer waits for (SQLite: a deferred transaction)."""
 
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+_heavy: contextvars.ContextVar[bool] = contextvars.ContextVar("heavy_reads", default=False)
+
+
+@contextlib.contextmanager
+def heavy_reads() -> Iterator[None]:
+    """What runs inside may read for long (searches, previews, profiles, far pages): a hint to the store
+    to keep those reads off the event loop's thread. Task-local."""
+    token = _heavy.set(True)
+    try:
+        yield
+    finally:
+        _heavy.reset(token)
+
+
+def reads_are_heavy() -> bool:
+    """Whether the current task said its reads may take long (`heavy_reads`)."""
+    return _heavy.get()

@@ -1,0 +1,189 @@
+"""An asyncio SQLite driver for SQLAlchemy that answers short reads without leaving the event loop.
+
+aiosqlite runs every call (cursor, execute, fetch, commit, close) in a thread of its own and hands the
+result back through the loop: a member lookup costs eight thread hand-offs, most of a simple handler's
+time. Here each call runs where the unit of work says:
+
+- a **read-only** unit of work (`uow_factory(read_only=True)`) starts a deferred transaction, which in WAL
+  mode never waits for a writer and takes no lock a writer waits for; its statements are short index reads,
+  so they run right in the event loop's thread;
+- a **heavy** read (`bot.ports.heavy_reads()`: searches, digest previews, country profiles, paging) runs
+  in a worker thread so the loop goes on with other chats meanwhile (sqlite3 lets go of the GIL while
+  it works);
+- a **write** unit of work starts with `BEGIN IMMEDIATE`, which may wait up to busy_timeout for the write
+  lock: it runs in a worker thread, so another coroutine of this process holding the lock can finish.
+
+The API is the part of aiosqlite's that SQLAlchemy's aiosqlite dialect uses, so the dialect is reused as
+it is (`create_async_engine(..., async_creator=...)`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from bot.ports import reads_are_heavy
+
+T = TypeVar("T")
+
+# Set by a read-only unit of work for its duration (task-local, as the unit of work is).
+_read_only: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_read_only", default=False)
+
+# Shared by every connection; each connection is used by one session at a time, so its calls never overlap.
+_workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sqlite")
+
+
+def read_only_begun(value: bool) -> contextvars.Token[bool]:
+    """Mark the unit of work of this task read-only (or not); reset with the token."""
+    return _read_only.set(value)
+
+
+def read_only_reset(token: contextvars.Token[bool]) -> None:
+    """Back to what it was before `read_only_begun`."""
+    _read_only.reset(token)
+
+
+def in_read_only() -> bool:
+    """Whether the unit of work of this task is read-only: its transaction need not take the write lock."""
+    return _read_only.get()
+
+
+def _inline() -> bool:
+    return _read_only.get() and not reads_are_heavy()
+
+
+async def _call(function: Callable[..., T], *args: Any) -> T:
+    if _inline():
+        return function(*args)
+    return await asyncio.get_running_loop().run_in_executor(_workers, function, *args)
+
+
+class Cursor:
+    """An sqlite3 cursor whose calls run inline or in a worker, as the unit of work says."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> Cursor:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
+        await _call(self._cursor.execute, sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor:
+        await _call(self._cursor.executemany, sql, parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        return await _call(self._cursor.fetchone)
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return await _call(self._cursor.fetchmany, size or self._cursor.arraysize)
+
+    async def fetchall(self) -> list[Any]:
+        return await _call(self._cursor.fetchall)
+
+    async def close(self) -> None:
+        self._cursor.close()  # frees the statement; no I/O
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+
+class _CursorOpening:
+    """What `Connection.cursor()` returns: awaitable, and an async context manager, as in aiosqlite."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def __await__(self) -> Any:
+        return self.__aenter__().__await__()
+
+    async def __aenter__(self) -> Cursor:
+        return Cursor(self._connection.cursor())
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+
+class Connection:
+    """One sqlite3 connection (autocommit: the engine's `begin` listener starts each transaction)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._conn = connection
+        self._connection: sqlite3.Connection | None = connection  # the dialect checks it is still open
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    def cursor(self) -> _CursorOpening:
+        return _CursorOpening(self._conn)
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
+        cursor = Cursor(self._conn.cursor())
+        return await cursor.execute(sql, parameters)
+
+    async def commit(self) -> None:
+        await _call(self._conn.commit)
+
+    async def rollback(self) -> None:
+        await _call(self._conn.rollback)
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    async def set_progress_handler(self, handler: Callable[[], int] | None, steps: int) -> None:
+        """Call `handler` every `steps` virtual-machine instructions; a true answer interrupts."""
+        self._conn.set_progress_handler(handler, steps)
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection = None
+            await asyncio.get_running_loop().run_in_executor(_workers, self._conn.close)
+
+    def stop(self) -> None:
+        """Close at once (the dialect's forced termination)."""
+        self._connection = None
+        self._conn.close()
+
+
+def connector(database: str, *, uri: bool = False, pragmas: Sequence[str] = ()) -> Callable[[], Any]:
+    """The `async_creator` of an engine on the SQLite file `database`: each new connection is opened, and
+    its `pragmas` run, in a worker thread."""
+
+    async def connect() -> Connection:
+        def open_() -> sqlite3.Connection:
+            connection = sqlite3.connect(database, uri=uri, isolation_level=None, check_same_thread=False)
+            for pragma in pragmas:
+                connection.execute(pragma)
+            return connection
+
+        return Connection(await asyncio.get_running_loop().run_in_executor(_workers, open_))
+
+    return connect
