@@ -26,15 +26,12 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from bot.ports import reads_are_heavy
+from bot.ports import heavy_reads, reads_are_heavy
 
 T = TypeVar("T")
 
 # Set by a read-only unit of work for its duration (task-local, as the unit of work is).
 _read_only: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_read_only", default=False)
-
-# Shared by every connection; each connection is used by one session at a time, so its calls never overlap.
-_workers = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sqlite")
 
 
 def read_only_begun(value: bool) -> contextvars.Token[bool]:
@@ -56,17 +53,33 @@ def _inline() -> bool:
     return _read_only.get() and not reads_are_heavy()
 
 
-async def _call(function: Callable[..., T], *args: Any) -> T:
-    if _inline():
-        return function(*args)
-    return await asyncio.get_running_loop().run_in_executor(_workers, function, *args)
+class _Calls:
+    """The calls on one sqlite3 connection, one after the other: inline, or in the connection's own worker
+    thread (as aiosqlite does: a shared pool of threads could be taken up by writers waiting for the lock
+    while the writer holding it waits for a thread to commit). A call whose awaiting task was cancelled
+    still finishes in the worker before the next call starts."""
+
+    def __init__(self, worker: ThreadPoolExecutor) -> None:
+        self._worker = worker
+        self._running: asyncio.Future[Any] | None = None
+
+    async def __call__(self, function: Callable[..., T], *args: Any) -> T:
+        running = self._running
+        if running is not None and not running.done():
+            await asyncio.wait([running])
+        if _inline():
+            return function(*args)
+        future = asyncio.get_running_loop().run_in_executor(self._worker, function, *args)
+        self._running = future
+        return await future
 
 
 class Cursor:
     """An sqlite3 cursor whose calls run inline or in a worker, as the unit of work says."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
+    def __init__(self, cursor: sqlite3.Cursor, calls: _Calls) -> None:
         self._cursor = cursor
+        self._call = calls
 
     async def __aenter__(self) -> Cursor:
         return self
@@ -75,24 +88,24 @@ class Cursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
-        await _call(self._cursor.execute, sql, parameters)
+        await self._call(self._cursor.execute, sql, parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor:
-        await _call(self._cursor.executemany, sql, parameters)
+        await self._call(self._cursor.executemany, sql, parameters)
         return self
 
     async def fetchone(self) -> Any:
-        return await _call(self._cursor.fetchone)
+        return await self._call(self._cursor.fetchone)
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return await _call(self._cursor.fetchmany, size or self._cursor.arraysize)
+        return await self._call(self._cursor.fetchmany, size or self._cursor.arraysize)
 
     async def fetchall(self) -> list[Any]:
-        return await _call(self._cursor.fetchall)
+        return await self._call(self._cursor.fetchall)
 
     async def close(self) -> None:
-        self._cursor.close()  # frees the statement; no I/O
+        await self._call(self._cursor.close)
 
     @property
     def description(self) -> Any:
@@ -118,14 +131,15 @@ class Cursor:
 class _CursorOpening:
     """What `Connection.cursor()` returns: awaitable, and an async context manager, as in aiosqlite."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, calls: _Calls) -> None:
         self._connection = connection
+        self._calls = calls
 
     def __await__(self) -> Any:
         return self.__aenter__().__await__()
 
     async def __aenter__(self) -> Cursor:
-        return Cursor(self._connection.cursor())
+        return Cursor(self._connection.cursor(), self._calls)
 
     async def __aexit__(self, *_exc: object) -> None:
         return None
@@ -134,26 +148,28 @@ class _CursorOpening:
 class Connection:
     """One sqlite3 connection (autocommit: the engine's `begin` listener starts each transaction)."""
 
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: sqlite3.Connection, worker: ThreadPoolExecutor) -> None:
         self._conn = connection
         self._connection: sqlite3.Connection | None = connection  # the dialect checks it is still open
+        self._worker = worker
+        self._call = _Calls(worker)
 
     @property
     def isolation_level(self) -> str | None:
         return self._conn.isolation_level
 
     def cursor(self) -> _CursorOpening:
-        return _CursorOpening(self._conn)
+        return _CursorOpening(self._conn, self._call)
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
-        cursor = Cursor(self._conn.cursor())
+        cursor = Cursor(self._conn.cursor(), self._call)
         return await cursor.execute(sql, parameters)
 
     async def commit(self) -> None:
-        await _call(self._conn.commit)
+        await self._call(self._conn.commit)
 
     async def rollback(self) -> None:
-        await _call(self._conn.rollback)
+        await self._call(self._conn.rollback)
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
@@ -165,12 +181,15 @@ class Connection:
     async def close(self) -> None:
         if self._connection is not None:
             self._connection = None
-            await asyncio.get_running_loop().run_in_executor(_workers, self._conn.close)
+            with heavy_reads():  # never inline: closing may checkpoint the WAL
+                await self._call(self._conn.close)
+            self._worker.shutdown(wait=False)
 
     def stop(self) -> None:
         """Close at once (the dialect's forced termination)."""
         self._connection = None
         self._conn.close()
+        self._worker.shutdown(wait=False)
 
 
 def connector(database: str, *, uri: bool = False, pragmas: Sequence[str] = ()) -> Callable[[], Any]:
@@ -184,6 +203,7 @@ def connector(database: str, *, uri: bool = False, pragmas: Sequence[str] = ()) 
                 connection.execute(pragma)
             return connection
 
-        return Connection(await asyncio.get_running_loop().run_in_executor(_workers, open_))
+        worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        return Connection(await asyncio.get_running_loop().run_in_executor(worker, open_), worker)
 
     return connect

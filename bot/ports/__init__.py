@@ -9,7 +9,7 @@ from bot.ports.people import AccessRequestRepository, GroupRepository, InviteRep
 from bot.ports.privacy import ArchiveRepository, PersonalDataRepository, RetentionRepository
 from bot.ports.records import AuditRepository
 from bot.ports.reference import CatalogRepository, EventRepository, InitiativeRepository, SearchRepository
-from bot.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory, heavy_reads, reads_are_heavy
+from bot.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory, heavy_reads, long_reads, reads_are_heavy
 
 __all__ = [
     "AccessRequestRepository",
@@ -33,5 +33,6 @@ __all__ = [
     "UnitOfWorkFactory",
     "UpdateRepository",
     "heavy_reads",
+    "long_reads",
     "reads_are_heavy",
 ]

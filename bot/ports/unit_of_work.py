@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+import functools
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Protocol, Self
+from typing import ParamSpec, Protocol, Self, TypeVar
 
 from bot.ports.delivery import NoticeRepository, OutboxRepository, SendBudget, SubscriptionRepository
 from bot.ports.exchange import FollowRepository, UpdateRepository
@@ -91,6 +92,8 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
 _heavy: contextvars.ContextVar[bool] = contextvars.ContextVar("heavy_reads", default=False)
 
 
@@ -103,6 +106,18 @@ def heavy_reads() -> Iterator[None]:
         yield
     finally:
         _heavy.reset(token)
+
+
+def long_reads(use_case: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A use case whose reads may take long (exports, archives, digests, retention scans): they run in
+    `heavy_reads`."""
+
+    @functools.wraps(use_case)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with heavy_reads():
+            return await use_case(*args, **kwargs)
+
+    return wrapper
 
 
 def reads_are_heavy() -> bool:

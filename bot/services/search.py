@@ -46,7 +46,7 @@ async def search(
     visibility = visibility_for(viewer)
     size = max(1, page_size)
     page = max(0, page)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         results = await uow.search.search(query, visibility, page * size, size, time_limit)
         pages = max(1, -(-results.total_updates // size))
