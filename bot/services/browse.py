@@ -146,15 +146,18 @@ async def _find(uow: UnitOfWork, key: str) -> Initiative:
 
 
 class CountryDirectory:
-    """The country index of this process, built once from the store's countries."""
+    """The country index of this process, built again only when the store's countries were read again
+    (the catalogue keeps them in memory and hands out the same sequence until then)."""
 
     def __init__(self) -> None:
         self._index: CountryIndex | None = None
+        self._source: Sequence[Country] | None = None
 
     async def index(self, uow: UnitOfWork) -> CountryIndex:
-        """The index, loading it on first use."""
-        if self._index is None or not len(self._index):
-            self._index = CountryIndex(await uow.catalog.countries())
+        """The index of the countries as the catalogue has them now."""
+        countries = await uow.catalog.countries()
+        if self._index is None or countries is not self._source:
+            self._index, self._source = CountryIndex(countries), countries
         return self._index
 
 
