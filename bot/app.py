@@ -14,6 +14,7 @@ import handlers
 from bot.clock import Clock, SystemClock
 from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
+from bot.update_order import ChatOrder
 from engines.composer import MessageComposer
 from engines.sender import Sender, SenderConfig
 from handlers.context import DEPS_KEY, BotContext, Deps, Lane
@@ -60,6 +61,7 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .application_class(StoreApplication)
+        .concurrent_updates(ChatOrder())
         .token(secret)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)
@@ -86,7 +88,9 @@ def build_application(
             BudgetRule(settings.group_expensive_per_minute, settings.group_expensive_burst),
         ),
         search_time_limit=dt.timedelta(milliseconds=settings.search_time_limit_ms),
-        lane=Lane(beside=store.backend == "postgresql"),
+        # Other chats go on while a chat's expensive request runs (`ChatOrder`); the lane runs it in the
+        # update, so the chat's next update comes after its answer.
+        lane=Lane(beside=False),
     )
     app.bot_data["store"] = store
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token
