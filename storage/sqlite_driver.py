@@ -20,9 +20,11 @@ it is (`create_async_engine(..., async_creator=...)`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -174,9 +176,25 @@ class Connection:
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
 
-    async def set_progress_handler(self, handler: Callable[[], int] | None, steps: int) -> None:
-        """Call `handler` every `steps` virtual-machine instructions; a true answer interrupts."""
-        self._conn.set_progress_handler(handler, steps)
+    @contextlib.contextmanager
+    def deadline(self, seconds: float, steps: int) -> Iterator[None]:
+        """Interrupt what runs on this connection once `seconds` have passed ("interrupted"). Statements
+        that run in the worker thread are interrupted by a timer on the loop, so no Python runs while they
+        work and the worker never asks for the GIL; inline ones (the loop cannot fire a timer meanwhile)
+        by a look at the clock every `steps` virtual-machine instructions."""
+        if _inline():
+            deadline = time.monotonic() + seconds
+            self._conn.set_progress_handler(lambda: int(time.monotonic() >= deadline), steps)
+            try:
+                yield
+            finally:
+                self._conn.set_progress_handler(None, steps)
+            return
+        timer = asyncio.get_running_loop().call_later(seconds, self._conn.interrupt)
+        try:
+            yield
+        finally:
+            timer.cancel()
 
     async def close(self) -> None:
         if self._connection is not None:
