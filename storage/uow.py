@@ -13,11 +13,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar, Token
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.ports import reads_are_heavy
 from storage.access_repositories import SqlAccessRequestRepository, SqlInviteRepository
 from storage.archive import SqlArchiveRepository
 from storage.digests import SqlSubscriptionRepository
@@ -59,17 +61,18 @@ class SqlUnitOfWork:
     archive: SqlArchiveRepository
     groups: SqlGroupRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, read_only: bool = False) -> None:
-        self._factory = session_factory
+    def __init__(self, sessions: Sessions, *, read_only: bool = False) -> None:
+        self._sessions = sessions
         self._session: AsyncSession | None = None
         self._read_only = read_only
         self._mode: Token[bool] | None = None
         self._borrowed = False
 
     async def __aenter__(self) -> Self:
+        short_read = self._read_only and not reads_are_heavy()
         scope = _scope.get()
-        borrowed = scope.session_for(self._read_only) if scope is not None else None
-        session = borrowed or self._factory()
+        borrowed = scope.session_for(short_read) if scope is not None else None
+        session = borrowed or (self._sessions.reading() if short_read else self._sessions.writing())
         self._session, self._borrowed = session, borrowed is not None
         self._mode = read_only_begun(self._read_only)
         self.members = SqlMemberRepository(session)
@@ -120,8 +123,18 @@ class SqlUnitOfWork:
             await self._session.rollback()
 
 
+@dataclass(frozen=True)
+class Sessions:
+    """Where sessions come from: `writing` for units that write or read at length (one transaction),
+    `reading` for short reads (on PostgreSQL in autocommit: no BEGIN and ROLLBACK round trips; under READ
+    COMMITTED each statement reads its own snapshot in a transaction too)."""
+
+    writing: async_sessionmaker[AsyncSession]
+    reading: async_sessionmaker[AsyncSession]
+
+
 class _UpdateScope:
-    """The session the read-only units of work of one update share, in the task that handles it."""
+    """The session the short read-only units of work of one update share, in the task that handles it."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._factory = session_factory
@@ -129,10 +142,11 @@ class _UpdateScope:
         self._task = asyncio.current_task()
         self._open = True
 
-    def session_for(self, read_only: bool) -> AsyncSession | None:
-        """The update's session for a read-only unit of work of the update's own task, else None: a
-        writer, and work left running after the update in a task of its own, open their own."""
-        if not (read_only and self._open and asyncio.current_task() is self._task):
+    def session_for(self, short_read: bool) -> AsyncSession | None:
+        """The update's session for a short read-only unit of work of the update's own task, else None: a
+        writer, a long read (a search with its own time limit), and work left running after the update in
+        a task of its own open their own."""
+        if not (short_read and self._open and asyncio.current_task() is self._task):
             return None
         if self._session is None:
             self._session = self._factory()
@@ -165,16 +179,20 @@ _scope: ContextVar[_UpdateScope | None] = ContextVar("update_scope", default=Non
 class SqlUnitOfWorkFactory:
     """A callable that makes a fresh unit of work per use case or job."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._session_factory = session_factory
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        reading: async_sessionmaker[AsyncSession] | None = None,
+    ) -> None:
+        self._sessions = Sessions(session_factory, reading or session_factory)
 
     def __call__(self, *, read_only: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._session_factory, read_only=read_only)
+        return SqlUnitOfWork(self._sessions, read_only=read_only)
 
     @contextlib.asynccontextmanager
     async def update_scope(self) -> AsyncIterator[None]:
         """Around the handling of one update: its read-only units of work share one session."""
-        scope = _UpdateScope(self._session_factory)
+        scope = _UpdateScope(self._sessions.reading)
         token = _scope.set(scope)
         try:
             yield

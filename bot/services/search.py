@@ -11,7 +11,7 @@ from bot.domain.model import Viewer
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.search_query import parse_query
 from bot.domain.typed import check_typed
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWorkFactory, long_reads
 from bot.services.groups import require_served
 
 PAGE_SIZE = 5
@@ -28,6 +28,7 @@ class SearchOutcome:
     pages: int
 
 
+@long_reads  # its own transaction, whose time limit is set for it; off the event loop
 async def search(
     uow_factory: UnitOfWorkFactory,
     viewer: Viewer,
