@@ -50,6 +50,7 @@ from bench.help_throughput import (
     prepared_store,
     summarise,
 )
+from bench.profiling import profiled
 from bot.app import build_application
 from bot.console.botapi import InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory
@@ -190,6 +191,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=200, help="timed updates per path (200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed updates per path first (20)")
     parser.add_argument("--seed", type=int, default=1, help="random seed of the generated data (1)")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="PREFIX",
+        help="cProfile --runs more updates of each path whose label starts with PREFIX (repeatable)",
+    )
     args = parser.parse_args(argv)
     if args.initiatives < 500 or args.updates < 2000 or args.runs < 1 or args.warmup < 0:
         parser.error(
@@ -473,14 +481,23 @@ async def run(args: argparse.Namespace) -> int:
     async with fresh_database(args.database) as url, prepared_store(url) as store:
         data = await generate(store, args)
         emwp_api, echo_api = InProcessBotApi(), InProcessBotApi()
-        emwp_app = build_application(load_settings(), store, request=emwp_api, token=TOKEN)
+        # Latency, not the abuse limits: budgets that never run out for the one member measured.
+        settings = load_settings(expensive_burst=100_000, expensive_per_minute=10_000)
+        emwp_app = build_application(settings, store, request=emwp_api, token=TOKEN)
         echo_app = build_echo_application(echo_api)
         async with emwp_app, echo_app:
             paths = await build_paths((emwp_app, emwp_api), (echo_app, echo_api), store, data.hot_ref)
             firsts = await check(paths)
             await measure(paths, args.runs, args.warmup)
+            profiles = [
+                await profiled(path.app, [path.make() for _ in range(args.runs)], path.label)
+                for path in paths
+                if any(path.label.startswith(prefix) for prefix in args.profile)
+            ]
         print(report(paths, store, data, args))
         print("\nfirst line of each reply:\n" + "\n".join(firsts))
+        for text_ in profiles:
+            print("\n" + text_)
     return 0
 
 

@@ -42,6 +42,7 @@ from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from bench.profiling import profiled
 from bot.app import build_application
 from bot.clock import SystemClock
 from bot.commands.common import prepare_store
@@ -91,6 +92,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="timed runs; medians are reported (default 3)")
     parser.add_argument("--warmup", type=int, default=500, help="untimed updates first (default 500)")
     parser.add_argument("--database", help="postgresql:// or sqlite:// URL (default: temporary SQLite)")
+    parser.add_argument("--profile", action="store_true", help="cProfile one more run of /help; top costs")
     args = parser.parse_args(argv)
     if args.updates < 1 or args.runs < 1 or args.warmup < 0:
         parser.error("--updates and --runs must be positive, --warmup not negative")
@@ -244,7 +246,10 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"/help reply does not mention {TEXT}: {reply!r}", file=sys.stderr)
                 return 1
             await compete([baseline, emwp], who, args)
+            profile = await profiled(emwp_app, emwp.updates(who, args.updates), TEXT) if args.profile else ""
         print(report(emwp, baseline, store.backend, args))
+        if profile:
+            print("\n" + profile)
     return 0
 
 

@@ -16,6 +16,7 @@ from bot.clock import Clock, SystemClock
 from bot.flow_persistence import StorePersistence
 from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
+from bot.update_order import ChatOrder
 from bot.web.observe import ObservedApplication
 from bot.web.requests import CountedRequest
 from engines.sender import SenderConfig
@@ -29,6 +30,20 @@ from storage.leases import Leases
 log = logging.getLogger(__name__)
 
 BotApplication = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+class StoreApplication(ObservedApplication):
+    """The application, each update handled in the store's update scope: the read-only units of work of
+    one update (the member, the use case, the names it is rendered with) share one session; each update
+    leaves one log line and its metrics (`ObservedApplication`)."""
+
+    async def process_update(self, update: object) -> None:
+        store = self.bot_data.get("store")
+        if not isinstance(store, Store):
+            await super().process_update(update)
+            return
+        async with store.uow.update_scope():
+            await super().process_update(update)
 
 
 def build_application(
@@ -49,6 +64,8 @@ def build_application(
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     builder = (
         ApplicationBuilder()
+        .application_class(StoreApplication)
+        .concurrent_updates(ChatOrder())
         .token(secret)
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_api_file_url)
@@ -57,7 +74,6 @@ def build_application(
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
-        .application_class(ObservedApplication)  # a log line and metrics per update
         .persistence(StorePersistence(FlowStates(store.engine), (clock or SystemClock()).now))  # flows' steps
     )
     if request is not None:
@@ -77,7 +93,9 @@ def build_application(
             BudgetRule(settings.group_expensive_per_minute, settings.group_expensive_burst),
         ),
         search_time_limit=dt.timedelta(milliseconds=settings.search_time_limit_ms),
-        lane=Lane(beside=store.backend == "postgresql"),
+        # Other chats go on while a chat's expensive request runs (`ChatOrder`); the lane runs it in the
+        # update, so the chat's next update comes after its answer.
+        lane=Lane(beside=False),
     )
     app.bot_data["store"] = store
     app.bot_data["lease_seconds"] = settings.background_lease_seconds

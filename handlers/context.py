@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.clock import Clock
 from bot.domain.model import Viewer
 from bot.domain.retention import RetentionPolicy
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWorkFactory, heavy_reads
 from bot.services.budgets import RequestBudgets
 from bot.services.identity import identify
 from bot.services.search import TIME_LIMIT
@@ -41,12 +41,13 @@ class Waker:
 
 
 class Lane:
-    """Where expensive requests run: one at a time, in the order they came, while the application goes on
-    with the next updates (`beside`). A flood of searches waits here instead of in front of everyone's
-    /help: with PostgreSQL the search runs in the database while the bot answers others. With SQLite, whose
-    every transaction takes the write lock, a search beside them would only make the others wait for the
-    lock (and sleep on it): there the lane runs each request in its turn, with the update. The application's
-    `stop` awaits what is still in the lane (its tasks are the application's); tests `drain` it."""
+    """Where expensive requests run: one at a time, in the order they came. The application handles other
+    chats meanwhile (`bot.update_order.ChatOrder`), and the lane runs each request in its update
+    (`beside=False`, as the application has it), so the chat's next update comes after the answer; its
+    reads are `heavy_reads`, kept off the event loop's thread. With `beside=True` the request runs in a
+    task of its own while the application goes on with the next updates, even of the same chat. The
+    application's `stop` awaits what is still in the lane (its tasks are the application's); tests
+    `drain` it."""
 
     def __init__(self, beside: bool = True) -> None:
         self.beside = beside
@@ -65,7 +66,8 @@ class Lane:
 
     async def _in_turn(self, update: Update, context: BotContext, callback: Handler) -> None:
         async with self._turn:
-            await callback(update, context)
+            with heavy_reads():
+                await callback(update, context)
 
     async def drain(self) -> None:
         """Wait until every request in the lane was answered (failures were handled where they arose)."""

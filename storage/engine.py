@@ -11,6 +11,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from storage import sqlite_driver
+
 
 def async_url(url: str) -> URL:
     """Pick the asyncio driver for a plain sqlite:// or postgresql:// URL."""
@@ -32,8 +34,14 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         # Sessions and connections always end their transactions; the pool need not roll back again.
-        engine = create_async_engine(target, pool_reset_on_return=None, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        # The driver answers short reads in the loop's thread (storage/sqlite_driver.py).
+        uri = bool(target.query.get("uri")) or database.startswith("file:")
+        engine = create_async_engine(
+            target,
+            pool_reset_on_return=None,
+            async_creator=sqlite_driver.connector(database or ":memory:", uri=uri, pragmas=SQLITE_PRAGMAS),
+            **kwargs,
+        )
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     # No pre-ping: it costs three round trips per checkout; a dropped connection is invalidated on error.
@@ -46,15 +54,14 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(target, pool_recycle=1800, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own implicit BEGIN is off: `_sqlite_begin` starts every transaction itself.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+# Run on every new connection (its implicit BEGIN is off: `_sqlite_begin` starts every transaction). A
+# writer waits up to busy_timeout for the lock, in a worker thread, so concurrent writers queue, not fail.
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA synchronous=NORMAL",
+)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -63,10 +70,16 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """BEGIN IMMEDIATE: a transaction takes the write lock up front (waiting up to busy_timeout), instead of
-    failing with "database is locked" when a read turns into a write while another writer is active. It
-    also makes SAVEPOINTs (begin_nested) work as they should on SQLite."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    """A read-only unit of work begins a deferred transaction: in WAL mode it reads one snapshot and
+    neither takes nor waits for the write lock. Any other begins with BEGIN IMMEDIATE: it takes the write
+    lock up front (waiting up to busy_timeout), instead of failing with "database is locked" when a read
+    turns into a write while another writer is active. It also makes SAVEPOINTs (begin_nested) work as
+    they should on SQLite."""
+    cursor = connection.connection.cursor()  # the driver's own cursor: no statement machinery for this
+    try:
+        cursor.execute("BEGIN" if sqlite_driver.in_read_only() else "BEGIN IMMEDIATE")
+    finally:
+        cursor.close()
 
 
 def insert_or_skip(session: AsyncSession, table: Table, *unique: str) -> postgresql.Insert | sqlite.Insert:

@@ -35,4 +35,7 @@ class Store:
 def open_store(url: str) -> Store:
     """Build the store for this database URL (no I/O until first use)."""
     engine = make_engine(url)
-    return Store(engine=engine, uow=SqlUnitOfWorkFactory(make_session_factory(engine)))
+    reading = None
+    if engine.dialect.name == "postgresql":  # short reads without BEGIN and ROLLBACK round trips
+        reading = make_session_factory(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    return Store(engine=engine, uow=SqlUnitOfWorkFactory(make_session_factory(engine), reading))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import Row
 
@@ -28,6 +29,40 @@ def member(row: MemberRow) -> Member:
         telegram_user_id=row.telegram_user_id,
         display_name=row.display_name,
         delegation=delegation(row.delegation),
+        role=Role(row.role),
+        status=MemberStatus(row.status),
+        language=row.language,
+        time_zone=row.time_zone,
+        reachable=row.reachable,
+        erased_at=aware(row.erased_at) if row.erased_at else None,
+        status_since=aware(row.status_since) if row.status_since else None,
+    )
+
+
+MEMBER_COLUMNS = (
+    "id",
+    "telegram_user_id",
+    "display_name",
+    "delegation_code",
+    "role",
+    "status",
+    "language",
+    "time_zone",
+    "reachable",
+    "erased_at",
+    "status_since",
+)
+
+
+def member_of_columns(row: Any) -> Member:
+    """A member read as `MEMBER_COLUMNS` with `delegation_name` and `delegation_kind`."""
+    return Member(
+        id=row.id,
+        telegram_user_id=row.telegram_user_id,
+        display_name=row.display_name,
+        delegation=Delegation(
+            code=row.delegation_code, name=row.delegation_name, kind=DelegationKind(row.delegation_kind)
+        ),
         role=Role(row.role),
         status=MemberStatus(row.status),
         language=row.language,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -31,6 +32,19 @@ MEMBER_FIELDS = frozenset(
 )
 
 
+# Built once, on the tables (Core, no ORM loading): every update asks it.
+_MEMBERS, _DELEGATIONS = MemberRow.__table__, DelegationRow.__table__
+_MEMBER_BY_TELEGRAM_ID = (
+    select(
+        *(_MEMBERS.c[name] for name in mapping.MEMBER_COLUMNS),
+        _DELEGATIONS.c.name.label("delegation_name"),
+        _DELEGATIONS.c.kind.label("delegation_kind"),
+    )
+    .join(_DELEGATIONS, _DELEGATIONS.c.code == _MEMBERS.c.delegation_code)
+    .where(_MEMBERS.c.telegram_user_id == bindparam("telegram_user_id"))
+)
+
+
 class SqlMemberRepository:
     """Members in the store."""
 
@@ -38,11 +52,11 @@ class SqlMemberRepository:
         self._session = session
 
     async def by_telegram_id(self, telegram_user_id: int) -> Member | None:
-        """The member with this Telegram user id, if any."""
-        row = await self._session.scalar(
-            select(MemberRow).where(MemberRow.telegram_user_id == telegram_user_id)
-        )
-        return mapping.member(row) if row else None
+        """The member with this Telegram user id, if any. Every update asks it: read as plain columns,
+        without loading ORM objects."""
+        found = await self._session.execute(_MEMBER_BY_TELEGRAM_ID, {"telegram_user_id": telegram_user_id})
+        row = found.first()
+        return mapping.member_of_columns(row) if row else None
 
     async def add(
         self,
@@ -129,46 +143,51 @@ class SqlMemberRepository:
         return mapping.member(row)
 
 
-REFERENCE_TTL = 300.0  # seconds; countries and regions change only when the seed is applied
-_reference: dict[tuple[int, str], tuple[float, Any]] = {}
+REFERENCE_TTL = 300.0  # seconds; reference data changes only when the seed is applied
+# By engine (weakly: a disposed engine's data goes with it), then by what: (when read, value).
+_reference: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, Any]]] = weakref.WeakKeyDictionary()
 
 
 class SqlCatalogRepository:
-    """Reference data; countries and regions are kept in memory per engine for a few minutes."""
+    """Reference data (delegations, countries, regions, organisations, instruments): read once per
+    engine and kept in memory, never per update. This process forgets it when it applies the seed (the
+    only writer of reference data); another process's seed is seen within `REFERENCE_TTL`."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def _cache_key(self, what: str) -> tuple[int, str]:
-        return (id(self._session.get_bind()), what)
+    def _kept(self) -> dict[str, tuple[float, Any]]:
+        return _reference.setdefault(self._session.get_bind(), {})
 
     def _cached(self, what: str) -> Any:
-        hit = _reference.get(self._cache_key(what))
+        hit = self._kept().get(what)
         return hit[1] if hit and time.monotonic() - hit[0] < REFERENCE_TTL else None
 
     def _keep(self, what: str, value: Any) -> Any:
-        _reference[self._cache_key(what)] = (time.monotonic(), value)
+        self._kept()[what] = (time.monotonic(), value)
         return value
 
     async def delegations(self) -> Sequence[Delegation]:
         """All delegations: member states, institutions, observers."""
+        cached = self._cached("delegations")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         rows = await self._session.scalars(
             select(DelegationRow).order_by(DelegationRow.kind, DelegationRow.code)
         )
-        return [mapping.delegation(r) for r in rows]
+        return self._keep("delegations", tuple(mapping.delegation(r) for r in rows))  # type: ignore[no-any-return]
 
     async def delegation(self, code: str) -> Delegation | None:
         """One delegation by code."""
-        row = await self._session.get(DelegationRow, code)
-        return mapping.delegation(row) if row else None
+        return next((d for d in await self.delegations() if d.code == code), None)
 
     async def country(self, code: str) -> Country | None:
         """One country by ISO code."""
-        row = await self._session.get(CountryRow, code.upper())
-        return mapping.country(row) if row else None
+        wanted = code.upper()
+        return next((c for c in await self.countries() if c.code == wanted), None)
 
     async def countries(self) -> Sequence[Country]:
-        """Every country with its names."""
+        """Every country with its names (the same tuple until the reference data is read again)."""
         cached = self._cached("countries")
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -177,13 +196,19 @@ class SqlCatalogRepository:
 
     async def organisation_names(self) -> dict[str, str]:
         """Partner organisations: key → full name."""
-        rows = await self._session.execute(select(OrganisationRow.key, OrganisationRow.name))
-        return dict(rows.all())
+        cached = self._cached("organisations")
+        if cached is None:
+            rows = await self._session.execute(select(OrganisationRow.key, OrganisationRow.name))
+            cached = self._keep("organisations", dict(rows.all()))
+        return dict(cached)
 
     async def instrument_names(self) -> dict[str, str]:
         """Financing instruments: key → short name."""
-        rows = await self._session.execute(select(InstrumentRow.key, InstrumentRow.short_name))
-        return dict(rows.all())
+        cached = self._cached("instruments")
+        if cached is None:
+            rows = await self._session.execute(select(InstrumentRow.key, InstrumentRow.short_name))
+            cached = self._keep("instruments", dict(rows.all()))
+        return dict(cached)
 
     async def regions(self) -> Sequence[Region]:
         """All regions with their countries."""
@@ -197,7 +222,7 @@ class SqlCatalogRepository:
 
     async def apply_seed(self, seed: SeedData, countries: Sequence[Country], now: dt.datetime) -> SeedReport:
         """Insert or update the seed by natural keys; unchanged rows stay untouched."""
-        _reference.clear()
+        self._kept().clear()
         return await SeedWriter(self._session, now).apply(seed, countries)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
@@ -45,6 +44,7 @@ from bot.domain.search import (
     SearchTooBroad,
 )
 from bot.domain.vocab import Tlp
+from storage import sqlite_driver
 from storage.mapping import aware
 from storage.models import InitiativeRow, UpdateRow
 from storage.visibility import visible_updates
@@ -246,18 +246,15 @@ class SqlSearchRepository:
                 raise
             await connection.exec_driver_sql("SET LOCAL statement_timeout TO DEFAULT")
             return
-        driver = (await connection.get_raw_connection()).driver_connection  # aiosqlite's connection
-        assert driver is not None
-        deadline = time.monotonic() + time_limit.total_seconds()
-        await driver.set_progress_handler(lambda: int(time.monotonic() >= deadline), PROGRESS_STEPS)
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(driver, sqlite_driver.Connection)
         try:
-            yield
+            with driver.deadline(time_limit.total_seconds(), PROGRESS_STEPS):
+                yield
         except DBAPIError as exc:
             if "interrupted" in str(exc.orig):
                 raise SearchTooBroad() from None
             raise
-        finally:
-            await driver.set_progress_handler(None, PROGRESS_STEPS)
 
     async def _updates(
         self, engine: _Engine, visibility: Visibility, offset: int, limit: int

@@ -10,7 +10,7 @@ from bot.ports.privacy import ArchiveRepository, PersonalDataRepository, Retenti
 from bot.ports.records import AuditRepository
 from bot.ports.reference import CatalogRepository, EventRepository, InitiativeRepository, SearchRepository
 from bot.ports.rounds import RoundRepository
-from bot.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from bot.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory, heavy_reads, long_reads, reads_are_heavy
 
 __all__ = [
     "AccessRequestRepository",
@@ -34,4 +34,7 @@ __all__ = [
     "UnitOfWork",
     "UnitOfWorkFactory",
     "UpdateRepository",
+    "heavy_reads",
+    "long_reads",
+    "reads_are_heavy",
 ]

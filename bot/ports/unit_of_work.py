@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Protocol, Self
+from typing import ParamSpec, Protocol, Self, TypeVar
 
 from bot.ports.delivery import NoticeRepository, OutboxRepository, SendBudget, SubscriptionRepository
 from bot.ports.exchange import FollowRepository, UpdateRepository
@@ -86,6 +90,40 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    """Makes a fresh unit of work for each update or job."""
+    """Makes a fresh unit of work for each use case. A `read_only` one only reads: it must not commit, and
+    the store may serve it without taking any lock a writer waits for (SQLite: a deferred transaction)."""
 
-    def __call__(self) -> UnitOfWork: ...
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+_heavy: contextvars.ContextVar[bool] = contextvars.ContextVar("heavy_reads", default=False)
+
+
+@contextlib.contextmanager
+def heavy_reads() -> Iterator[None]:
+    """What runs inside may read for long (searches, previews, profiles, far pages): a hint to the store
+    to keep those reads off the event loop's thread. Task-local."""
+    token = _heavy.set(True)
+    try:
+        yield
+    finally:
+        _heavy.reset(token)
+
+
+def long_reads(use_case: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A use case whose reads may take long (exports, archives, digests, retention scans): they run in
+    `heavy_reads`."""
+
+    @functools.wraps(use_case)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with heavy_reads():
+            return await use_case(*args, **kwargs)
+
+    return wrapper
+
+
+def reads_are_heavy() -> bool:
+    """Whether the current task said its reads may take long (`heavy_reads`)."""
+    return _heavy.get()

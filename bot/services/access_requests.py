@@ -64,7 +64,7 @@ def check_note(note: str) -> str:
 
 async def can_request_access(uow_factory: UnitOfWorkFactory, telegram_user_id: int) -> None:
     """Refuse up front a member, or a guest whose request is already waiting."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await _check_can_request(uow, telegram_user_id)
 
 
@@ -131,14 +131,14 @@ async def submit_access_request(
 
 async def pending_requests(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequence[AccessRequest]:
     """Requests waiting for a decision (admins only)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         return await uow.requests.pending()
 
 
 async def access_request(uow_factory: UnitOfWorkFactory, actor: Actor, request_id: int) -> RequestCard:
     """One request, and the member this Telegram account already is, if any (admins only)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         request = await uow.requests.by_id(request_id)
         if request is None:

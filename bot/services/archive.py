@@ -13,7 +13,7 @@ from bot.domain.archive import Period, Record, Section
 from bot.domain.archive_sections import events_section, notices_section, updates_section
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Event
-from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory, long_reads
 
 Builder = Callable[[UnitOfWork, dt.datetime, dt.datetime], Awaitable[Section]]
 
@@ -47,10 +47,11 @@ def _event(event: Event) -> Record:
 SECTIONS: tuple[Builder, ...] = (_updates, _notices, _events)
 
 
+@long_reads
 async def collect_archive(uow_factory: UnitOfWorkFactory, period: Period) -> Sequence[Section]:
     """Every section of the period, read in one transaction so that they agree with each other."""
     if period.end < period.start:
         raise InvalidInput("archive.bad_period")
     start, end = period.bounds()
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return [await build(uow, start, end) for build in SECTIONS]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.model import AuditEntry, Member
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWorkFactory, long_reads
 from bot.services.actors import Actor, require_admin
 
 PAGE = 15
@@ -22,10 +22,11 @@ class AuditPage:
     has_more: bool
 
 
+@long_reads
 async def audit_page(uow_factory: UnitOfWorkFactory, actor: Actor, offset: int = 0) -> AuditPage:
     """The entries from `offset` on (admins only)."""
     offset = max(0, offset)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         entries = await uow.audit.latest(PAGE + 1, offset=offset)
         ids = {e.actor_id for e in entries if e.actor_id is not None}

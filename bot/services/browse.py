@@ -77,7 +77,7 @@ async def list_initiatives(
     require_reader(viewer)
     page = max(0, page)
     visibility = visibility_for(viewer)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE, visibility)
         pages = max(1, -(-total // PAGE_SIZE))
@@ -92,7 +92,7 @@ async def initiative_detail(
 ) -> Detail:
     """By reference (`MP-MA-2013`) or id; the updates are those the viewer may read."""
     require_reader(viewer)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         initiative = await _find(uow, key)
         updates, total = await uow.updates.latest(
@@ -119,7 +119,7 @@ async def initiative_detail(
 async def find_initiative(uow_factory: UnitOfWorkFactory, viewer: Viewer, key: str) -> Initiative:
     """One initiative by reference or id, for a flow that needs only the initiative itself."""
     require_reader(viewer)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         return await _find(uow, key)
 
@@ -129,7 +129,7 @@ async def find_initiatives_by_refs(
 ) -> list[Initiative]:
     """Several initiatives by reference or id, in one unit of work; the first unknown one is reported."""
     require_reader(viewer)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         return [await _find(uow, key) for key in keys]
 
@@ -146,15 +146,18 @@ async def _find(uow: UnitOfWork, key: str) -> Initiative:
 
 
 class CountryDirectory:
-    """The country index of this process, built once from the store's countries."""
+    """The country index of this process, built again only when the store's countries were read again
+    (the catalogue keeps them in memory and hands out the same sequence until then)."""
 
     def __init__(self) -> None:
         self._index: CountryIndex | None = None
+        self._source: Sequence[Country] | None = None
 
     async def index(self, uow: UnitOfWork) -> CountryIndex:
-        """The index, loading it on first use."""
-        if self._index is None or not len(self._index):
-            self._index = CountryIndex(await uow.catalog.countries())
+        """The index of the countries as the catalogue has them now."""
+        countries = await uow.catalog.countries()
+        if self._index is None or countries is not self._source:
+            self._index, self._source = CountryIndex(countries), countries
         return self._index
 
 
@@ -165,7 +168,7 @@ async def find_country(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str
     """A country by code or name in any EU language, or the candidates to choose from."""
     require_reader(viewer)
     check_typed(text, lines=False)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         return (await DIRECTORY.index(uow)).find(text)
 
@@ -178,7 +181,7 @@ async def country_profile(
     Only the initiatives shown are loaded whole; the rest are counted by id.
     """
     require_reader(viewer)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         country = await uow.catalog.country(code)
         if country is None:
@@ -203,14 +206,14 @@ async def upcoming_events(
 ) -> Sequence[Event]:
     """Events of the next 30 days, soonest first."""
     require_reader(viewer)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         return await uow.events.between(now, now + dt.timedelta(days=UPCOMING_DAYS))
 
 
 async def regions(uow_factory: UnitOfWorkFactory) -> Sequence[Region]:
     """All regions, for filter buttons."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await uow.catalog.regions()
 
 
@@ -219,7 +222,7 @@ async def resolve_filter(
 ) -> InitiativeFilter:
     """Turn typed names into codes: a region by name or key, a country by code or any-language name."""
     require_reader(viewer)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         index = await DIRECTORY.index(uow)
         known = await uow.catalog.regions()
@@ -259,7 +262,7 @@ async def find_initiatives(uow_factory: UnitOfWorkFactory, viewer: Viewer, text:
     wanted = check_typed(text, lines=False).strip()[:200]
     if not wanted:
         return []
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         number = parse_id(wanted)
         exact = await (

@@ -10,7 +10,7 @@ from bot.ports import UnitOfWorkFactory
 
 async def delegations(uow_factory: UnitOfWorkFactory) -> Sequence[Delegation]:
     """Member states, then institutions, then observers."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         found = await uow.catalog.delegations()
     order = {"member_state": 0, "institution": 1, "observer": 2}
     return sorted(found, key=lambda d: (order.get(d.kind.value, 3), d.code))
@@ -18,7 +18,7 @@ async def delegations(uow_factory: UnitOfWorkFactory) -> Sequence[Delegation]:
 
 async def place_names(uow_factory: UnitOfWorkFactory) -> tuple[dict[str, str], dict[str, str]]:
     """Region names by key and country names by code, for rendering many messages at once."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         regions = {r.key: r.name for r in await uow.catalog.regions()}
         countries = {c.code: c.name for c in await uow.catalog.countries()}
     return regions, countries

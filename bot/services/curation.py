@@ -32,7 +32,7 @@ EDITABLE = (
 
 async def authorize_curator(uow_factory: UnitOfWorkFactory, actor: Actor) -> None:
     """Only admins curate initiatives."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
 
 
@@ -41,7 +41,7 @@ async def resolve_countries(uow_factory: UnitOfWorkFactory, text: str) -> tuple[
     names = [n.strip() for n in check_typed(text).replace(";", ",").split(",") if n.strip()]
     if not names or len(names) > 60:
         raise InvalidInput("draft.bad_countries")
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         index = await DIRECTORY.index(uow)
     codes: list[str] = []
     for name in names:
@@ -57,7 +57,7 @@ async def available_ref(
 ) -> str:
     """A suggested reference not yet taken."""
     base = suggest_ref(kind, countries, year)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         for n in range(1, 100):
             candidate = base if n == 1 else f"{base}-{n}"
             if await uow.initiatives.by_ref(candidate) is None:
@@ -68,7 +68,7 @@ async def available_ref(
 async def ensure_ref_free(uow_factory: UnitOfWorkFactory, ref: str) -> str:
     """The reference, well formed and not used by another initiative."""
     checked = check_ref(ref)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         if await uow.initiatives.by_ref(checked) is not None:
             raise Conflict("draft.ref_taken", ref=checked)
     return checked

@@ -27,7 +27,7 @@ from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.model import Member
 from bot.domain.outbox import Outgoing
 from bot.domain.reveals import DigestBasis
-from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory, long_reads
 from bot.services.actors import Actor, require_member
 from bot.services.digest_compose import compose
 
@@ -111,7 +111,7 @@ async def _check_scope(uow: UnitOfWork, scope: Scope) -> None:
 
 async def my_subscriptions(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequence[Subscription]:
     """The member's subscriptions."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         member = await _member(uow, actor)
         return await uow.subscriptions.for_member(member.id)
 
@@ -159,7 +159,7 @@ async def preview(
     uow_factory: UnitOfWorkFactory, actor: Actor, scope: Scope | None, now: dt.datetime
 ) -> tuple[Member, Digest]:
     """The digest this member would get now for the last 7 days (`None`: everything they subscribed to)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         member = await _member(uow, actor)
         if scope is None:
             scopes = [s.scope for s in await uow.subscriptions.for_member(member.id)]
@@ -252,12 +252,13 @@ def _next(sub: Subscription, member: Member, after: dt.datetime) -> dt.datetime:
     return next_due(after, sub.frequency, sub.weekday, sub.at, member.time_zone)
 
 
+@long_reads
 async def recompose(
     uow_factory: UnitOfWorkFactory, basis: DigestBasis, member_id: int, now: dt.datetime
 ) -> tuple[Member, Subscription, Digest] | None:
     """A queued digest composed again as of now (something in it changed, or how its reader reads):
     the same subscription and period; None if the subscription or the member is gone."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         sub = await uow.subscriptions.by_id(basis.subscription_id)
         member = await uow.members.by_id(member_id)
         if sub is None or member is None or sub.member_id != member.id:
@@ -268,11 +269,11 @@ async def recompose(
 
 async def subscription(uow_factory: UnitOfWorkFactory, subscription_id: int) -> Subscription | None:
     """One subscription as stored (its job checks whether it is still due)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await uow.subscriptions.by_id(subscription_id)
 
 
 async def live_subscriptions(uow_factory: UnitOfWorkFactory) -> Sequence[Subscription]:
     """Every live subscription, to rebuild the scheduler's jobs at start-up."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await uow.subscriptions.active()

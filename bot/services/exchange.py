@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.domain.errors import DomainError
 from bot.domain.exchange import ParsedFile, Problem, duplicates
 from bot.domain.specs import EventSpec, InitiativeSpec, same, spec_of
-from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory, long_reads
 
 
 class ImportRejected(DomainError):
@@ -97,9 +97,10 @@ async def _unknown_references(uow: UnitOfWork, parsed: ParsedFile) -> list[Probl
     return problems
 
 
+@long_reads
 async def export_records(uow_factory: UnitOfWorkFactory) -> tuple[list[InitiativeSpec], list[EventSpec]]:
     """Every initiative and event, as specs that import back unchanged."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         initiatives = [spec_of(i) for i in await uow.initiatives.all()]
         events = [
             EventSpec(

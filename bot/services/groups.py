@@ -39,7 +39,7 @@ async def require_served(uow: UnitOfWork, viewer: Viewer) -> None:
 
 async def is_served(uow_factory: UnitOfWorkFactory, chat_id: int) -> bool:
     """Whether an admin registered this group."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await uow.groups.get(chat_id) is not None
 
 
@@ -106,7 +106,7 @@ async def group_moved(uow_factory: UnitOfWorkFactory, old_id: int, new_id: int, 
 
 async def registered_groups(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequence[Registered]:
     """Every registered group with the admin who added the bot (admins only, in a private chat)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         groups = await uow.groups.all()
         ids = {g.registered_by for g in groups if g.registered_by is not None}
@@ -116,7 +116,7 @@ async def registered_groups(uow_factory: UnitOfWorkFactory, actor: Actor) -> Seq
 
 async def registered_group(uow_factory: UnitOfWorkFactory, actor: Actor, chat_id: int) -> Group:
     """One registered group (admins only), to confirm unregistering it."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         group = await uow.groups.get(chat_id)
     if group is None:

@@ -19,7 +19,7 @@ async def identify(
 
     In a group (`group_id`), services that serve it check that an admin registered it.
     """
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         member = await uow.members.by_telegram_id(telegram_user_id)
     language = member.language if member is not None else bot_language(language_code)
     return Viewer(

@@ -88,7 +88,7 @@ async def check_invite(
     uow_factory: UnitOfWorkFactory, telegram_user_id: int, token: str, now: dt.datetime
 ) -> Invite:
     """Whether this user could redeem the token now (before the privacy notice); spends nothing."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await _usable(uow, telegram_user_id, token, now)
 
 
@@ -179,7 +179,7 @@ async def withdraw_invites_of(
 
 async def open_invites(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.datetime) -> Sequence[Invite]:
     """Invitations that can still be used (admins only)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         return await uow.invites.open_invites(now)
 

@@ -24,14 +24,14 @@ class MemberChange:
 
 async def list_members(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequence[Member]:
     """Every member, by delegation (admins only)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         return await uow.members.all()
 
 
 async def member_card(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int) -> Member:
     """One member (admins only)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         member = await uow.members.by_id(member_id)
     if member is None:
@@ -41,7 +41,7 @@ async def member_card(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: i
 
 async def revocable_member(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int) -> Member:
     """The member an admin is about to revoke; never the admin themselves."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         _admin, target = await _admin_and_other(uow, actor, member_id)
     return target
 

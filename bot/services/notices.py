@@ -49,7 +49,7 @@ def check_text(text: str) -> str:
 
 async def audience_size(uow_factory: UnitOfWorkFactory, actor: Actor, audience: Audience) -> int:
     """How many members would receive it now (admins only)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         await _check_audience(uow, audience)
         return await uow.notices.audience_size(audience)
@@ -128,14 +128,14 @@ async def _check_audience(uow: UnitOfWork, audience: Audience) -> None:
 
 async def reports(uow_factory: UnitOfWorkFactory, actor: Actor, limit: int = 5) -> Sequence[NoticeReport]:
     """The latest notices with their delivery figures (admins only)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         return [await uow.notices.report(n) for n in await uow.notices.latest(limit)]
 
 
 async def report(uow_factory: UnitOfWorkFactory, actor: Actor, notice_id: int) -> NoticeReport:
     """One notice's figures (admins only)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_admin(uow, actor)
         notice = await uow.notices.by_id(notice_id)
         if notice is None:

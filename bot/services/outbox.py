@@ -32,7 +32,7 @@ async def engine_state(
     uow_factory: UnitOfWorkFactory, actor: Actor | None, job: str | None = None
 ) -> OutboxState:
     """Queued, sent, failed, skipped and unreachable; admins only (None: the command line)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         if actor is not None:
             await require_admin(uow, actor)
         return await uow.outbox.state(job)

@@ -51,7 +51,7 @@ async def require_poster(uow: UnitOfWork, actor: Actor) -> Member:
 
 async def check_poster(uow_factory: UnitOfWorkFactory, actor: Actor) -> Member:
     """Check before the flow starts."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await require_poster(uow, actor)
 
 
@@ -111,7 +111,7 @@ async def _followers(
 
 async def posted(uow_factory: UnitOfWorkFactory, key: str) -> bool:
     """Whether the draft with this key was posted."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await uow.updates.by_key(key[:64]) is not None
 
 
@@ -119,7 +119,7 @@ async def update_view(
     uow_factory: UnitOfWorkFactory, viewer: Viewer, update_id: int, now: dt.datetime
 ) -> UpdateView:
     """An update the viewer may read (otherwise it does not exist for them)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         update = await uow.updates.by_id(update_id)
         if update is None or update.withdrawn_at is not None or not may_read(viewer, update):
@@ -271,7 +271,7 @@ async def alert_for(
     uow_factory: UnitOfWorkFactory, update_id: int, member_id: int
 ) -> tuple[Member, Update, Initiative] | None:
     """What an alert shows a member now, to make it again: None if they may no longer read it."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         update = await uow.updates.by_id(update_id)
         member = await uow.members.by_id(member_id)
         if update is None or member is None or not member_may_read(member, update):
@@ -300,7 +300,7 @@ async def set_follow(
 
 async def following(uow_factory: UnitOfWorkFactory, actor: Actor) -> list[Follow]:
     """What the member follows, with names (looked up together: one query a kind at most)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         member = await require_member(uow, actor)
         follows = await uow.follows.follows(member.id)
         kinds = {kind for kind, _ in follows}

@@ -15,7 +15,7 @@ from bot.services.actors import Actor, require_member
 
 async def my_settings(uow_factory: UnitOfWorkFactory, actor: Actor) -> Member:
     """The acting member, to show their settings (in a private chat only: settings are personal)."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         return await _require_private_member(uow, actor)
 
 

@@ -14,7 +14,7 @@ from typing import Literal
 from bot.domain.errors import Conflict, NotAllowed, NotFound
 from bot.domain.model import Member
 from bot.domain.personal_data import Erasure, PersonalData, new_pseudonym
-from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory, long_reads
 from bot.services.actors import Actor, require_admin
 
 Via = Literal["chat", "command line", "retention"]
@@ -37,12 +37,13 @@ async def my_data(uow_factory: UnitOfWorkFactory, telegram_user_id: int, now: dt
     return data
 
 
+@long_reads
 async def personal_data_of(
     uow_factory: UnitOfWorkFactory, *, member_id: int | None = None, telegram_user_id: int | None = None
 ) -> PersonalData:
     """What the store holds about a member (by id) or a Telegram user, for the command line's
     confirmation of an erasure. NotFound when it holds nothing."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         if member_id is not None:
             member = await uow.members.by_id(member_id)
             if member is None:
@@ -62,7 +63,7 @@ async def personal_data_of(
 
 async def erasable_member(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int) -> Member:
     """The member an admin is about to erase: never the admin themselves, never twice."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         _admin, target = await _target(uow, actor, member_id)
     return target
 

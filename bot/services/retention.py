@@ -14,19 +14,20 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.domain.retention import Cutoffs, RetentionCounts, RetentionPolicy, RetentionReport
-from bot.ports import UnitOfWork, UnitOfWorkFactory
+from bot.ports import UnitOfWork, UnitOfWorkFactory, long_reads
 from bot.services.privacy import erase_in
 
 Timer = Callable[[], float]
 Step = Callable[[UnitOfWork, Cutoffs, dt.datetime, int], Awaitable[RetentionCounts]]
 
 
+@long_reads
 async def retention_due(
     uow_factory: UnitOfWorkFactory, policy: RetentionPolicy, now: dt.datetime
 ) -> RetentionReport:
     """What a run would do now, changing nothing."""
     cut = policy.cutoffs(now)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         counts = RetentionCounts(
             members=await uow.retention.count_revoked_members(cut.revoked_before),
             payloads=await uow.retention.count_payloads(cut.payload_before),

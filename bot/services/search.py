@@ -11,7 +11,7 @@ from bot.domain.model import Viewer
 from bot.domain.search import SearchQuery, SearchResults
 from bot.domain.search_query import parse_query
 from bot.domain.typed import check_typed
-from bot.ports import UnitOfWorkFactory
+from bot.ports import UnitOfWorkFactory, long_reads
 from bot.services.groups import require_served
 
 PAGE_SIZE = 5
@@ -28,6 +28,7 @@ class SearchOutcome:
     pages: int
 
 
+@long_reads  # its own transaction, whose time limit is set for it; off the event loop
 async def search(
     uow_factory: UnitOfWorkFactory,
     viewer: Viewer,
@@ -46,7 +47,7 @@ async def search(
     visibility = visibility_for(viewer)
     size = max(1, page_size)
     page = max(0, page)
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
         results = await uow.search.search(query, visibility, page * size, size, time_limit)
         pages = max(1, -(-results.total_updates // size))

@@ -35,7 +35,7 @@ async def seed_if_empty(
     now: dt.datetime,
 ) -> SeedReport | None:
     """A new install starts with the seed; a store that has initiatives is left as it is."""
-    async with uow_factory() as uow:
+    async with uow_factory(read_only=True) as uow:
         if await uow.initiatives.count() > 0:
             return None
     return await seed_store(uow_factory, load_seed(), load_countries(), now)

@@ -40,9 +40,10 @@ class FakeUnitOfWork:
     subscriptions: FakeSubscriptions
     rounds: FakeRounds
 
-    def __init__(self, store: FakeStore) -> None:
+    def __init__(self, store: FakeStore, *, read_only: bool = False) -> None:
         self._store = store
         self._work: Tables | None = None
+        self._read_only = read_only
 
     async def __aenter__(self) -> Self:
         self._work = work = copy.deepcopy(self._store.tables)
@@ -61,6 +62,7 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         assert self._work is not None, "commit outside `async with`"
+        assert not self._read_only, "a read-only unit of work cannot commit"
         self._store.tables = copy.deepcopy(self._work)
         self._store.commits += 1
 
@@ -76,9 +78,9 @@ class FakeStore:
         self.tables = tables
         self.commits = 0
 
-    def uow(self) -> FakeUnitOfWork:
-        """A fresh unit of work."""
-        return FakeUnitOfWork(self)
+    def uow(self, *, read_only: bool = False) -> FakeUnitOfWork:
+        """A fresh unit of work; a `read_only` one refuses to commit, as the real one does."""
+        return FakeUnitOfWork(self, read_only=read_only)
 
     @property
     def factory(self) -> UnitOfWorkFactory:
