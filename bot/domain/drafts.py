@@ -40,6 +40,12 @@ def parse_date(value: str) -> dt.date:
         raise InvalidInput("draft.bad_date", value=value.strip()[:30]) from None
 
 
+def check_period(start: dt.date | None, end: dt.date | None) -> None:
+    """An initiative cannot end before it starts (either date may be unknown)."""
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("draft.end_before_start", start=start.isoformat(), end=end.isoformat())
+
+
 def check_url(value: str) -> str:
     """An http(s) link."""
     cleaned = check_typed(value, lines=False).strip()

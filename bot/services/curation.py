@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from bot.domain.drafts import check_ref, check_text, check_url, parse_date, suggest_ref
+from bot.domain.drafts import check_period, check_ref, check_text, check_url, parse_date, suggest_ref
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.exchange import TEXT_LIMITS
 from bot.domain.model import Initiative
@@ -158,6 +158,7 @@ async def _save(
             check_text(value, name, *TEXT_LIMITS[name])
     if spec.source_url is not None:
         check_url(spec.source_url)
+    check_period(spec.start_date, spec.end_date)
     known = {r.key for r in await uow.catalog.regions()}
     if any(r not in known for r in spec.regions):
         raise InvalidInput("error.stale")

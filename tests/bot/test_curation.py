@@ -350,3 +350,41 @@ async def test_an_edited_lead_keeps_the_limit_an_import_accepts(
     assert saved == "Saved the change to MP-MA-2013."
     after = await by_ref(store, "MP-MA-2013")
     assert after is not None and after.lead == "y" * 500
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "refusal", "saved"),
+    [
+        (
+            "en",
+            ("✏️ Edit", "Start date", "End date"),
+            "An initiative cannot end (2019-12-31) before it starts (2020-01-01).",
+            "Saved the change to MP-MA-2013.",
+        ),
+        (
+            "fr",
+            ("✏️ Modifier", "Date de début", "Date de fin"),
+            "Une initiative ne peut pas se terminer (2019-12-31) avant de commencer (2020-01-01).",
+            "Modification de MP-MA-2013 enregistrée.",
+        ),
+    ],
+)
+async def test_an_end_date_before_the_start_is_refused_with_the_reason(
+    bot: BotHarness, store: Store, language: str, labels: tuple[str, str, str], refusal: str, saved: str
+) -> None:
+    admin = await register(store, 150, Role.ADMIN, "GSC", "Ana", language=language)
+    edit, start, end = labels
+    await say(bot, admin, "/initiative MP-MA-2013")
+    await press(bot, admin, edit)
+    await press(bot, admin, start)
+    assert bot.texts(await bot.send(admin, "2020-01-01"))[0] == saved
+    await press(bot, admin, edit)
+    await press(bot, admin, end)
+
+    assert refusal in await say(bot, admin, "2019-12-31")
+    after = await by_ref(store, "MP-MA-2013")
+    assert after is not None and after.end_date is None
+
+    assert bot.texts(await bot.send(admin, "2021-06-30"))[0] == saved, "the step asks again"
+    after = await by_ref(store, "MP-MA-2013")
+    assert after is not None and after.end_date == dt.date(2021, 6, 30)
