@@ -88,7 +88,9 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         if not TOKEN_SHAPE.fullmatch(value.get_secret_value().strip()):
-            raise ValueError("the token @BotFather gave you, like 123456:ABC-DEF… (digits, a colon, then letters)")
+            raise ValueError(
+                "the token @BotFather gave you, like 123456:ABC-DEF… (digits, a colon, then letters)"
+            )
         return SecretStr(value.get_secret_value().strip())
 
     @field_validator("telegram_api_base_url", "telegram_api_file_url")

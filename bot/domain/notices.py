@@ -41,6 +41,12 @@ class Audience:
             raise InvalidInput("broadcast.bad_audience")
 
 
+def check_reach(recipients: int) -> None:
+    """A notice must reach someone: an audience with no member in it is refused, not sent to nobody."""
+    if recipients <= 0:
+        raise InvalidInput("broadcast.no_audience")
+
+
 @dataclass(frozen=True, slots=True)
 class NoticeDraft:
     """A notice as the admin composed it; `key` makes confirming it twice send it once."""

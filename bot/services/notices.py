@@ -17,6 +17,7 @@ from bot.domain.notices import (
     NoticeDraft,
     NoticeReport,
     NoticeStatus,
+    check_reach,
 )
 from bot.domain.outbox import STOPPED, Correction, Outgoing, correct, retracts
 from bot.domain.reveals import Hold
@@ -76,6 +77,7 @@ async def broadcast(
         at_once = draft.send_at <= now
         recipients = await uow.notices.audience(draft.audience) if at_once else []
         count = len(recipients) if at_once else await uow.notices.audience_size(draft.audience)
+        check_reach(count)
         notice = await uow.notices.add(draft, admin, count, now, dispatched=at_once)
         if notice is None:
             raise Conflict("broadcast.already_sent")

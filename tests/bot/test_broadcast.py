@@ -712,3 +712,43 @@ async def test_a_restart_during_a_large_notice_delivers_it_to_every_recipient_on
 async def _all_sent(statuses: Callable[[], Awaitable[list[str]]]) -> bool:
     found = await statuses()
     return bool(found) and set(found) == {"sent"}
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "reason"),
+    [
+        (
+            "en",
+            ("Chosen delegations", "Done", "Now"),
+            "No member is in that audience: nobody would receive it.",
+        ),
+        (
+            "fr",
+            ("Des délégations choisies", "Terminé", "Maintenant"),
+            "Aucun membre ne fait partie de ce public : personne ne le recevrait.",
+        ),
+    ],
+)
+async def test_a_notice_to_an_audience_of_no_one_is_refused_with_the_reason(
+    bot: BotHarness,
+    store: Store,
+    people: dict[str, Identity],
+    language: str,
+    labels: tuple[str, ...],
+    reason: str,
+) -> None:
+    admin = await register(store, 160, Role.ADMIN, "GSC", "Ada", language=language)
+    chosen, done, now = labels
+    await bot.send(admin, "/broadcast")
+    await bot.send(admin, "Plenary moved")
+    await tap(bot, admin, chosen)
+    await tap(bot, admin, "IT")  # nobody is in the Italian delegation
+    await tap(bot, admin, done)
+    await tap(bot, admin, now)
+    [send] = [label for label in buttons(last_with_buttons(bot, admin.user_id)) if label.startswith("📢")]
+
+    calls = await tap(bot, admin, send)
+
+    assert any(reason in text for text in alerts(calls) + bot.texts(calls)), (alerts(calls), bot.texts(calls))
+    assert received(bot) == {}
+    assert await audit(bot, "notice.created") == []

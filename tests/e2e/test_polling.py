@@ -234,7 +234,9 @@ def test_missing_token_exits_2(fake_api: FakeBotApi, launch: Launcher, token: st
 
 
 @pytest.mark.parametrize("token", ["abc", "123456", ":abc", "123:abc def"])
-def test_malformed_token_exits_2_before_asking_telegram(fake_api: FakeBotApi, launch: Launcher, token: str) -> None:
+def test_malformed_token_exits_2_before_asking_telegram(
+    fake_api: FakeBotApi, launch: Launcher, token: str
+) -> None:
     bot = launch(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=fake_api.base_url)
 
     code = bot.wait_exit(STARTUP_TIMEOUT)
