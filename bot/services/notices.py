@@ -19,7 +19,7 @@ from bot.domain.notices import (
     NoticeStatus,
     check_reach,
 )
-from bot.domain.outbox import STOPPED, Correction, Outgoing, correct, retracts
+from bot.domain.outbox import CANCELLED, STOPPED, Correction, Outgoing, correct, retracts
 from bot.domain.reveals import Hold
 from bot.domain.typed import check_typed
 from bot.domain.vocab import Role
@@ -159,8 +159,10 @@ async def halt(
         phase = before.phase(now)
         if phase not in ("scheduled", "sending"):
             raise Conflict("broadcast.not_running", phase=phase)
-        status = NoticeStatus.CANCELLED if phase == "scheduled" else NoticeStatus.STOPPED
-        skipped = await uow.outbox.skip_job(notice.job, STOPPED, now)
+        status, reason = (
+            (NoticeStatus.CANCELLED, CANCELLED) if phase == "scheduled" else (NoticeStatus.STOPPED, STOPPED)
+        )
+        skipped = await uow.outbox.skip_job(notice.job, reason, now)
         if not notice.dispatched:  # nothing queued yet: those it would have gone to, as of now
             skipped = before.queued
             await uow.notices.set_recipients(notice_id, before.queued)

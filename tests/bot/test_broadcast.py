@@ -412,7 +412,10 @@ async def test_a_cancelled_notice_is_never_sent(bot: BotHarness, people: dict[st
     cancel = copy.deepcopy(last_with_buttons(bot, admin.user_id))  # the fake edits it in place
     [listing] = bot.texts(await tap(bot, admin, "✖ Cancel #1"))
     assert "#1 · <b>cancelled</b>" in listing
-    assert "Recipients 3 · sent 0 · pending 0 · failed 0 · unreachable 0 · stopped 0 · held back 0" in listing
+    figures = (
+        "Recipients 3 · sent 0 · pending 0 · failed 0 · unreachable 0 · stopped 0 · cancelled 3 · held back 0"
+    )
+    assert figures in listing, "cancelled is not unreachable nor stopped"
     assert "✖ Cancel #1" not in buttons(last_with_buttons(bot, admin.user_id))
 
     again = await bot.press(admin, cancel, buttons(cancel)["✖ Cancel #1"])
@@ -453,7 +456,8 @@ async def test_stop_mid_run_skips_the_rest_and_reports_what_was_sent(
 
     assert "#1 · <b>stopped</b>" in stopped
     assert (
-        "Recipients 43 · sent 10 · pending 1 · failed 0 · unreachable 0 · stopped 32 · held back 0" in stopped
+        "Recipients 43 · sent 10 · pending 1 · failed 0 · unreachable 0 · stopped 32 · cancelled 0 · held back 0"
+        in stopped
     )
     [entry] = await audit(bot, "notice.stopped")
     assert entry.details == {"sent_before": 10, "not_sent": 32}
@@ -467,7 +471,11 @@ async def test_stop_mid_run_skips_the_rest_and_reports_what_was_sent(
     assert sum(len(t) for t in received(bot).values()) == 11
     [final] = bot.texts(await bot.send(admin, "/notices"))
     assert (
-        "Recipients 43 · sent 11 · pending 0 · failed 0 · unreachable 0 · stopped 32 · held back 0" in final
+        "Recipients 43 · sent 11 · pending 0 · failed 0 · unreachable 0 · stopped 32 · cancelled 0 · held back 0"
+        in final
+    )
+    assert (
+        "Failed: 0 · recipient unreachable: 0\nNot sent because an admin cancelled: 0 · stopped: 32" in final
     )
     assert "⏹ Stop #1" not in buttons(last_with_buttons(bot, admin.user_id))
 
@@ -535,8 +543,21 @@ async def test_a_recipient_who_blocked_the_bot_is_marked_unreachable_and_the_res
     latest, _before = await audit(bot, "member.unreachable")  # newest first; then who blocked before
     assert latest.subject == f"member {member.id}"
     [listing] = bot.texts(await bot.send(admin, "/notices"))
-    assert "Recipients 3 · sent 2 · pending 0 · failed 0 · unreachable 1 · stopped 0 · held back 0" in listing
+    assert (
+        "Recipients 3 · sent 2 · pending 0 · failed 0 · unreachable 1 · stopped 0 · cancelled 0 · held back 0"
+        in listing
+    )
     assert "Not reached: Claire" in listing
+    assert (
+        "Failed: 0 · recipient unreachable: 1\nNot sent because an admin cancelled: 0 · stopped: 0" in listing
+    )
+    french = await register(store, 216, Role.ADMIN, "GSC", "Agnès", language="fr")
+    [listing] = bot.texts(await bot.send(french, "/notices"))
+    assert "injoignables 1 · arrêtés 0 · annulés 0" in listing
+    assert (
+        "Échecs : 0 · destinataire injoignable : 1\nNon envoyés, un administrateur ayant annulé : 0"
+        in listing
+    )
     await bot.deliver()
     assert contact.user_id not in received(bot)
 

@@ -238,7 +238,10 @@ async def test_a_notice_recipient_moved_out_of_its_audience_is_held_back_and_cou
     got = {int(c.params["chat_id"]) for c in bot.api.sent("sendMessage") if "For France" in c.params["text"]}
     assert got == {contact.user_id}
     listing = await engine(bot, admin)
-    assert "Recipients 2 · sent 1 · pending 0 · failed 0 · unreachable 0 · stopped 0 · held back 1" in listing
+    assert (
+        "Recipients 2 · sent 1 · pending 0 · failed 0 · unreachable 0 · stopped 0 · cancelled 0 · held back 1"
+        in listing
+    )
     assert "Held back when their turn came: no longer in the audience 1" in listing
 
 
