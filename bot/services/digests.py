@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.domain.digests import (
     FIRST_PERIOD,
@@ -89,6 +89,18 @@ async def subscribe(
         )
         await uow.commit()
     return saved
+
+
+async def follow_time_zone(uow: UnitOfWork, member: Member, now: dt.datetime) -> list[Subscription]:
+    """Move each live digest of `member` to its next due time in the member's (new) zone, in the caller's
+    transaction: '08:00' stays 08:00 where the member now is. Returns the digests moved."""
+    moved = []
+    for own in await uow.subscriptions.for_member(member.id):
+        due = next_due(now, own.frequency, own.weekday, own.at, member.time_zone)
+        if not own.paused and due != own.next_due_at:  # a paused one is moved when it is resumed
+            await uow.subscriptions.set_paused(own.id, False, due, now)
+            moved.append(replace(own, next_due_at=due))
+    return moved
 
 
 async def _check_scope(uow: UnitOfWork, scope: Scope) -> None:
