@@ -57,7 +57,7 @@ SECOND = dt.timedelta(seconds=1)
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 WEEK = dt.timedelta(days=7)
-NOTHING_NEW = "nothing new on what you follow."
+NOTHING_NEW = "nothing new on what this digest covers."
 
 
 # --- helpers -------------------------------------------------------------------------------------------
