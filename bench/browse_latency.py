@@ -58,7 +58,7 @@ from bot.domain.vocab import DelegationKind, InitiativeStatus, InitiativeType, T
 from bot.services import browse
 from bot.settings import load_settings
 from handlers import filter_codes
-from handlers.keyboards import cb
+from handlers.buttons import InitiativesPage
 from storage.factory import Store
 from storage.models import (
     CountryRow,
@@ -382,7 +382,7 @@ async def page_fifty(
     await app.process_update(factory.message(who, "/initiatives"))
     message = api.sent("sendMessage", chat_id=who.chat["id"])[-1].result
     code = filter_codes.encode(InitiativeFilter(), await browse.regions(store.uow))
-    data = cb("ini", "p", 49, code)
+    data = InitiativesPage(49, code).data
     return lambda: factory.callback(who, message, data)
 
 

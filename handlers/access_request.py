@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
@@ -14,12 +15,13 @@ from bot.domain.reveals import Readers, Reveals
 from bot.domain.vocab import Role
 from bot.services import access_requests as service
 from bot.services.catalog import delegations
-from bot.services.members import parse_role
 from handlers import privacy
+from handlers.buttons import ContinueRequest, RequestAccess, ShowRequest
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local_date
-from handlers.flow import END, clear, guided, scratch
-from handlers.keyboards import as_int, button, grid, keyboard, parts, pattern
+from handlers.flow import END, Draft, draft, drop, guided, keep
+from handlers.keyboards import button, grid, keyboard
 from handlers.menu import set_member_menu
 from handlers.respond import actor_of, guarded, reply, show
 from handlers.texts import Html, t
@@ -29,13 +31,48 @@ FLOW = "request"
 TEXT = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
 
 
+@dataclass(frozen=True)
+class RequestDelegation(CallbackData, prefix="req:del"):
+    """The guest's delegation."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class SkipNote(CallbackData, prefix="req:skip"):
+    """No note for the admins."""
+
+
+@dataclass(frozen=True)
+class ApproveRequest(CallbackData, prefix="req:ok"):
+    """An admin approves the request with a role."""
+
+    request: int
+    role: Role
+
+
+@dataclass(frozen=True)
+class RefuseRequest(CallbackData, prefix="req:no"):
+    """An admin refuses the request."""
+
+    request: int
+
+
+class RequestAnswers(Draft):
+    """The access request's answers so far."""
+
+    name: str | None = None
+    delegation: str | None = None
+
+
 @guarded
 async def show_notice(update: Update, context: BotContext) -> int:
     """Start: a member or someone already waiting is told so; a guest first sees the privacy notice."""
+    RequestAccess.read(update)
     user = update.effective_user
     assert user is not None
     await service.can_request_access(context.deps.uow, user.id)
-    clear(context, FLOW)
+    keep(context, RequestAnswers())
     viewer = await context.viewer(update)
     await show(update, *privacy.notice(viewer.language, privacy.REQUEST))
     return NOTICE
@@ -44,6 +81,7 @@ async def show_notice(update: Update, context: BotContext) -> int:
 @guarded
 async def ask_name(update: Update, context: BotContext) -> int:
     """The guest continued after the privacy notice: ask their name."""
+    ContinueRequest.read(update)
     viewer = await context.viewer(update)
     await show(update, t(viewer.language, "request.ask_name"))
     return NAME
@@ -53,10 +91,11 @@ async def ask_name(update: Update, context: BotContext) -> int:
 async def got_name(update: Update, context: BotContext) -> int:
     """Keep the name; offer the delegations as buttons."""
     assert update.message is not None and update.message.text is not None
-    scratch(context, FLOW)["name"] = service.check_name(update.message.text)
+    name = service.check_name(update.message.text)
+    keep(context, draft(context, RequestAnswers).model_copy(update={"name": name}))
     viewer = await context.viewer(update)
     found = await delegations(context.deps.uow)
-    buttons = [button(d.code, "req", "del", d.code) for d in found]
+    buttons = [button(d.code, RequestDelegation(d.code)) for d in found]
     await reply(update, t(viewer.language, "request.ask_delegation"), keyboard(*grid(buttons, 5)))
     return DELEGATION
 
@@ -64,21 +103,23 @@ async def got_name(update: Update, context: BotContext) -> int:
 @guarded
 async def got_delegation(update: Update, context: BotContext) -> int:
     """Keep the delegation; ask for a note, which may be skipped."""
-    data = parts(update.callback_query.data if update.callback_query else None, "req", 2)
-    if data is None or data[0] != "del":
-        raise InvalidInput("error.stale")
-    scratch(context, FLOW)["delegation"] = data[1]
+    code = RequestDelegation.read(update).code
+    keep(context, draft(context, RequestAnswers).model_copy(update={"delegation": code}))
     viewer = await context.viewer(update)
-    skip = keyboard([button(t(viewer.language, "request.skip_note"), "req", "skip")])
-    await show(update, t(viewer.language, "request.ask_note", code=data[1]), skip)
+    skip = keyboard([button(t(viewer.language, "request.skip_note"), SkipNote())])
+    await show(update, t(viewer.language, "request.ask_note", code=code), skip)
     return NOTE
 
 
 @guarded
 async def got_note(update: Update, context: BotContext) -> int:
     """Submit with the note typed (or none), tell the admins, tell the guest."""
+    if update.callback_query is not None:
+        SkipNote.read(update)
     note = update.message.text if update.message and update.message.text else ""
-    answers = scratch(context, FLOW)
+    answers = draft(context, RequestAnswers)
+    if answers.name is None or answers.delegation is None:
+        raise InvalidInput("error.stale")
     user, chat = update.effective_user, update.effective_chat
     assert user is not None and chat is not None
     viewer = await context.viewer(update)
@@ -86,15 +127,15 @@ async def got_note(update: Update, context: BotContext) -> int:
         context.deps.uow,
         user.id,
         chat.id,
-        answers.get("name", ""),
-        answers.get("delegation", ""),
+        answers.name,
+        answers.delegation,
         note,
         viewer.language,
         context.deps.clock.now(),
         notify_admin=admin_notice,
         username=user.username,
     )
-    clear(context, FLOW)
+    drop(context, RequestAnswers)
     context.deps.outbox.wake()
     await show(update, t(viewer.language, "request.sent"))
     return END
@@ -148,10 +189,10 @@ def request_card(viewer: Viewer, card: service.RequestCard) -> tuple[str, Inline
         text += "\n\n" + known_account(viewer, card.known)
     markup = keyboard(
         [
-            button(t(language, "request.approve_contact"), "req", "ok", request.id, Role.CONTACT.value),
-            button(t(language, "request.approve_observer"), "req", "ok", request.id, Role.OBSERVER.value),
+            button(t(language, "request.approve_contact"), ApproveRequest(request.id, Role.CONTACT)),
+            button(t(language, "request.approve_observer"), ApproveRequest(request.id, Role.OBSERVER)),
         ],
-        [button(t(language, "request.refuse"), "req", "no", request.id, "-")],
+        [button(t(language, "request.refuse"), RefuseRequest(request.id))],
     )
     return text, markup
 
@@ -178,13 +219,20 @@ def known_account(viewer: Viewer, member: Member) -> str:
 
 
 @guarded
-async def decide(update: Update, context: BotContext) -> None:
+async def approve(update: Update, context: BotContext) -> None:
+    """An admin approves with a role."""
+    pressed = ApproveRequest.read(update)
+    await _decide(update, context, pressed.request, pressed.role)
+
+
+@guarded
+async def refuse(update: Update, context: BotContext) -> None:
+    """An admin refuses."""
+    await _decide(update, context, RefuseRequest.read(update).request, None)
+
+
+async def _decide(update: Update, context: BotContext, request_id: int, role: Role | None) -> None:
     """An admin's decision: the service checks the admin and that nobody decided first."""
-    data = parts(update.callback_query.data if update.callback_query else None, "req", 3)
-    request_id = as_int(data[1]) if data else None
-    if data is None or request_id is None or data[0] not in ("ok", "no"):
-        raise InvalidInput("error.stale")
-    role = parse_role(data[2]) if data[0] == "ok" else None
     decision = await service.decide_access_request(
         context.deps.uow,
         actor_of(update),
@@ -217,10 +265,7 @@ async def decide(update: Update, context: BotContext) -> None:
 @guarded
 async def show_request(update: Update, context: BotContext) -> None:
     """Re-show a pending request with its buttons (from /members)."""
-    data = parts(update.callback_query.data if update.callback_query else None, "req", 2)
-    request_id = as_int(data[1]) if data and data[0] == "show" else None
-    if request_id is None:
-        raise InvalidInput("error.stale")
+    request_id = ShowRequest.read(update).request
     card = await service.access_request(context.deps.uow, actor_of(update), request_id)
     viewer = await context.viewer(update)
     text, markup = request_card(viewer, card)
@@ -231,16 +276,18 @@ def handlers() -> list[object]:
     """The request flow, then the stateless admin buttons."""
     flow = guided(
         FLOW,
-        entry_points=[CallbackQueryHandler(show_notice, pattern="^req:start$")],
+        entry_points=[CallbackQueryHandler(show_notice, pattern=RequestAccess.pattern)],
         states={
-            NOTICE: [CallbackQueryHandler(ask_name, pattern="^req:agree$")],
+            NOTICE: [CallbackQueryHandler(ask_name, pattern=ContinueRequest.pattern)],
             NAME: [MessageHandler(TEXT, got_name)],
-            DELEGATION: [CallbackQueryHandler(got_delegation, pattern=pattern("req") + "del:")],
-            NOTE: [MessageHandler(TEXT, got_note), CallbackQueryHandler(got_note, pattern="^req:skip$")],
+            DELEGATION: [CallbackQueryHandler(got_delegation, pattern=RequestDelegation.pattern)],
+            NOTE: [MessageHandler(TEXT, got_note), CallbackQueryHandler(got_note, pattern=SkipNote.pattern)],
         },
+        answers=RequestAnswers,
     )
     return [
         flow,
-        CallbackQueryHandler(decide, pattern=r"^req:(ok|no):"),
-        CallbackQueryHandler(show_request, pattern=r"^req:show:"),
+        CallbackQueryHandler(approve, pattern=ApproveRequest.pattern),
+        CallbackQueryHandler(refuse, pattern=RefuseRequest.pattern),
+        CallbackQueryHandler(show_request, pattern=ShowRequest.pattern),
     ]

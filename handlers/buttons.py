@@ -40,3 +40,65 @@ class EditInitiative(CallbackData, prefix="ied"):
     """✏️ Edit on an initiative (admins): its editable fields."""
 
     initiative: int
+
+
+@dataclass(frozen=True)
+class RequestAccess(CallbackData, prefix="req:start"):
+    """'Request access' under a guest's /start: the privacy notice of the access request."""
+
+
+@dataclass(frozen=True)
+class ContinueRequest(CallbackData, prefix="req:agree"):
+    """The privacy notice's continue button in an access request: ask the guest's name."""
+
+
+@dataclass(frozen=True)
+class ShowRequest(CallbackData, prefix="req:show"):
+    """A pending access request in /members: its card with the decision buttons."""
+
+    request: int
+
+
+@dataclass(frozen=True)
+class JoinWithInvite(CallbackData, prefix="prv:join"):
+    """The privacy notice's join button after an invitation link: redeem the token."""
+
+    token: str
+
+
+@dataclass(frozen=True)
+class ShowMember(CallbackData, prefix="mem:show"):
+    """One member's card in /members (also 'no' of a confirmation, 'back' of a move)."""
+
+    member: int
+
+
+@dataclass(frozen=True)
+class MoveMember(CallbackData, prefix="mmv:ask"):
+    """'Move to another delegation' on a member's card: the delegations to choose from."""
+
+    member: int
+
+
+@dataclass(frozen=True)
+class OpenInitiative(CallbackData, prefix="ini:o"):
+    """A numbered button of a list (/initiatives, /search, /country): the initiative's details."""
+
+    initiative: int
+
+
+@dataclass(frozen=True)
+class InitiativesPage(CallbackData, prefix="ini:p"):
+    """A page of /initiatives under a filter (a `handlers.filter_codes` code): ◀ ▶, 'clear', 'all of a
+    country'."""
+
+    page: int
+    filter: str
+
+
+@dataclass(frozen=True)
+class UpdatesPage(CallbackData, prefix="inu"):
+    """Newer or older updates on an initiative's page: from `offset`."""
+
+    initiative: int
+    offset: int

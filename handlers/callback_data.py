@@ -14,7 +14,7 @@ button that was pressed, and refuses anything that does not decode into this kin
 outdated, malformed) with one `InvalidInput("error.stale")`. Fields are checked by their type: `int` is
 an id (ASCII digits within the store's range), `bool` is 1 or 0, an `Enum` must name a member (by value,
 or by name where a value holds the separator), a `Literal` one of its values, `str` anything without the
-separator; `X | None` allows '-' for None.
+separator, `ChatId` a Telegram chat id (negative for groups); `X | None` allows '-' for None.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import re
 import types
 import typing
 from enum import Enum
-from typing import Any, ClassVar, Literal, Self, get_args, get_origin
+from typing import Any, ClassVar, Literal, NewType, Self, get_args, get_origin
 
 from telegram import Update
 
@@ -34,6 +34,8 @@ from bot.domain.ids import parse_id
 SEP = ":"
 NONE = "-"
 MAX_BYTES = 64
+ChatId = NewType("ChatId", int)  # a chat's id as Telegram gives it: groups' are negative, up to 52 bits
+_CHAT_ID = re.compile(r"-?[0-9]{1,16}")
 _PREFIXES: dict[str, type[CallbackData]] = {}
 _FIELDS: dict[type[CallbackData], tuple[tuple[str, Any], ...]] = {}
 
@@ -117,6 +119,10 @@ def _decode(kind: Any, piece: str) -> object:
     if origin is Literal:
         if piece in get_args(kind):
             return piece
+        raise InvalidInput("error.stale")
+    if kind is ChatId:
+        if _CHAT_ID.fullmatch(piece):
+            return ChatId(int(piece))
         raise InvalidInput("error.stale")
     if kind is bool:
         if piece in ("0", "1"):

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.posting import protected
+from bot.domain.posting import FollowKind, protected
+from bot.domain.specs import InitiativeFilter
 from bot.services import browse
+from handlers import filter_codes
 from handlers.budget import expensive
+from handlers.buttons import Follow, InitiativesPage, OpenInitiative
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local
-from handlers.keyboards import button, grid, keyboard, parts
+from handlers.keyboards import button, grid, keyboard
 from handlers.render import esc, fit, initiative_line, update_block
 from handlers.respond import guarded, show
 from handlers.texts import t
 
 SHOWN = 10
+
+
+@dataclass(frozen=True)
+class PickCountry(CallbackData, prefix="cty"):
+    """One of the countries an ambiguous name may mean."""
+
+    code: str
 
 
 @expensive
@@ -32,7 +45,7 @@ async def country_command(update: Update, context: BotContext) -> None:
     if match.country is not None:
         await _profile(update, context, match.country.code)
     elif match.candidates:
-        choices = [button(f"{c.name} ({c.code})", "cty", c.code) for c in match.candidates]
+        choices = [button(f"{c.name} ({c.code})", PickCountry(c.code)) for c in match.candidates]
         await show(update, t(viewer.language, "country.which", name=text[:40]), keyboard(*grid(choices, 1)))
     else:
         raise NotFound("country.not_found", name=text[:40])
@@ -42,10 +55,10 @@ async def country_command(update: Update, context: BotContext) -> None:
 @guarded
 async def country_button(update: Update, context: BotContext) -> None:
     """A candidate picked."""
-    data = parts(update.callback_query.data if update.callback_query else None, "cty", 1)
-    if data is None or len(data[0]) != 2:
+    code = PickCountry.read(update).code
+    if len(code) != 2:
         raise InvalidInput("error.stale")
-    await _profile(update, context, data[0])
+    await _profile(update, context, code)
 
 
 async def _profile(update: Update, context: BotContext, code: str) -> None:
@@ -74,9 +87,10 @@ async def _profile(update: Update, context: BotContext, code: str) -> None:
         lines = [t(lang, "country.events")]
         lines += [f"{local(e.starts_at, viewer)} · {esc(e.title)}" for e in profile.events[:5]]
         blocks.append("\n".join(lines))
-    opens = [button(str(n + 1), "ini", "o", i.id, "-.-.-.-") for n, i in enumerate(items)]
-    more = [button(t(lang, "country.all_initiatives"), "ini", "p", 0, f"{country.code}.-.-.-")]
-    follow = [button(t(lang, "country.follow"), "fol", "on", "country", country.code)]
+    opens = [button(str(n + 1), OpenInitiative(i.id)) for n, i in enumerate(items)]
+    all_of_it = InitiativesPage(0, filter_codes.encode(InitiativeFilter(country=country.code), ()))
+    more = [button(t(lang, "country.all_initiatives"), all_of_it)]
+    follow = [button(t(lang, "country.follow"), Follow("on", FollowKind.COUNTRY, country.code))]
     await show(
         update,
         fit(blocks),
@@ -89,5 +103,5 @@ def handlers() -> list[object]:
     """/country and its candidate buttons."""
     return [
         CommandHandler("country", country_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(country_button, pattern="^cty:"),
+        CallbackQueryHandler(country_button, pattern=PickCountry.pattern),
     ]

@@ -46,3 +46,6 @@ def decode(code: str, regions: Sequence[Region]) -> InitiativeFilter | None:
         type=TYPES.get(kind),
         status=STATUSES.get(status),
     )
+
+
+EVERYTHING = encode(InitiativeFilter(), ())  # no filter at all: '-.-.-.-'

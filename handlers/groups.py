@@ -4,25 +4,43 @@ unregisters them. In a group no admin registered, nothing runs (see `closed_door
 from __future__ import annotations
 
 import logging
-import re
+from dataclasses import dataclass
 
 from telegram import ChatMember, ChatMemberUpdated, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.domain.errors import InvalidInput
 from bot.domain.languages import bot_language
 from bot.services import groups as service
+from handlers.callback_data import CallbackData, ChatId
 from handlers.context import BotContext
 from handlers.dates import local
-from handlers.keyboards import button, grid, keyboard, parts
+from handlers.keyboards import button, grid, keyboard
 from handlers.render import shorten
 from handlers.respond import actor_of, guarded, show
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
 ABSENT = {ChatMember.LEFT, ChatMember.BANNED}
-CHAT_ID = re.compile(r"-?[0-9]{1,16}")
+
+
+@dataclass(frozen=True)
+class AskUnregister(CallbackData, prefix="grp:ask"):
+    """'Unregister' beside a group in /groups: asks to confirm."""
+
+    chat: ChatId
+
+
+@dataclass(frozen=True)
+class Unregister(CallbackData, prefix="grp:un"):
+    """Unregistering, confirmed: the bot leaves the group."""
+
+    chat: ChatId
+
+
+@dataclass(frozen=True)
+class GroupsList(CallbackData, prefix="grp:list"):
+    """'No, keep': /groups again."""
 
 
 async def closed_door(update: Update, context: BotContext) -> None:
@@ -102,23 +120,21 @@ async def groups_command(update: Update, context: BotContext) -> None:
             )
         )
     buttons = [
-        button(t(lang, "groups.unregister", title=shorten(e.group.title, 30)), "grp", "ask", e.group.chat_id)
+        button(
+            t(lang, "groups.unregister", title=shorten(e.group.title, 30)),
+            AskUnregister(ChatId(e.group.chat_id)),
+        )
         for e in found[:30]
     ]
     await show(update, "\n".join(lines), keyboard(*grid(buttons, 1)))
 
 
-def _chat_id(update: Update, action: str) -> int:
-    data = parts(update.callback_query.data if update.callback_query else None, "grp", 2)
-    if data is None or data[0] != action or not CHAT_ID.fullmatch(data[1]):
-        raise InvalidInput("error.stale")
-    return int(data[1])
-
-
 @guarded
 async def unregister_ask(update: Update, context: BotContext) -> None:
     """Confirm before unregistering: the bot will leave the group."""
-    group = await service.registered_group(context.deps.uow, actor_of(update), _chat_id(update, "ask"))
+    group = await service.registered_group(
+        context.deps.uow, actor_of(update), AskUnregister.read(update).chat
+    )
     viewer = await context.viewer(update)
     lang = viewer.language
     await show(
@@ -126,8 +142,8 @@ async def unregister_ask(update: Update, context: BotContext) -> None:
         t(lang, "groups.unregister_confirm", title=group.title),
         keyboard(
             [
-                button(t(lang, "groups.unregister_yes"), "grp", "un", group.chat_id),
-                button(t(lang, "groups.unregister_no"), "grp", "list", 0),
+                button(t(lang, "groups.unregister_yes"), Unregister(ChatId(group.chat_id))),
+                button(t(lang, "groups.unregister_no"), GroupsList()),
             ]
         ),
     )
@@ -137,7 +153,7 @@ async def unregister_ask(update: Update, context: BotContext) -> None:
 async def unregister(update: Update, context: BotContext) -> None:
     """Unregister (the service checks the admin and audits it), say goodbye in the group, and leave."""
     group = await service.unregister_group(
-        context.deps.uow, actor_of(update), _chat_id(update, "un"), context.deps.clock.now()
+        context.deps.uow, actor_of(update), Unregister.read(update).chat, context.deps.clock.now()
     )
     viewer = await context.viewer(update)
     await _say_and_leave(context, group.chat_id, t(viewer.language, "group.unregistered_bye"))
@@ -147,7 +163,7 @@ async def unregister(update: Update, context: BotContext) -> None:
 @guarded
 async def back_to_list(update: Update, context: BotContext) -> None:
     """'No, keep': the list again."""
-    _chat_id(update, "list")
+    GroupsList.read(update)
     await groups_command(update, context)
 
 
@@ -171,7 +187,7 @@ def handlers() -> list[object]:
     return [
         MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated),
         CommandHandler("groups", groups_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(unregister_ask, pattern="^grp:ask:"),
-        CallbackQueryHandler(unregister, pattern="^grp:un:"),
-        CallbackQueryHandler(back_to_list, pattern="^grp:list:"),
+        CallbackQueryHandler(unregister_ask, pattern=AskUnregister.pattern),
+        CallbackQueryHandler(unregister, pattern=Unregister.pattern),
+        CallbackQueryHandler(back_to_list, pattern=GroupsList.pattern),
     ]

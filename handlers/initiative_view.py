@@ -11,7 +11,7 @@ from bot.domain.model import Viewer
 from bot.domain.posting import FollowKind, protected
 from bot.domain.vocab import Role
 from bot.services import browse
-from handlers.buttons import EditInitiative, Follow, OpenUpdate, PostOn
+from handlers.buttons import EditInitiative, Follow, OpenUpdate, PostOn, UpdatesPage
 from handlers.context import BotContext
 from handlers.keyboards import button, keyboard
 from handlers.render import esc, fit, fit_count, link, shorten, update_block
@@ -89,11 +89,10 @@ def _buttons(viewer: Viewer, detail: browse.Detail, shown: int) -> list[list[Inl
     rows: list[list[InlineKeyboardButton]] = []
     nav = []
     if detail.offset > 0:
-        nav.append(
-            button(t(lang, "initiative.newer"), "inu", ini.id, max(0, detail.offset - browse.DETAIL_UPDATES))
-        )
+        newer = UpdatesPage(ini.id, max(0, detail.offset - browse.DETAIL_UPDATES))
+        nav.append(button(t(lang, "initiative.newer"), newer))
     if detail.offset + shown < detail.total_updates:
-        nav.append(button(t(lang, "initiative.older"), "inu", ini.id, detail.offset + shown))
+        nav.append(button(t(lang, "initiative.older"), UpdatesPage(ini.id, detail.offset + shown)))
     rows.append(nav)
     rows.append([button(f"✉ {n + 1}", OpenUpdate(u.id)) for n, u in enumerate(detail.updates[:shown])])
     actions = [button(t(lang, "initiative.post"), PostOn(ini.id))] if may_post(viewer.role) else []

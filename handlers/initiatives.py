@@ -4,24 +4,61 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain.errors import InvalidInput
-from bot.domain.filters import STATUS_CODES, TYPE_CODES, parse_filter
+from bot.domain.filters import parse_filter
 from bot.domain.model import Region
+from bot.domain.posting import FollowKind
 from bot.domain.specs import InitiativeFilter
 from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.services import browse
 from handlers import filter_codes
 from handlers.budget import expensive
+from handlers.buttons import Follow, InitiativesPage, OpenInitiative, UpdatesPage
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.initiative_view import detail_view
-from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.keyboards import button, grid, keyboard
 from handlers.render import initiative_line
 from handlers.respond import guarded, show
 from handlers.texts import t
+
+
+@dataclass(frozen=True)
+class FilterMenu(CallbackData, prefix="ini:f"):
+    """'By region', 'by type', 'by status': the choices of one filter, under the current one."""
+
+    which: Literal["r", "t", "s"]
+    filter: str
+
+
+@dataclass(frozen=True)
+class PickRegion(CallbackData, prefix="ini:r"):
+    """A region (by id) or any region."""
+
+    region: int | None
+    filter: str
+
+
+@dataclass(frozen=True)
+class PickType(CallbackData, prefix="ini:t"):
+    """A type or any type."""
+
+    type: InitiativeType | None
+    filter: str
+
+
+@dataclass(frozen=True)
+class PickStatus(CallbackData, prefix="ini:s"):
+    """A status or any status."""
+
+    status: InitiativeStatus | None
+    filter: str
 
 
 @guarded
@@ -59,9 +96,9 @@ async def show_page(
         )
     ]
     lines += [initiative_line(viewer, first + n + 1, i) for n, i in enumerate(listing.items)]
-    opens = [button(str(first + n + 1), "ini", "o", i.id, code) for n, i in enumerate(listing.items)]
-    nav = [button("◀", "ini", "p", listing.page - 1, code)] if listing.page > 0 else []
-    nav += [button("▶", "ini", "p", listing.page + 1, code)] if listing.page + 1 < listing.pages else []
+    opens = [button(str(first + n + 1), OpenInitiative(i.id)) for n, i in enumerate(listing.items)]
+    nav = [button("◀", InitiativesPage(listing.page - 1, code))] if listing.page > 0 else []
+    nav += [button("▶", InitiativesPage(listing.page + 1, code))] if listing.page + 1 < listing.pages else []
     await show(update, "\n".join(lines), keyboard(*grid(opens, 5), nav, *_filter_rows(lang, where, code)))
 
 
@@ -79,34 +116,33 @@ def _describe(where: InitiativeFilter, lang: str, regions: Sequence[Region]) -> 
 
 def _filter_rows(lang: str, where: InitiativeFilter, code: str) -> list[list[InlineKeyboardButton]]:
     row = [
-        button(t(lang, "initiatives.by_region"), "ini", "f", "r", code),
-        button(t(lang, "initiatives.by_type"), "ini", "f", "t", code),
-        button(t(lang, "initiatives.by_status"), "ini", "f", "s", code),
+        button(t(lang, "initiatives.by_region"), FilterMenu("r", code)),
+        button(t(lang, "initiatives.by_type"), FilterMenu("t", code)),
+        button(t(lang, "initiatives.by_status"), FilterMenu("s", code)),
     ]
-    clear = [button(t(lang, "initiatives.clear"), "ini", "p", 0, "-.-.-.-")]
+    clear = [button(t(lang, "initiatives.clear"), InitiativesPage(0, filter_codes.EVERYTHING))]
     if where.region:
-        clear.append(button(t(lang, "initiatives.follow_region"), "fol", "on", "region", where.region))
+        follow = Follow("on", FollowKind.REGION, where.region)
+        clear.append(button(t(lang, "initiatives.follow_region"), follow))
     return [row, [] if where.empty else clear]
 
 
-async def _decode(update: Update, context: BotContext) -> tuple[str, str, InitiativeFilter, Sequence[Region]]:
-    data = parts(update.callback_query.data if update.callback_query else None, "ini", 3)
+async def _where(context: BotContext, code: str) -> tuple[InitiativeFilter, Sequence[Region]]:
+    """The filter a button carries, with the regions it was read against."""
     regions = await browse.regions(context.deps.uow)
-    where = filter_codes.decode(data[2], regions) if data else None
-    if data is None or where is None:
+    where = filter_codes.decode(code, regions)
+    if where is None:
         raise InvalidInput("error.stale")
-    return data[0], data[1], where, regions
+    return where, regions
 
 
 @expensive
 @guarded
 async def page_button(update: Update, context: BotContext) -> None:
     """◀ ▶ and 'clear filters': the same message, another page."""
-    _, arg, where, regions = await _decode(update, context)
-    page = as_int(arg)
-    if page is None:
-        raise InvalidInput("error.stale")
-    await show_page(update, context, where, page, regions)
+    pressed = InitiativesPage.read(update)
+    where, regions = await _where(context, pressed.filter)
+    await show_page(update, context, where, pressed.page, regions)
 
 
 @guarded
@@ -114,54 +150,60 @@ async def filter_menu(update: Update, context: BotContext) -> None:
     """The choices of one filter as buttons."""
     viewer = await context.viewer(update)
     browse.require_reader(viewer)
-    _, which, where, regions = await _decode(update, context)
+    pressed = FilterMenu.read(update)
+    where, regions = await _where(context, pressed.filter)
     lang = viewer.language
     code = filter_codes.encode(where, regions)
-    if which == "r":
-        choices = [button(r.name, "ini", "r", r.id, code) for r in regions]
-    elif which == "t":
-        choices = [
-            button(t(lang, f"type.{k.value}"), "ini", "t", TYPE_CODES[k], code) for k in InitiativeType
-        ]
-    elif which == "s":
-        choices = [
-            button(t(lang, f"status.{s.value}"), "ini", "s", STATUS_CODES[s], code) for s in InitiativeStatus
-        ]
+    choices: list[InlineKeyboardButton]
+    if pressed.which == "r":
+        choices = [button(r.name, PickRegion(r.id, code)) for r in regions]
+        anything: CallbackData = PickRegion(None, code)
+    elif pressed.which == "t":
+        choices = [button(t(lang, f"type.{k.value}"), PickType(k, code)) for k in InitiativeType]
+        anything = PickType(None, code)
     else:
-        raise InvalidInput("error.stale")
-    any_choice = button(t(lang, "initiatives.any"), "ini", which, filter_codes.NONE, code)
-    await show(update, t(lang, f"initiatives.choose_{which}"), keyboard(*grid(choices, 2), [any_choice]))
+        choices = [button(t(lang, f"status.{s.value}"), PickStatus(s, code)) for s in InitiativeStatus]
+        anything = PickStatus(None, code)
+    any_choice = button(t(lang, "initiatives.any"), anything)
+    await show(
+        update, t(lang, f"initiatives.choose_{pressed.which}"), keyboard(*grid(choices, 2), [any_choice])
+    )
 
 
 @expensive
 @guarded
-async def filter_choice(update: Update, context: BotContext) -> None:
-    """A region, type or status picked: page one of the narrowed list."""
-    which, value, where, regions = await _decode(update, context)
-    none = value == filter_codes.NONE
-    if which == "r":
-        key = next((r.key for r in regions if str(r.id) == value), None)
-        if key is None and not none:
-            raise InvalidInput("error.stale")
-        where = dataclasses.replace(where, region=key)
-    elif which == "t":
-        if not none and value not in filter_codes.TYPES:
-            raise InvalidInput("error.stale")
-        where = dataclasses.replace(where, type=filter_codes.TYPES.get(value))
-    else:
-        if not none and value not in filter_codes.STATUSES:
-            raise InvalidInput("error.stale")
-        where = dataclasses.replace(where, status=filter_codes.STATUSES.get(value))
-    await show_page(update, context, where, 0, regions)
+async def region_choice(update: Update, context: BotContext) -> None:
+    """A region picked (or any): page one of the narrowed list."""
+    pressed = PickRegion.read(update)
+    where, regions = await _where(context, pressed.filter)
+    key = next((r.key for r in regions if r.id == pressed.region), None)
+    if key is None and pressed.region is not None:
+        raise InvalidInput("error.stale")
+    await show_page(update, context, dataclasses.replace(where, region=key), 0, regions)
+
+
+@expensive
+@guarded
+async def type_choice(update: Update, context: BotContext) -> None:
+    """A type picked (or any): page one of the narrowed list."""
+    pressed = PickType.read(update)
+    where, regions = await _where(context, pressed.filter)
+    await show_page(update, context, dataclasses.replace(where, type=pressed.type), 0, regions)
+
+
+@expensive
+@guarded
+async def status_choice(update: Update, context: BotContext) -> None:
+    """A status picked (or any): page one of the narrowed list."""
+    pressed = PickStatus.read(update)
+    where, regions = await _where(context, pressed.filter)
+    await show_page(update, context, dataclasses.replace(where, status=pressed.status), 0, regions)
 
 
 @guarded
 async def open_button(update: Update, context: BotContext) -> None:
-    """A numbered button of the list: the initiative's details."""
-    data = parts(update.callback_query.data if update.callback_query else None, "ini", 3)
-    if data is None or as_int(data[1]) is None:
-        raise InvalidInput("error.stale")
-    await detail_view(update, context, data[1], 0)
+    """A numbered button of a list: the initiative's details."""
+    await detail_view(update, context, str(OpenInitiative.read(update).initiative), 0)
 
 
 @guarded
@@ -177,12 +219,8 @@ async def initiative_command(update: Update, context: BotContext) -> None:
 @guarded
 async def older_updates(update: Update, context: BotContext) -> None:
     """Older updates of an initiative, five at a time."""
-    data = parts(update.callback_query.data if update.callback_query else None, "inu", 2)
-    ident = as_int(data[0]) if data else None
-    offset = as_int(data[1]) if data else None
-    if ident is None or offset is None:
-        raise InvalidInput("error.stale")
-    await detail_view(update, context, str(ident), offset)
+    pressed = UpdatesPage.read(update)
+    await detail_view(update, context, str(pressed.initiative), pressed.offset)
 
 
 def handlers() -> list[object]:
@@ -191,9 +229,11 @@ def handlers() -> list[object]:
     return [
         CommandHandler("initiatives", initiatives_command, filters=private),
         CommandHandler("initiative", initiative_command, filters=private),
-        CallbackQueryHandler(page_button, pattern="^ini:p:"),
-        CallbackQueryHandler(filter_menu, pattern="^ini:f:"),
-        CallbackQueryHandler(filter_choice, pattern="^ini:[rts]:"),
-        CallbackQueryHandler(open_button, pattern="^ini:o:"),
-        CallbackQueryHandler(older_updates, pattern="^inu:"),
+        CallbackQueryHandler(page_button, pattern=InitiativesPage.pattern),
+        CallbackQueryHandler(filter_menu, pattern=FilterMenu.pattern),
+        CallbackQueryHandler(region_choice, pattern=PickRegion.pattern),
+        CallbackQueryHandler(type_choice, pattern=PickType.pattern),
+        CallbackQueryHandler(status_choice, pattern=PickStatus.pattern),
+        CallbackQueryHandler(open_button, pattern=OpenInitiative.pattern),
+        CallbackQueryHandler(older_updates, pattern=UpdatesPage.pattern),
     ]

@@ -2,41 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
-from bot.domain.errors import InvalidInput
 from bot.services import members as service
 from bot.services.catalog import delegations
+from handlers.buttons import MoveMember, ShowMember
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
-from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.keyboards import button, grid, keyboard
 from handlers.members import card
 from handlers.respond import actor_of, guarded, show
 from handlers.texts import t
 
 
-def _args(update: Update, action: str, count: int) -> list[str]:
-    data = parts(update.callback_query.data if update.callback_query else None, "mmv", count)
-    if data is None or data[0] != action:
-        raise InvalidInput("error.stale")
-    return data
+@dataclass(frozen=True)
+class MoveTo(CallbackData, prefix="mmv:to"):
+    """The delegation the member moves to."""
+
+    member: int
+    code: str
 
 
 @guarded
 async def ask_delegation(update: Update, context: BotContext) -> None:
     """The delegations to move the member to (the service checks admin, and never oneself)."""
-    member_id = as_int(_args(update, "ask", 2)[1])
-    if member_id is None:
-        raise InvalidInput("error.stale")
+    member_id = MoveMember.read(update).member
     member = await service.revocable_member(context.deps.uow, actor_of(update), member_id)
     viewer = await context.viewer(update)
     lang = viewer.language
     choices = [
-        button(d.code, "mmv", "to", member.id, d.code)
+        button(d.code, MoveTo(member.id, d.code))
         for d in await delegations(context.deps.uow)
         if d.code != member.delegation.code
     ]
-    back = [button(t(lang, "members.revoke_no"), "mem", "show", member.id)]
+    back = [button(t(lang, "members.revoke_no"), ShowMember(member.id))]
     text = t(lang, "members.ask_delegation", name=member.display_name, code=member.delegation.code)
     await show(update, text, keyboard(*grid(choices, 5), back))
 
@@ -44,11 +46,9 @@ async def ask_delegation(update: Update, context: BotContext) -> None:
 @guarded
 async def move(update: Update, context: BotContext) -> None:
     """Move, then show the card again with what was done."""
-    _, ident, code = _args(update, "to", 3)
-    member_id = as_int(ident)
-    if member_id is None:
-        raise InvalidInput("error.stale")
-    moved = await service.move(context.deps.uow, actor_of(update), member_id, code, context.deps.clock.now())
+    pressed = MoveTo.read(update)
+    now = context.deps.clock.now()
+    moved = await service.move(context.deps.uow, actor_of(update), pressed.member, pressed.code, now)
     viewer = await context.viewer(update)
     text, markup = card(viewer, moved)
     done = t(viewer.language, "members.moved", name=moved.display_name, code=moved.delegation.code)
@@ -58,6 +58,6 @@ async def move(update: Update, context: BotContext) -> None:
 def handlers() -> list[object]:
     """The move buttons of a member's card."""
     return [
-        CallbackQueryHandler(ask_delegation, pattern="^mmv:ask:"),
-        CallbackQueryHandler(move, pattern="^mmv:to:"),
+        CallbackQueryHandler(ask_delegation, pattern=MoveMember.pattern),
+        CallbackQueryHandler(move, pattern=MoveTo.pattern),
     ]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.domain.errors import InvalidInput
 from bot.domain.model import Member, Viewer
 from bot.domain.vocab import MemberStatus, Role
 from bot.services import members as service
 from bot.services.access_requests import pending_requests
 from bot.services.privacy import erasable_member, erase_member
+from handlers.buttons import MoveMember, ShowMember, ShowRequest
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.invites import describe
-from handlers.keyboards import as_int, button, keyboard, parts
+from handlers.keyboards import button, keyboard
 from handlers.menu import set_member_menu
 from handlers.respond import actor_of, guarded, show
 from handlers.texts import t
@@ -21,12 +24,54 @@ from handlers.texts import t
 PAGE = 10
 
 
-def _target(update: Update, action: str) -> int:
-    data = parts(update.callback_query.data if update.callback_query else None, "mem", 2)
-    member_id = as_int(data[1]) if data and data[0] == action else None
-    if member_id is None:
-        raise InvalidInput("error.stale")
-    return member_id
+@dataclass(frozen=True)
+class MembersPage(CallbackData, prefix="mem:page"):
+    """◀ ▶ through the list, and 'back' on a card."""
+
+    page: int
+
+
+@dataclass(frozen=True)
+class ChangeRole(CallbackData, prefix="mem:role"):
+    """'Make them …' on a card."""
+
+    member: int
+    role: Role
+
+
+@dataclass(frozen=True)
+class AskRevoke(CallbackData, prefix="mem:rev"):
+    """'Revoke' on a card: asks to confirm."""
+
+    member: int
+
+
+@dataclass(frozen=True)
+class Revoke(CallbackData, prefix="mem:revok"):
+    """The revocation, confirmed."""
+
+    member: int
+
+
+@dataclass(frozen=True)
+class Reinstate(CallbackData, prefix="mem:rein"):
+    """'Reinstate' on a revoked member's card."""
+
+    member: int
+
+
+@dataclass(frozen=True)
+class AskErase(CallbackData, prefix="mem:era"):
+    """'Erase' on a card: asks to confirm."""
+
+    member: int
+
+
+@dataclass(frozen=True)
+class Erase(CallbackData, prefix="mem:erase"):
+    """The erasure, confirmed."""
+
+    member: int
 
 
 @guarded
@@ -38,7 +83,7 @@ async def members_command(update: Update, context: BotContext) -> None:
 @guarded
 async def members_page(update: Update, context: BotContext) -> None:
     """Another page of the list."""
-    await _list(update, context, _target(update, "page"))
+    await _list(update, context, MembersPage.read(update).page)
 
 
 async def _list(update: Update, context: BotContext, page: int) -> None:
@@ -53,12 +98,12 @@ async def _list(update: Update, context: BotContext, page: int) -> None:
     lines = [t(lang, "members.header", count=len(everyone), page=page + 1, pages=pages)]
     lines += [t(lang, "members.waiting", count=len(waiting))] if waiting else []
     rows = [
-        [button(t(lang, "members.review", name=r.name[:24], code=r.delegation_code), "req", "show", r.id)]
+        [button(t(lang, "members.review", name=r.name[:24], code=r.delegation_code), ShowRequest(r.id))]
         for r in waiting[:5]
     ]
-    rows += [[button(_label(lang, m), "mem", "show", m.id)] for m in shown]
-    nav = [button("◀", "mem", "page", page - 1)] if page > 0 else []
-    nav += [button("▶", "mem", "page", page + 1)] if page + 1 < pages else []
+    rows += [[button(_label(lang, m), ShowMember(m.id))] for m in shown]
+    nav = [button("◀", MembersPage(page - 1))] if page > 0 else []
+    nav += [button("▶", MembersPage(page + 1))] if page + 1 < pages else []
     await show(update, "\n".join(lines), keyboard(*rows, nav))
 
 
@@ -71,7 +116,7 @@ def _label(language: str, member: Member) -> str:
 @guarded
 async def member_show(update: Update, context: BotContext) -> None:
     """One member's card with the actions that apply."""
-    member = await service.member_card(context.deps.uow, actor_of(update), _target(update, "show"))
+    member = await service.member_card(context.deps.uow, actor_of(update), ShowMember.read(update).member)
     viewer = await context.viewer(update)
     await show(update, *card(viewer, member))
 
@@ -89,44 +134,34 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
         status=t(lang, "members.status_erased" if member.erased else f"members.status_{member.status.value}"),
         reachable=t(lang, "members.reachable" if member.reachable else "members.unreachable"),
     )
-    back = [button(t(lang, "members.back"), "mem", "page", 0)]
+    back = [button(t(lang, "members.back"), MembersPage(0))]
     if viewer.member is not None and viewer.member.id == member.id:
         return text + "\n" + t(lang, "members.this_is_you"), keyboard(back)
     if member.erased:
         return text, keyboard(back)
-    erase = [button(t(lang, "members.erase"), "mem", "era", member.id)]
+    erase = [button(t(lang, "members.erase"), AskErase(member.id))]
     if not member.active:
-        return text, keyboard([button(t(lang, "members.reinstate"), "mem", "rein", member.id)], erase, back)
+        return text, keyboard([button(t(lang, "members.reinstate"), Reinstate(member.id))], erase, back)
     roles = [
-        button(t(lang, "members.make", role=t(lang, f"role.{r.value}")), "mem", f"to{r.value[:3]}", member.id)
+        button(t(lang, "members.make", role=t(lang, f"role.{r.value}")), ChangeRole(member.id, r))
         for r in Role
         if r is not member.role
     ]
     return text, keyboard(
         roles,
-        [button(t(lang, "members.move"), "mmv", "ask", member.id)],
-        [button(t(lang, "members.revoke"), "mem", "rev", member.id)],
+        [button(t(lang, "members.move"), MoveMember(member.id))],
+        [button(t(lang, "members.revoke"), AskRevoke(member.id))],
         erase,
         back,
     )
 
 
-ROLE_ACTIONS = {f"to{r.value[:3]}": r for r in Role}
-
-
 @guarded
 async def member_role(update: Update, context: BotContext) -> None:
     """Change the role; the member's command menu follows."""
-    data = parts(update.callback_query.data if update.callback_query else None, "mem", 2)
-    role = ROLE_ACTIONS.get(data[0]) if data else None
-    if role is None:
-        raise InvalidInput("error.stale")
+    pressed = ChangeRole.read(update)
     change = await service.change_role(
-        context.deps.uow,
-        actor_of(update),
-        _target(update, data[0] if data else ""),
-        role,
-        context.deps.clock.now(),
+        context.deps.uow, actor_of(update), pressed.member, pressed.role, context.deps.clock.now()
     )
     member = change.member
     await set_member_menu(context.bot, member.telegram_user_id, member.role, member.language)
@@ -136,31 +171,37 @@ async def member_role(update: Update, context: BotContext) -> None:
 @guarded
 async def member_revoke_ask(update: Update, context: BotContext) -> None:
     """Ask to confirm a revocation."""
-    member = await service.revocable_member(context.deps.uow, actor_of(update), _target(update, "rev"))
-    await _confirm(update, context, member, "revoke", "revok")
+    member_id = AskRevoke.read(update).member
+    member = await service.revocable_member(context.deps.uow, actor_of(update), member_id)
+    await _confirm(update, context, member, "revoke", Revoke(member.id))
 
 
-async def _confirm(update: Update, context: BotContext, member: Member, what: str, yes: str) -> None:
-    """The question `members.<what>_confirm` with its yes (callback `mem:<yes>:<id>`) and no buttons."""
+async def _confirm(update: Update, context: BotContext, member: Member, what: str, yes: CallbackData) -> None:
+    """The question `members.<what>_confirm` with its yes (`yes`) and no (the card again) buttons."""
     lang = (await context.viewer(update)).language
     question = t(lang, f"members.{what}_confirm", name=member.display_name, code=member.delegation.code)
     answers = [
-        button(t(lang, f"members.{what}_yes"), "mem", yes, member.id),
-        button(t(lang, f"members.{what}_no"), "mem", "show", member.id),
+        button(t(lang, f"members.{what}_yes"), yes),
+        button(t(lang, f"members.{what}_no"), ShowMember(member.id)),
     ]
     await show(update, question, keyboard(answers))
 
 
 @guarded
-async def member_status(update: Update, context: BotContext) -> None:
-    """Revoke (confirmed) or reinstate; access ends or returns at the member's next update."""
-    data = parts(update.callback_query.data if update.callback_query else None, "mem", 2)
-    action = data[0] if data else ""
-    status = {"revok": MemberStatus.REVOKED, "rein": MemberStatus.ACTIVE}.get(action)
-    if status is None:
-        raise InvalidInput("error.stale")
+async def member_revoke(update: Update, context: BotContext) -> None:
+    """Revoke (confirmed); access ends at the member's next update."""
+    await _set_status(update, context, Revoke.read(update).member, MemberStatus.REVOKED)
+
+
+@guarded
+async def member_reinstate(update: Update, context: BotContext) -> None:
+    """Reinstate; access returns at the member's next update."""
+    await _set_status(update, context, Reinstate.read(update).member, MemberStatus.ACTIVE)
+
+
+async def _set_status(update: Update, context: BotContext, member_id: int, status: MemberStatus) -> None:
     change = await service.set_status(
-        context.deps.uow, actor_of(update), _target(update, action), status, context.deps.clock.now()
+        context.deps.uow, actor_of(update), member_id, status, context.deps.clock.now()
     )
     member = change.member
     await set_member_menu(
@@ -183,14 +224,14 @@ async def _show_change(update: Update, context: BotContext, change: service.Memb
 @guarded
 async def member_erase_ask(update: Update, context: BotContext) -> None:
     """Ask to confirm an erasure, saying what it does and that it cannot be undone."""
-    member = await erasable_member(context.deps.uow, actor_of(update), _target(update, "era"))
-    await _confirm(update, context, member, "erase", "erase")
+    member = await erasable_member(context.deps.uow, actor_of(update), AskErase.read(update).member)
+    await _confirm(update, context, member, "erase", Erase(member.id))
 
 
 @guarded
 async def member_erase(update: Update, context: BotContext) -> None:
     """Erase (confirmed): the card then shows the pseudonym; the account's menu becomes a guest's."""
-    actor, member_id = actor_of(update), _target(update, "erase")
+    actor, member_id = actor_of(update), Erase.read(update).member
     erasure = await erase_member(context.deps.uow, actor, member_id, context.deps.clock.now())
     await set_member_menu(context.bot, erasure.telegram_user_id, None, "en")
     viewer = await context.viewer(update)
@@ -211,11 +252,12 @@ def handlers() -> list[object]:
     """/members and its buttons."""
     return [
         CommandHandler("members", members_command, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(members_page, pattern="^mem:page:"),
-        CallbackQueryHandler(member_show, pattern="^mem:show:"),
-        CallbackQueryHandler(member_role, pattern="^mem:to(adm|con|obs):"),
-        CallbackQueryHandler(member_revoke_ask, pattern="^mem:rev:"),
-        CallbackQueryHandler(member_status, pattern="^mem:(revok|rein):"),
-        CallbackQueryHandler(member_erase_ask, pattern="^mem:era:"),
-        CallbackQueryHandler(member_erase, pattern="^mem:erase:"),
+        CallbackQueryHandler(members_page, pattern=MembersPage.pattern),
+        CallbackQueryHandler(member_show, pattern=ShowMember.pattern),
+        CallbackQueryHandler(member_role, pattern=ChangeRole.pattern),
+        CallbackQueryHandler(member_revoke_ask, pattern=AskRevoke.pattern),
+        CallbackQueryHandler(member_revoke, pattern=Revoke.pattern),
+        CallbackQueryHandler(member_reinstate, pattern=Reinstate.pattern),
+        CallbackQueryHandler(member_erase_ask, pattern=AskErase.pattern),
+        CallbackQueryHandler(member_erase, pattern=Erase.pattern),
     ]

@@ -7,6 +7,8 @@ privacy policy and BotFather has no policy URL for it: /privacy is therefore in 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -14,26 +16,34 @@ from bot.domain import invites as tokens
 from bot.domain.errors import InvalidInput
 from bot.domain.privacy import statement_problem
 from bot.domain.splitting import LIMIT, split_html
+from handlers.buttons import ContinueRequest, JoinWithInvite
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
-from handlers.keyboards import button, keyboard, parts
+from handlers.keyboards import button, keyboard
 from handlers.respond import guarded, reply
 from handlers.texts import t
 
-PREFIX = "prv"
 REQUEST = "req"  # the notice of the access-request flow; any other target is an invitation's token
+
+
+@dataclass(frozen=True)
+class ReadPrivacy(CallbackData, prefix="prv:read"):
+    """The notice's 'read the statement': `target` is REQUEST or the invitation's token."""
+
+    target: str
 
 
 def continue_button(language: str, target: str) -> InlineKeyboardButton:
     """What accepting does: go on with the access request, or join with the invitation's token."""
     if target == REQUEST:
-        return button(t(language, "privacy.continue"), "req", "agree")
-    return button(t(language, "privacy.join"), PREFIX, "join", target)
+        return button(t(language, "privacy.continue"), ContinueRequest())
+    return button(t(language, "privacy.join"), JoinWithInvite(target))
 
 
 def notice(language: str, target: str) -> tuple[str, InlineKeyboardMarkup | None]:
     """The notice before joining: what the bot keeps, a button to read the statement, one to continue."""
     return t(language, "privacy.notice"), keyboard(
-        [button(t(language, "privacy.read"), PREFIX, "read", target)], [continue_button(language, target)]
+        [button(t(language, "privacy.read"), ReadPrivacy(target))], [continue_button(language, target)]
     )
 
 
@@ -66,11 +76,9 @@ async def privacy_command(update: Update, context: BotContext) -> None:
 @guarded
 async def read_button(update: Update, context: BotContext) -> None:
     """From the notice: the statement, then the continue button again under it."""
+    target = ReadPrivacy.read(update).target
     query = update.callback_query
-    data = parts(query.data if query else None, PREFIX, 2)
-    if query is None or data is None or data[0] != "read":
-        raise InvalidInput("error.stale")
-    target = data[1]
+    assert query is not None
     if target != REQUEST and not tokens.well_formed(target):
         raise InvalidInput("error.stale")
     await query.answer()
@@ -85,5 +93,5 @@ def handlers() -> list[object]:
     """/privacy and the notice's read button (the join button is /start's)."""
     return [
         CommandHandler("privacy", privacy_command),
-        CallbackQueryHandler(read_button, pattern=f"^{PREFIX}:read:"),
+        CallbackQueryHandler(read_button, pattern=ReadPrivacy.pattern),
     ]

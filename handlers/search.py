@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -14,14 +15,24 @@ from bot.domain.search import HIT_END, HIT_START, SearchHit
 from bot.services.browse import require_reader
 from bot.services.search import SearchOutcome, search
 from handlers.budget import expensive
+from handlers.buttons import OpenInitiative
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local_date
-from handlers.keyboards import as_int, button, grid, keyboard, parts
+from handlers.keyboards import button, grid, keyboard
 from handlers.render import esc, fit, shorten
 from handlers.respond import guarded, show
 from handlers.texts import t
 
 KEPT = 10  # searches remembered per user for paging
+
+
+@dataclass(frozen=True)
+class SearchPage(CallbackData, prefix="srch"):
+    """◀ ▶ through the results of a search remembered under `search`."""
+
+    search: str
+    page: int
 
 
 def highlighted(snippet: str) -> str:
@@ -54,12 +65,11 @@ async def search_command(update: Update, context: BotContext) -> None:
 @guarded
 async def search_page(update: Update, context: BotContext) -> None:
     """◀ ▶ through the results of a remembered search."""
-    data = parts(update.callback_query.data if update.callback_query else None, "srch", 2)
-    page = as_int(data[1]) if data else None
+    pressed = SearchPage.read(update)
     remembered = (context.user_data or {}).get("searches", {})
-    if data is None or page is None or data[0] not in remembered:
+    if pressed.search not in remembered:
         raise InvalidInput("search.expired")
-    await _show(update, context, data[0], remembered[data[0]], page)
+    await _show(update, context, pressed.search, remembered[pressed.search], pressed.page)
 
 
 async def _show(update: Update, context: BotContext, key: str, text: str, page: int) -> None:
@@ -73,9 +83,9 @@ async def _show(update: Update, context: BotContext, key: str, text: str, page: 
     blocks = [_header(viewer, outcome, text)]
     hits = [*(results.initiatives if outcome.page == 0 else ()), *results.updates]
     blocks += [_hit(viewer, n + 1, hit) for n, hit in enumerate(hits)]
-    opens = [button(str(n + 1), "ini", "o", hit.initiative_id, "-.-.-.-") for n, hit in enumerate(hits)]
-    nav = [button("◀", "srch", key, outcome.page - 1)] if outcome.page > 0 else []
-    nav += [button("▶", "srch", key, outcome.page + 1)] if outcome.page + 1 < outcome.pages else []
+    opens = [button(str(n + 1), OpenInitiative(hit.initiative_id)) for n, hit in enumerate(hits)]
+    nav = [button("◀", SearchPage(key, outcome.page - 1))] if outcome.page > 0 else []
+    nav += [button("▶", SearchPage(key, outcome.page + 1))] if outcome.page + 1 < outcome.pages else []
     protect = any(protected(hit.tlp) for hit in hits if hit.tlp is not None)
     markup = keyboard(*([] if viewer.in_group else grid(opens, 5)), nav)
     await show(update, fit(blocks), markup, protect=protect)
@@ -107,5 +117,5 @@ def handlers() -> list[object]:
     """/search (private chats and groups: a group sees TLP:CLEAR only) and its paging."""
     return [
         CommandHandler("search", search_command),
-        CallbackQueryHandler(search_page, pattern="^srch:"),
+        CallbackQueryHandler(search_page, pattern=SearchPage.pattern),
     ]

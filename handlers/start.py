@@ -10,9 +10,10 @@ from bot.domain.languages import bot_language
 from bot.domain.model import Member, Viewer
 from bot.services.invites import check_invite, redeem_invite
 from handlers import privacy
+from handlers.buttons import JoinWithInvite, RequestAccess
 from handlers.common import help_text
 from handlers.context import BotContext
-from handlers.keyboards import button, keyboard, parts
+from handlers.keyboards import button, keyboard
 from handlers.menu import set_member_menu
 from handlers.respond import guarded, reply, show
 from handlers.texts import Html, t
@@ -30,7 +31,7 @@ async def start(update: Update, context: BotContext) -> None:
         await reply(update, greeting(viewer.language, viewer.member, "start.member", viewer))
     else:
         key = "start.revoked" if viewer.member is not None else "start.guest"
-        request = keyboard([button(t(viewer.language, "request.button"), "req", "start")])
+        request = keyboard([button(t(viewer.language, "request.button"), RequestAccess())])
         await reply(update, t(viewer.language, key), request)
 
 
@@ -48,9 +49,9 @@ async def _redeem(update: Update, context: BotContext, viewer: Viewer) -> None:
 @guarded
 async def join(update: Update, context: BotContext) -> None:
     """The privacy notice's continue button: redeem the invitation and greet the new member."""
+    token = JoinWithInvite.read(update).token
     user, chat = update.effective_user, update.effective_chat
-    data = parts(update.callback_query.data if update.callback_query else None, privacy.PREFIX, 2)
-    if user is None or chat is None or chat.type != "private" or data is None or data[0] != "join":
+    if user is None or chat is None or chat.type != "private":
         raise InvalidInput("error.stale")
     member = await redeem_invite(
         context.deps.uow,
@@ -58,7 +59,7 @@ async def join(update: Update, context: BotContext) -> None:
         chat.id,
         user.full_name,
         bot_language(user.language_code),
-        data[1],
+        token,
         context.deps.clock.now(),
     )
     fresh = Viewer(user.id, member, member.language)
@@ -80,4 +81,4 @@ def greeting(language: str, member: Member, key: str, viewer: Viewer) -> str:
 
 def handlers() -> list[object]:
     """The privacy notice's join button (/start itself is registered first, in `handlers.register`)."""
-    return [CallbackQueryHandler(join, pattern=f"^{privacy.PREFIX}:join:")]
+    return [CallbackQueryHandler(join, pattern=JoinWithInvite.pattern)]

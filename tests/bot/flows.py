@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
+from handlers.buttons import JoinWithInvite
 from tests.harness import BotHarness
 
 
@@ -37,16 +39,16 @@ def alerts(calls: list[ApiCall]) -> list[str]:
     ]
 
 
-JOIN = "prv:join:"
-
-
 async def past_privacy_notice(bot: BotHarness, who: Identity, calls: list[ApiCall]) -> list[ApiCall]:
     """If these calls showed the privacy notice of an invitation, press its join button and return the
     calls of that press; otherwise return the calls as they are (the invitation was refused at once)."""
     for call in reversed(calls):
         rows = (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
         joining = [
-            b["callback_data"] for row in rows for b in row if b.get("callback_data", "").startswith(JOIN)
+            b["callback_data"]
+            for row in rows
+            for b in row
+            if re.match(JoinWithInvite.pattern, b.get("callback_data", ""))
         ]
         if call.method == "sendMessage" and joining:
             message = {"message_id": call.result["message_id"], "date": 0, "chat": who.chat, "text": "notice"}

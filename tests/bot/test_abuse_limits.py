@@ -17,12 +17,17 @@ from sqlalchemy import event, insert, select
 
 from bot.console.updates import Identity
 from bot.domain.search import SearchTooBroad
-from bot.domain.vocab import Role, Tlp, UpdateKind
+from bot.domain.vocab import InitiativeStatus, InitiativeType, Role, Tlp, UpdateKind
 from bot.services.budgets import BudgetRule, RequestBudgets, TooManyRequests
 from bot.services.identity import identify
 from bot.services.search import search
 from bot.settings import Settings
+from handlers.buttons import InitiativesPage, UpdatesPage
 from handlers.context import DEPS_KEY, BotContext, Lane
+from handlers.country import PickCountry
+from handlers.filter_codes import EVERYTHING
+from handlers.initiatives import PickRegion, PickStatus, PickType
+from handlers.search import SearchPage
 from storage.factory import Store
 from storage.models import InitiativeRow, MemberRow, UpdateRow
 from tests.bot.flows import alerts
@@ -126,7 +131,9 @@ async def test_a_flooding_member_is_told_once_to_wait_and_nothing_expensive_runs
     with statements(strict) as run:
         [told] = strict.texts(await strict.send(contact, "/search morocco"))
         assert strict.texts(await strict.send(contact, "/search morocco")) == []  # told once is enough
-        calls = await strict.press(contact, page(contact), "srch:abcd:1")  # a button is always answered
+        calls = await strict.press(
+            contact, page(contact), SearchPage("abcd", 1).data
+        )  # a button is always answered
     assert told == TOO_MANY
     assert alerts(calls) == [TOO_MANY]
     assert run == [], "an over-budget request reached the store"
@@ -157,11 +164,13 @@ EXPENSIVE = {
     "/search morocco": "send",
     "/digest": "send",
     "/country Morocco": "send",
-    "ini:p:1:-.-.-.-": "press",
-    "ini:t:par:-.-.-.-": "press",
-    "inu:1:5": "press",
-    "srch:abcd:1": "press",
-    "cty:MA": "press",
+    InitiativesPage(1, EVERYTHING).data: "press",
+    PickRegion(None, EVERYTHING).data: "press",
+    PickType(InitiativeType.PARTNERSHIP, EVERYTHING).data: "press",
+    PickStatus(InitiativeStatus.ACTIVE, EVERYTHING).data: "press",
+    UpdatesPage(1, 5).data: "press",
+    SearchPage("abcd", 1).data: "press",
+    PickCountry("MA").data: "press",
 }
 
 

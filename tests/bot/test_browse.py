@@ -20,8 +20,13 @@ from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
 from bot.domain.access import may_read
 from bot.domain.model import Initiative, Update
-from bot.domain.vocab import Role, Tlp, UpdateKind
+from bot.domain.vocab import InitiativeType, Role, Tlp, UpdateKind
 from bot.services.identity import identify
+from handlers.buttons import InitiativesPage, OpenInitiative, UpdatesPage
+from handlers.country import PickCountry
+from handlers.filter_codes import EVERYTHING
+from handlers.initiatives import FilterMenu, PickType
+from handlers.upcoming import DownloadCalendar
 from storage.factory import Store
 from storage.models import EventRow, UpdateRow, update_readers
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
@@ -417,9 +422,11 @@ FORGED_LIST_BUTTONS = (
     "ini:r:-1:-.-.-.-",
     "ini:t:zzz:-.-.-.-",
     "ini:s:zzz:-.-.-.-",
-    "ini:o:abc:-.-.-.-",
-    "ini:o:١٢:-.-.-.-",
-    "ini:o:99999999999:-.-.-.-",
+    "ini:t:par:-.-.-.-",  # a type by its short code: an older button
+    "ini:o:1:-.-.-.-",  # an initiative's button that carried the list's filter: an older button
+    "ini:o:abc",
+    "ini:o:١٢",
+    "ini:o:99999999999",
     "ini:x:0:-.-.-.-",
     "inu:abc:0",
     "inu:1:٥",
@@ -440,7 +447,7 @@ async def test_forged_list_buttons_are_refused_politely(bot: BotHarness, people:
         assert calls[0].params.get("show_alert") is True
     assert bot.api.chat(contact.user_id).messages[message["message_id"]]["text"] == before
 
-    calls = await bot.press(contact, message, "ini:o:999999:-.-.-.-")
+    calls = await bot.press(contact, message, OpenInitiative(999999).data)
     assert alerts(calls) == [
         "There is no initiative “999999”. /initiatives lists them, /search finds them by words."
     ]
@@ -449,10 +456,10 @@ async def test_forged_list_buttons_are_refused_politely(bot: BotHarness, people:
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ("ini:p:99999:-.-.-.-", ("all initiatives", 63, 7, 7)),
-        ("ini:p:2147483647:-.-.-.-", ("all initiatives", 63, 7, 7)),
-        ("ini:p:7:-.-.-.-", ("all initiatives", 63, 7, 7)),
-        ("ini:p:3:MA.-.-.-", ("MA", 6, 1, 1)),
+        (InitiativesPage(99999, EVERYTHING).data, ("all initiatives", 63, 7, 7)),
+        (InitiativesPage(2147483647, EVERYTHING).data, ("all initiatives", 63, 7, 7)),
+        (InitiativesPage(7, EVERYTHING).data, ("all initiatives", 63, 7, 7)),
+        (InitiativesPage(3, "MA.-.-.-").data, ("MA", 6, 1, 1)),
     ],
 )
 async def test_a_page_beyond_the_end_shows_the_last_page(
@@ -654,7 +661,7 @@ async def test_forged_country_buttons_are_refused(bot: BotHarness, people: dict[
     message = last_with_buttons(bot, contact.user_id)
     for data in ("cty:XYZ", "cty:", "cty:KR:extra"):
         assert STALE in alerts(await bot.press(contact, message, data))[0]
-    said = alerts(await bot.press(contact, message, "cty:QQ"))
+    said = alerts(await bot.press(contact, message, PickCountry("QQ").data))
     assert said == ["I found no country called “QQ”. Try its English name or its two-letter ISO code."]
 
 
@@ -868,7 +875,7 @@ async def test_a_detail_button_pressed_in_a_group_shows_nothing_but_tlp_clear(
     bot.api.chat(-1001234, "supergroup")
     posted = {"message_id": 1, "date": 0, "chat": in_group.chat, "text": "forwarded"}
     bot.api.chat(-1001234).messages[1] = dict(posted)
-    calls = await bot.press(in_group, posted, f"ini:o:{morocco.id}:-.-.-.-")
+    calls = await bot.press(in_group, posted, OpenInitiative(morocco.id).data)
     shown = "\n".join(bot.texts(calls) + alerts(calls))
     assert "U2" not in shown
 
@@ -893,13 +900,13 @@ async def test_guests_and_revoked_members_are_told_it_is_for_members(
     bot.api.chat(person.user_id).messages[1] = dict(message)
     answered = {}
     for data in (
-        "ini:p:1:-.-.-.-",
-        "ini:o:1:-.-.-.-",
-        "ini:f:r:-.-.-.-",
-        "ini:t:par:-.-.-.-",
-        "inu:1:5",
-        "cty:MA",
-        "upc:ics",
+        InitiativesPage(1, EVERYTHING).data,
+        OpenInitiative(1).data,
+        FilterMenu("r", EVERYTHING).data,
+        PickType(InitiativeType.PARTNERSHIP, EVERYTHING).data,
+        UpdatesPage(1, 5).data,
+        PickCountry("MA").data,
+        DownloadCalendar().data,
     ):
         calls = await bot.press(person, message, data)
         answered[data] = ([c.method for c in calls], alerts(calls))

@@ -17,6 +17,10 @@ from bot.domain.model import Update, Viewer
 from bot.domain.posting import Draft
 from bot.domain.vocab import Role, Tlp, UpdateKind
 from bot.services.posting import update_view
+from handlers.buttons import OpenInitiative, OpenUpdate, ShowMember
+from handlers.callback_data import ChatId
+from handlers.groups import AskUnregister, GroupsList, Unregister
+from handlers.search import SearchPage
 from storage.factory import Store
 from tests.bot.flows import alerts, last_with_buttons, tap
 from tests.conftest import NOW, register, register_group
@@ -195,7 +199,13 @@ async def test_in_a_group_no_admin_registered_buttons_do_nothing(
         "text": "x",
     }
     message = bot.api.chat(GROUP).messages[1]
-    for data in (f"upd:show:{update.id}", "ini:o:1:-.-.-.-", "srch:abcd:1", "mem:show:1", "grp:list:0"):
+    for data in (
+        OpenUpdate(update.id).data,
+        OpenInitiative(1).data,
+        SearchPage("abcd", 1).data,
+        ShowMember(1).data,
+        GroupsList().data,
+    ):
         calls = await bot.press(person, message, data)
         assert [c.method for c in calls] == ["answerCallbackQuery"], data
         assert alerts(calls) == [NOT_AVAILABLE]
@@ -277,7 +287,9 @@ async def test_admins_list_and_unregister_groups_and_the_bot_leaves(
     assert not await registered(store)
     assert (await audit_actions(store, 1)) == [("group.unregistered", f"group {GROUP}")]
     assert bot.texts(await bot.send(in_group(people["contact"]), "/search kestrel")) == []
-    calls = await bot.press(admin, listed, f"grp:un:{GROUP}")  # pressed again from an old message
+    calls = await bot.press(
+        admin, listed, Unregister(ChatId(GROUP)).data
+    )  # pressed again from an old message
     assert "not registered (any more)" in alerts(calls)[0]
 
 
@@ -289,7 +301,7 @@ async def test_groups_is_for_admins_only(
     [refused] = bot.texts(await bot.send(people[who], "/groups"))
     assert "Ops room" not in refused and ("not allowed" in refused or "for members" in refused)
     message = {"message_id": 1, "date": 0, "chat": people[who].chat, "text": "x"}
-    for data in (f"grp:ask:{GROUP}", f"grp:un:{GROUP}", "grp:list:0"):
+    for data in (AskUnregister(ChatId(GROUP)).data, Unregister(ChatId(GROUP)).data, GroupsList().data):
         calls = await bot.press(people[who], message, data)
         assert [c.method for c in calls] == ["answerCallbackQuery"], data
     assert await registered(store)

@@ -9,6 +9,7 @@ from sqlalchemy import update
 
 from bot.console.updates import Identity
 from bot.domain.vocab import RequestStatus, Role
+from handlers.buttons import ShowRequest
 from storage.factory import Store
 from storage.models import MemberRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, open_invitation, request_access, tap
@@ -142,7 +143,7 @@ async def test_the_request_card_says_when_the_account_is_a_revoked_member(
     await tap(bot, admin, "Approve as contact")
     await bot.send(admin, "/members")
     [reshown] = bot.texts(
-        await bot.press(admin, last_with_buttons(bot, admin.user_id), f"req:show:{request.id}")
+        await bot.press(admin, last_with_buttons(bot, admin.user_id), ShowRequest(request.id).data)
     )
     assert f"Rolf (GSC), contact, active since {bot.clock.now():%Y-%m-%d}" in reshown  # approved into GSC
 

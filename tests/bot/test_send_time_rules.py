@@ -22,6 +22,7 @@ from bot.services import digests, members, notices
 from bot.services.actors import Actor
 from engines.sender import SenderConfig
 from handlers.broadcast import recipient_message
+from handlers.buttons import OpenInitiative
 from handlers.jobs import send_digests
 from storage.factory import Store
 from tests.bot.flows import buttons, last_with_buttons, tap
@@ -289,7 +290,8 @@ async def test_every_view_of_amber_content_is_protected(
     await bot.send(reader, "/initiatives")
     listing = last_with_buttons(bot, reader.user_id)
     assert not listing.get("has_protected_content")
-    data = next(d for label, d in buttons(listing).items() if d.startswith(f"ini:o:{MOROCCO_MP}:"))
+    data = OpenInitiative(MOROCCO_MP).data
+    assert data in buttons(listing).values()
     pressed = await bot.press(reader, listing, data)
     [shown] = [c for c in pressed if c.method in ("sendMessage", "editMessageText")]
     assert shown.method == "sendMessage" and shown.params["protect_content"] is True

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from bot.console.updates import Identity
 from bot.domain.posting import Draft
 from bot.domain.vocab import Tlp, UpdateKind
+from handlers.access_request import RequestDelegation
+from handlers.buttons import ContinueRequest, RequestAccess
 from handlers.menu import SERVED_COMMANDS
 from tests.bot.flows import buttons, last_with_buttons
 from tests.conftest import NOW
@@ -58,7 +60,7 @@ STEPS: tuple[Step, ...] = (
     Step(
         "request: name",
         "guest",
-        [("send", "/start"), ("press", "req:start"), ("press", "req:agree")],
+        [("send", "/start"), ("press", RequestAccess().data), ("press", ContinueRequest().data)],
         lines=True,
     ),
     Step(
@@ -66,10 +68,10 @@ STEPS: tuple[Step, ...] = (
         "guest",
         [
             ("send", "/start"),
-            ("press", "req:start"),
-            ("press", "req:agree"),
+            ("press", RequestAccess().data),
+            ("press", ContinueRequest().data),
             ("send", "Gus Valid"),
-            ("press", "req:del:NL"),
+            ("press", RequestDelegation("NL").data),
         ],
         lines=True,
     ),

@@ -27,7 +27,9 @@ from bot.services.catalog import place_names
 from bot.services.invites import create_invite
 from handlers.access_request import admin_notice
 from handlers.broadcast import recipient_message
+from handlers.buttons import ShowMember
 from handlers.digest_render import DigestRenderer
+from handlers.members import AskErase, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate
 from handlers.update_render import notification
 from storage.factory import Store, open_store
 from tests.bot.flows import alerts, open_invitation, request_access, tap
@@ -158,13 +160,19 @@ async def test_an_erased_card_offers_nothing_and_refuses_every_change(
     contact = await _member(bot, people["contact"].user_id)
     await erase_from_members_by_id(bot, admin, contact)
     message = await screen(bot, admin)
-    for data in (f"mem:rein:{contact}", f"mem:toadm:{contact}", f"mem:rev:{contact}", f"mem:era:{contact}"):
+    for pressed in (
+        Reinstate(contact),
+        ChangeRole(contact, Role.ADMIN),
+        AskRevoke(contact),
+        AskErase(contact),
+    ):
+        data = pressed.data
         [alert] = alerts(await bot.press(admin, message, data))
         assert "erased" in alert, data
-    [card] = bot.texts(await bot.press(admin, message, f"mem:show:{contact}"))
+    [card] = bot.texts(await bot.press(admin, message, ShowMember(contact).data))
     assert "erased (pseudonymised)" in card
     assert [c for c in bot.api.calls if c.method == "editMessageText"][-1].params.get("reply_markup") == {
-        "inline_keyboard": [[{"text": "◀ Members", "callback_data": "mem:page:0"}]]
+        "inline_keyboard": [[{"text": "◀ Members", "callback_data": MembersPage(0).data}]]
     }
 
 
@@ -173,10 +181,10 @@ async def test_an_admin_cannot_erase_themselves_and_others_cannot_erase_at_all(
 ) -> None:
     admin_id = await _member(bot, people["admin"].user_id)
     message = await screen(bot, people["admin"])
-    [alert] = alerts(await bot.press(people["admin"], message, f"mem:erase:{admin_id}"))
+    [alert] = alerts(await bot.press(people["admin"], message, Erase(admin_id).data))
     assert "cannot change your own" in alert
     contact_message = await screen(bot, people["contact"])
-    [refused] = alerts(await bot.press(people["contact"], contact_message, f"mem:erase:{admin_id}"))
+    [refused] = alerts(await bot.press(people["contact"], contact_message, Erase(admin_id).data))
     assert "not allowed" in refused
     assert not (await _load(bot, admin_id)).erased
 
@@ -188,7 +196,7 @@ async def test_a_revoked_member_can_be_erased_and_reinstating_is_then_refused(
     admin = people["admin"]
     await erase_from_members_by_id(bot, admin, rolf)
     message = await screen(bot, admin)
-    [alert] = alerts(await bot.press(admin, message, f"mem:rein:{rolf}"))
+    [alert] = alerts(await bot.press(admin, message, Reinstate(rolf).data))
     assert "cannot be changed or reinstated" in alert
     assert (await _load(bot, rolf)).status is MemberStatus.REVOKED
 
@@ -196,8 +204,8 @@ async def test_a_revoked_member_can_be_erased_and_reinstating_is_then_refused(
 async def erase_from_members_by_id(bot: BotHarness, admin: Identity, member_id: int) -> None:
     """Press the erase button, then confirm, by callback data."""
     message = await screen(bot, admin)
-    await bot.press(admin, message, f"mem:era:{member_id}")
-    [done] = bot.texts(await bot.press(admin, message, f"mem:erase:{member_id}"))
+    await bot.press(admin, message, AskErase(member_id).data)
+    [done] = bot.texts(await bot.press(admin, message, Erase(member_id).data))
     assert "Erased:" in done
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.domain.errors import InvalidInput
 from bot.domain.posting import FollowKind
 from bot.domain.vocab import Tlp
-from handlers.callback_data import CallbackData, kinds
+from handlers.callback_data import CallbackData, ChatId, kinds
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ class SampleLonger(CallbackData, prefix="t:samplex"):
 @dataclass(frozen=True)
 class Bare(CallbackData, prefix="t:bare"):
     pass
+
+
+@dataclass(frozen=True)
+class InChat(CallbackData, prefix="t:chat"):
+    chat: ChatId
 
 
 targets = st.text(st.characters(blacklist_characters=":", codec="utf-8"), min_size=1, max_size=2).filter(
@@ -110,6 +115,21 @@ def test_forged_data_is_refused_in_one_place(data: str | None) -> None:
 def test_the_encoding_is_short_and_readable() -> None:
     value = Sample("on", FollowKind.COUNTRY, 5, Tlp.AMBER_STRICT, True, "MA", None)
     assert value.data == "t:sample:on:country:5:AMBER_STRICT:1:MA:-"
+
+
+@given(st.integers(min_value=-(2**52), max_value=2**52))
+def test_a_chat_id_round_trips_negative_and_beyond_the_store_range(chat: int) -> None:
+    value = InChat(ChatId(chat))
+    assert InChat.decode(value.data) == value
+
+
+@pytest.mark.parametrize(
+    "data", ["t:chat:", "t:chat:-", "t:chat:--5", "t:chat:5-", "t:chat:١٢", "t:chat:" + "1" * 17]
+)
+def test_a_forged_chat_id_is_stale(data: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        InChat.decode(data)
+    assert refused.value.message_id == "error.stale"
 
 
 def test_a_kind_without_fields_is_its_prefix() -> None:
