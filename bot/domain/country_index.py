@@ -50,6 +50,12 @@ class CountryIndex:
         """A country by ISO code."""
         return self._by_code.get(code.upper())
 
+    def named(self, text: str) -> Country | None:
+        """The one country with exactly this name in some language (case and accents aside), if any."""
+        wanted = normalise(text)
+        found = {c for n, c in zip(self._names, self._codes, strict=True) if n == wanted} if wanted else set()
+        return self._by_code[found.pop()] if len(found) == 1 else None
+
     def find(self, text: str) -> CountryMatch:
         """Code, exact name in any language, then the closest names."""
         wanted = normalise(text)[:80]
