@@ -15,8 +15,8 @@ from bot.domain.outbox import OutboxKind, Outgoing, Queued
 from bot.ports import UnitOfWorkFactory
 from bot.services import digests, notices, posting
 from bot.services.catalog import place_names
-from handlers.broadcast import recipient_message
 from handlers.digest_render import DigestRenderer
+from handlers.notice_render import recipient_message
 from handlers.update_render import notification
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.domain.errors import InvalidInput
 from bot.domain.model import Event, Initiative, Member, Update
 from bot.domain.vocab import InitiativeType
 
@@ -15,6 +16,7 @@ GRACE = dt.timedelta(hours=24)
 FIRST_PERIOD = dt.timedelta(days=7)
 EVENTS_AHEAD = dt.timedelta(days=14)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_SUBSCRIPTIONS = 20  # a member's digests: /subscriptions lists each with four buttons
 
 
 class Frequency(StrEnum):
@@ -51,6 +53,26 @@ class Scope:
         for country in initiative.countries:
             regions |= regions_of_countries.get(country, set())
         return bool(regions & set(self.regions))
+
+
+def check_choice(scope: Scope) -> Scope:
+    """Everything, or at least one region, country, type or initiative."""
+    if not scope.everything and not (scope.regions or scope.countries or scope.types or scope.initiatives):
+        raise InvalidInput("subscribe.choose_something")
+    return scope
+
+
+def check_weekday(weekday: int) -> int:
+    """Monday (0) to Sunday (6): any other day can only come from a forged button."""
+    if not 0 <= weekday <= 6:
+        raise InvalidInput("error.stale")
+    return weekday
+
+
+def check_room(held: int) -> None:
+    """A member holding `held` digests may start another: at most `MAX_SUBSCRIPTIONS` each."""
+    if held >= MAX_SUBSCRIPTIONS:
+        raise InvalidInput("subscribe.too_many", limit=MAX_SUBSCRIPTIONS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,3 +149,15 @@ def undispatched(notice: Notice, audience_now: int) -> NoticeReport:
 
 TEXT_LIMIT = 3500
 SEND_AHEAD = dt.timedelta(days=90)  # how far ahead a notice may be scheduled
+# How long a chosen time may have passed when the notice is confirmed (it then goes at once): a guided
+# flow ends after 30 idle minutes, so a time chosen from now is at most that old at its preview's confirm.
+CONFIRM_LATE = dt.timedelta(hours=1)
+
+
+def check_send_time(send_at: dt.datetime, now: dt.datetime, *, confirming: bool = False) -> dt.datetime:
+    """A notice goes at a time from now to 90 days ahead: a past time is refused, and when `confirming`
+    a time passed by at most `CONFIRM_LATE` (chosen, then previewed) is still taken and sent at once."""
+    earliest = now - CONFIRM_LATE if confirming else now
+    if not earliest <= send_at <= now + SEND_AHEAD:
+        raise InvalidInput("broadcast.time_range")
+    return send_at

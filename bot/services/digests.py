@@ -17,6 +17,9 @@ from bot.domain.digests import (
     Run,
     Scope,
     Subscription,
+    check_choice,
+    check_room,
+    check_weekday,
     next_due,
     period_of,
 )
@@ -30,7 +33,6 @@ from bot.services.digest_compose import compose
 
 Render = Callable[[Member, Subscription, Digest], Sequence[Outgoing]]
 SENT, EMPTY, MISSED = "sent", "empty", "missed"
-MAX_SUBSCRIPTIONS = 20  # a member's digests: /subscriptions lists each with four buttons
 ENQUEUE_CHUNK = 1000  # digests rendered and queued at a time: memory stays flat whatever the number
 
 
@@ -65,8 +67,7 @@ async def subscribe(
     subscription_id: int | None = None,
 ) -> Subscription:
     """Create a subscription (or change one of the member's own), due next at the member's local time."""
-    if not 0 <= weekday <= 6:
-        raise InvalidInput("error.stale")
+    check_weekday(weekday)
     async with uow_factory() as uow:
         member = await _member(uow, actor)
         await _check_scope(uow, scope)
@@ -74,8 +75,8 @@ async def subscribe(
             own = await uow.subscriptions.by_id(subscription_id)
             if own is None or own.member_id != member.id:
                 raise NotFound()
-        elif len(await uow.subscriptions.for_member(member.id)) >= MAX_SUBSCRIPTIONS:
-            raise InvalidInput("subscribe.too_many", limit=MAX_SUBSCRIPTIONS)
+        else:
+            check_room(len(await uow.subscriptions.for_member(member.id)))
         due = next_due(now, frequency, weekday, at, member.time_zone)
         saved = await uow.subscriptions.save(
             member.id, scope, frequency, weekday, at, send_empty, due, now, subscription_id
@@ -103,14 +104,20 @@ async def follow_time_zone(uow: UnitOfWork, member: Member, now: dt.datetime) ->
     return moved
 
 
+async def may_subscribe(uow_factory: UnitOfWorkFactory, actor: Actor) -> None:
+    """Whether the member may start another subscription: said before they answer its questions."""
+    async with uow_factory() as uow:
+        member = await _member(uow, actor)
+        check_room(len(await uow.subscriptions.for_member(member.id)))
+
+
 async def _check_scope(uow: UnitOfWork, scope: Scope) -> None:
+    check_choice(scope)
     regions = {r.key for r in await uow.catalog.regions()}
     bad = [r for r in scope.regions if r not in regions]
     bad += [c for c in scope.countries if await uow.catalog.country(c) is None]
     bad += [str(i) for i in scope.initiatives if await uow.initiatives.by_id(i) is None]
-    if bad or (
-        not scope.everything and not (scope.regions or scope.countries or scope.types or scope.initiatives)
-    ):
+    if bad:
         raise InvalidInput("subscribe.bad_scope")
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.model import Member
 from bot.domain.notices import (
-    SEND_AHEAD,
     TEXT_LIMIT,
     Audience,
     AudienceKind,
@@ -18,6 +17,7 @@ from bot.domain.notices import (
     NoticeReport,
     NoticeStatus,
     check_reach,
+    check_send_time,
 )
 from bot.domain.outbox import CANCELLED, STOPPED, Correction, Outgoing, correct, retracts
 from bot.domain.reveals import Hold
@@ -64,8 +64,7 @@ async def broadcast(
         check_text(draft.text)
     else:  # a caption
         check_typed(draft.text)
-    if draft.send_at > now + SEND_AHEAD:
-        raise InvalidInput("broadcast.time_range")
+    check_send_time(draft.send_at, now, confirming=True)
     async with uow_factory() as uow:
         admin = await require_admin(uow, actor)
         await _check_audience(uow, draft.audience)

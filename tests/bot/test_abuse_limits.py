@@ -28,6 +28,7 @@ from handlers.country import PickCountry
 from handlers.filter_codes import EVERYTHING
 from handlers.initiatives import PickRegion, PickStatus, PickType
 from handlers.search import SearchPage
+from handlers.subscriptions import PreviewSubscription
 from storage.factory import Store
 from storage.models import InitiativeRow, MemberRow, UpdateRow
 from tests.bot.flows import alerts
@@ -197,7 +198,7 @@ async def test_a_digest_preview_button_spends_the_budget(
     contact = people["contact"]
     for _ in range(5):
         await strict.send(contact, "/digest")
-    calls = await strict.press(contact, page(contact), "sb:prev:1")
+    calls = await strict.press(contact, page(contact), PreviewSubscription(1).data)
     assert [c.method for c in calls] == ["answerCallbackQuery"] and calls[0].params["text"] == TOO_MANY
     [settings] = strict.texts(await strict.send(contact, "/settings"))  # not an expensive request
     assert "Your settings" in settings

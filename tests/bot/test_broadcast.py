@@ -18,6 +18,7 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import SystemClock
 from bot.console.updates import Identity
+from bot.domain.errors import InvalidInput
 from bot.domain.model import AuditEntry
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft, NoticeStatus
 from bot.domain.rate import Limits
@@ -26,7 +27,14 @@ from bot.services import notices as notice_service
 from bot.services.actors import Actor
 from engines.composer import MessageComposer
 from engines.sender import Sender, SenderConfig
-from handlers.broadcast import recipient_message
+from handlers.broadcast import (
+    BroadcastAudience,
+    BroadcastConfirm,
+    BroadcastDelegation,
+    BroadcastRole,
+    BroadcastWhen,
+)
+from handlers.notice_render import recipient_message
 from storage.factory import Store
 from storage.models import OutboxRow
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
@@ -317,7 +325,7 @@ async def test_confirming_twice_sends_once(bot: BotHarness, people: dict[str, Id
     await to_everyone(bot, admin, "Now")
     preview = copy.deepcopy(last_with_buttons(bot, admin.user_id))
     data = buttons(preview)["📢 Send to 3"]
-    assert data.startswith("bc:ok:")
+    assert BroadcastConfirm.decode(data).key
     await bot.press(admin, preview, data)
     again = await bot.press(admin, preview, data)
     assert "already been confirmed" in alerts(again)[0]
@@ -603,11 +611,11 @@ async def test_only_admins_can_broadcast_or_halt(
     assert refusal in listing and "Notices" not in listing
     message = stub(who)
     for data in (
-        "bc:aud:everyone",
-        "bc:when:now",
-        "bc:pick:FR",
-        "bc:one:admin",
-        "bc:ok:forged",
+        BroadcastAudience(AudienceKind.EVERYONE).data,
+        BroadcastWhen("now").data,
+        BroadcastDelegation("FR").data,
+        BroadcastRole(Role.ADMIN).data,
+        BroadcastConfirm("forged").data,
         "ntc:list",
     ):
         calls = await bot.press(who, message, data)
@@ -765,11 +773,20 @@ async def test_a_notice_to_an_audience_of_no_one_is_refused_with_the_reason(
     await tap(bot, admin, chosen)
     await tap(bot, admin, "IT")  # nobody is in the Italian delegation
     await tap(bot, admin, done)
-    await tap(bot, admin, now)
-    [send] = [label for label in buttons(last_with_buttons(bot, admin.user_id)) if label.startswith("📢")]
 
-    calls = await tap(bot, admin, send)
+    calls = await tap(bot, admin, now)
 
     assert any(reason in text for text in alerts(calls) + bot.texts(calls)), (alerts(calls), bot.texts(calls))
+    shown = [
+        label
+        for m in bot.api.chat(admin.user_id).messages.values()
+        if m.get("reply_markup")
+        for label in buttons(m)
+    ]
+    assert not any(label.startswith("📢") for label in shown), "no 'Send to 0' is offered"
+    draft = NoticeDraft("k", "x", Audience(AudienceKind.DELEGATIONS, ("IT",)), NOW)
+    with pytest.raises(InvalidInput) as refused:  # and the service refuses it whoever asks
+        await notice_service.broadcast(bot.store.uow, Actor(admin.user_id), draft, NOW, recipient_message)
+    assert refused.value.message_id == "broadcast.no_audience"
     assert received(bot) == {}
     assert await audit(bot, "notice.created") == []

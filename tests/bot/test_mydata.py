@@ -23,8 +23,8 @@ from bot.services.actors import Actor
 from bot.services.catalog import place_names
 from bot.services.invites import create_invite
 from handlers.access_request import admin_notice
-from handlers.broadcast import recipient_message
 from handlers.digest_render import DigestRenderer
+from handlers.notice_render import recipient_message
 from handlers.update_render import notification
 from storage.models import Base
 from tests.bot.flows import open_invitation, request_access, tap

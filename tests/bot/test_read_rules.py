@@ -43,8 +43,8 @@ from bot.domain.vocab import DelegationKind, MemberStatus, Role, Tlp, UpdateKind
 from bot.services import digests, members, notices, posting
 from bot.services.actors import Actor
 from bot.services.catalog import place_names
-from handlers.broadcast import recipient_message
 from handlers.digest_render import DigestRenderer
+from handlers.notice_render import recipient_message
 from handlers.update_render import notification
 from storage.factory import open_store
 from tests.conftest import NOW, register

@@ -21,9 +21,9 @@ from bot.domain.vocab import MemberStatus, Role, Tlp
 from bot.services import digests, members, notices
 from bot.services.actors import Actor
 from engines.sender import SenderConfig
-from handlers.broadcast import recipient_message
 from handlers.buttons import OpenInitiative
 from handlers.jobs import send_digests
+from handlers.notice_render import recipient_message
 from storage.factory import Store
 from tests.bot.flows import buttons, last_with_buttons, tap
 from tests.bot.test_broadcast import Gate, background_sender, until

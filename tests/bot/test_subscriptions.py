@@ -8,6 +8,7 @@ clock is fixed while APScheduler runs on the wall clock, so a job must never fir
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,12 +16,28 @@ from telegram.ext import Job
 
 from bot.console.botapi import ApiCall
 from bot.console.updates import Identity
-from bot.domain.digests import Frequency, Scope, Subscription
+from bot.domain.digests import MAX_SUBSCRIPTIONS, Frequency, Scope, Subscription
 from bot.domain.errors import InvalidInput
 from bot.domain.vocab import InitiativeType, Role, Tlp
 from bot.services import digests
 from bot.services.actors import Actor
+from handlers.callback_data import CallbackData
 from handlers.jobs import job_name, schedule
+from handlers.subscribe_answers import (
+    ChooseHour,
+    ChooseWeekday,
+    ConfirmSubscription,
+    EditSubscription,
+    SubscribeWhat,
+    ToggleRegion,
+)
+from handlers.subscriptions import (
+    DeleteSubscription,
+    PauseSubscription,
+    PreviewSubscription,
+    ResumeSubscription,
+    StopAll,
+)
 from storage.factory import Store
 from tests.bot.flows import alerts, buttons, last_with_buttons, tap
 from tests.conftest import NOW, register
@@ -35,6 +52,14 @@ GONE = "That no longer exists."
 CONFIRM = "✅ Subscribe"
 DAY = dt.timedelta(days=1)
 GROUP_CHAT = -100123
+# The buttons of one subscription in /subscriptions, by what they do.
+MANAGE: dict[str, Callable[[int], CallbackData]] = {
+    "prev": PreviewSubscription,
+    "pause": PauseSubscription,
+    "resume": ResumeSubscription,
+    "del": DeleteSubscription,
+    "edit": EditSubscription,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -228,13 +253,15 @@ async def test_a_forged_frequency_is_refused(
     await bot.send(contact, "/subscribe")
     await tap(bot, contact, "Let me choose")
     message = last_with_buttons(bot, contact.user_id)
-    for forged in ("sb:r:99999", "sb:t:zzz"):
+    for forged in (ToggleRegion(99999).data, "sb:t:zzz"):
         assert alerts(await bot.press(contact, message, forged)) == [
             STALE + " Send the command again for fresh buttons."
         ]
     await tap(bot, contact, "North Africa")
     await tap(bot, contact, "Done")
-    calls = await bot.press(contact, last_with_buttons(bot, contact.user_id), "sb:freq:hourly")
+    calls = await bot.press(
+        contact, last_with_buttons(bot, contact.user_id), "sb:freq:hourly"
+    )  # no such frequency
     assert errors_of(bot) == []
     assert alerts(calls) == [STALE + " Send the command again for fresh buttons."]
 
@@ -247,17 +274,17 @@ async def test_a_forged_weekday_or_listed_time_is_refused(
     await tap(bot, contact, "Everything")
     await tap(bot, contact, "Weekly")
     message = last_with_buttons(bot, contact.user_id)
-    assert alerts(await bot.press(contact, message, "sb:day:7")) == [
+    assert alerts(await bot.press(contact, message, ChooseWeekday(7).data)) == [
         STALE + " Send the command again for fresh buttons."
     ]
     await tap(bot, contact, "Monday")
-    calls = await bot.press(contact, last_with_buttons(bot, contact.user_id), "sb:time:2599")
+    calls = await bot.press(contact, last_with_buttons(bot, contact.user_id), ChooseHour(25).data)
     refused = alerts(calls) == [STALE + " Send the command again for fresh buttons."]
     if not refused:  # accepted: see whether it can be saved
         await tap(bot, contact, "No, send nothing")
         await tap(bot, contact, CONFIRM)
     assert errors_of(bot) == []
-    assert refused, "a forged listed time 25:99 was accepted"
+    assert refused, "a forged listed time 25:00 was accepted"
     assert await subscriptions_of(store, contact.user_id) == []
 
 
@@ -289,34 +316,38 @@ async def test_subscriptions_preview_pause_resume_edit_and_delete(
     assert "2. north_africa · every Monday at 07:00 (Europe/Brussels) · next 2026-11-30 07:00" in listing
     message = last_with_buttons(bot, contact.user_id)
     assert {
-        "1: Preview": f"sb:prev:{everything.id}",
-        "2: Preview": f"sb:prev:{chosen.id}",
-        "✏️ Edit": f"sb:edit:{chosen.id}",
-        "🗑 Delete": f"sb:del:{chosen.id}",
+        "1: Preview": PreviewSubscription(everything.id).data,
+        "2: Preview": PreviewSubscription(chosen.id).data,
+        "✏️ Edit": EditSubscription(chosen.id).data,
+        "🗑 Delete": DeleteSubscription(chosen.id).data,
     }.items() <= buttons(message).items()
 
     # Preview sends the digest of this subscription as it would be now.
-    calls = await bot.press(contact, message, f"sb:prev:{chosen.id}")
+    calls = await bot.press(contact, message, PreviewSubscription(chosen.id).data)
     [digest] = [str(c.params["text"]) for c in calls if c.method == "sendMessage"]
     assert digest.startswith("📰 <b>EMWP digest</b> · 2026-11-20 → 2026-11-27")
     assert "tunisia-this-week" in digest
     assert "moldova-this-week" not in digest and "tunisia-last-month" not in digest
 
     # Pause: no job; the listing says so and offers Resume.
-    calls = await bot.press(contact, message, f"sb:pause:{everything.id}")
+    calls = await bot.press(contact, message, PauseSubscription(everything.id).data)
     assert "1. Everything · every day at 08:00 (Europe/Brussels) · paused" in text_of(bot, calls)
     assert (await subscriptions_of(store, contact.user_id))[0].paused
     assert jobs(bot, everything.id) == []
-    assert buttons(last_with_buttons(bot, contact.user_id))["▶ Resume"] == f"sb:resume:{everything.id}"
+    assert (
+        buttons(last_with_buttons(bot, contact.user_id))["▶ Resume"] == ResumeSubscription(everything.id).data
+    )
     # Resume a day later: due again from then.
     bot.clock.current = NOW + DAY
-    await bot.press(contact, last_with_buttons(bot, contact.user_id), f"sb:resume:{everything.id}")
+    await bot.press(contact, last_with_buttons(bot, contact.user_id), ResumeSubscription(everything.id).data)
     resumed = (await subscriptions_of(store, contact.user_id))[0]
     assert not resumed.paused and resumed.next_due_at == utc(2026, 11, 29, 7)
     assert due_of(bot, everything.id) == utc(2026, 11, 29, 7)
 
     # Edit re-runs the flow on the same row.
-    calls = await bot.press(contact, last_with_buttons(bot, contact.user_id), f"sb:edit:{chosen.id}")
+    calls = await bot.press(
+        contact, last_with_buttons(bot, contact.user_id), EditSubscription(chosen.id).data
+    )
     assert "What should it cover?" in text_of(bot, calls)
     await tap(bot, contact, "Let me choose")
     assert "✓ North Africa" in buttons(last_with_buttons(bot, contact.user_id))
@@ -332,12 +363,14 @@ async def test_subscriptions_preview_pause_resume_edit_and_delete(
 
     # Delete one: its row and its job go, the other stays.
     await bot.send(contact, "/subscriptions")
-    calls = await bot.press(contact, last_with_buttons(bot, contact.user_id), f"sb:del:{everything.id}")
+    calls = await bot.press(
+        contact, last_with_buttons(bot, contact.user_id), DeleteSubscription(everything.id).data
+    )
     assert text_of(bot, calls).startswith("<b>Your digests</b> (1)\n1. ")
     assert [s.id for s in await subscriptions_of(store, contact.user_id)] == [chosen.id]
     assert jobs(bot, everything.id) == []
     assert due_of(bot, chosen.id) == utc(2026, 11, 28, 16)
-    await bot.press(contact, last_with_buttons(bot, contact.user_id), f"sb:del:{chosen.id}")
+    await bot.press(contact, last_with_buttons(bot, contact.user_id), DeleteSubscription(chosen.id).data)
     assert await subscriptions_of(store, contact.user_id) == []
     assert jobs(bot, chosen.id) == []
     calls = await bot.send(contact, "/subscriptions")
@@ -411,10 +444,10 @@ async def test_guests_and_revoked_members_are_refused(
         assert "EMWP digest" not in text_of(bot, calls)
     message = {"message_id": 1, "date": 0, "chat": person.chat, "text": "x"}
     for data in (
-        "sb:what:all",
-        "sb:ok:-",
-        "sb:unsuball:-",
-        *(f"sb:{a}:{admins.id}" for a in ("prev", "pause", "del", "edit")),
+        SubscribeWhat("all").data,
+        ConfirmSubscription().data,
+        StopAll().data,
+        *(kind(admins.id).data for kind in MANAGE.values()),
     ):
         calls = await bot.press(person, message, data)
         assert [c.method for c in calls] == ["answerCallbackQuery"], data
@@ -435,11 +468,11 @@ async def test_in_the_group_commands_and_buttons_are_refused(
         assert bot.texts(calls) == [PRIVATE_ONLY_COMMAND], command
         assert all(c.params.get("chat_id") == GROUP_CHAT for c in calls if c.method == "sendMessage")
     message = {"message_id": 1, "date": 0, "chat": in_group.chat, "text": "x"}
-    for action in ("prev", "pause", "resume", "del", "edit"):
-        calls = await bot.press(in_group, message, f"sb:{action}:{mine.id}")
+    for action, kind in MANAGE.items():
+        calls = await bot.press(in_group, message, kind(mine.id).data)
         assert alerts(calls) == [PRIVATE_ONLY], action
         assert [c.method for c in calls] == ["answerCallbackQuery"], action
-    calls = await bot.press(in_group, message, "sb:unsuball:-")
+    calls = await bot.press(in_group, message, StopAll().data)
     assert alerts(calls) == [PRIVATE_ONLY]
     assert await subscriptions_of(store, contact.user_id) == [mine]
     assert due_of(bot, mine.id) == mine.next_due_at
@@ -457,7 +490,7 @@ async def test_forged_buttons_for_another_members_subscription_change_nothing(
     sent_before = len(bot.api.sent())
     expected = {"pause": GONE, "resume": GONE, "del": GONE, "prev": STALE, "edit": STALE}
     for action, phrase in expected.items():
-        calls = await bot.press(contact, message, f"sb:{action}:{theirs.id}")
+        calls = await bot.press(contact, message, MANAGE[action](theirs.id).data)
         assert [c.method for c in calls] == ["answerCallbackQuery"], action
         assert alerts(calls)[0].startswith(phrase), action
     assert len(bot.api.sent()) == sent_before  # no digest, no listing, to anyone
@@ -467,7 +500,7 @@ async def test_forged_buttons_for_another_members_subscription_change_nothing(
     queue = bot.app.job_queue
     assert queue is not None
     schedule(queue, theirs, NOW)
-    await bot.press(contact, message, f"sb:pause:{theirs.id}")
+    await bot.press(contact, message, PauseSubscription(theirs.id).data)
     assert due_of(bot, theirs.id) == theirs.next_due_at
     assert not (await subscriptions_of(store, admin.user_id))[0].paused
 
@@ -509,7 +542,7 @@ async def test_a_member_has_at_most_twenty_digests_and_all_of_them_list_within_t
     async with store.uow() as uow:
         codes = tuple(sorted(c.code for c in await uow.catalog.countries()))[:60]
     wide = Scope(everything=False, countries=codes)
-    for _ in range(digests.MAX_SUBSCRIPTIONS):
+    for _ in range(MAX_SUBSCRIPTIONS):
         await digests.subscribe(
             store.uow, Actor(contact.user_id), wide, Frequency.WEEKLY, 0, dt.time(8), True, NOW
         )

@@ -11,11 +11,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.console.updates import Identity
+from bot.domain.digests import Frequency
+from bot.domain.notices import AudienceKind
 from bot.domain.posting import Draft
-from bot.domain.vocab import Tlp, UpdateKind
+from bot.domain.vocab import InitiativeType, Tlp, UpdateKind
 from handlers.access_request import RequestDelegation
+from handlers.broadcast import BroadcastAudience, BroadcastWhen
 from handlers.buttons import ContinueRequest, RequestAccess
 from handlers.menu import SERVED_COMMANDS
+from handlers.subscribe_answers import (
+    AddTyped,
+    ChoiceDone,
+    ChooseFrequency,
+    OtherTime,
+    SubscribeWhat,
+    ToggleType,
+)
 from tests.bot.flows import buttons, last_with_buttons
 from tests.conftest import NOW
 from tests.harness import BotHarness
@@ -45,7 +56,7 @@ def _new(*more: Action) -> list[Action]:
 
 
 def _subscribe(*more: Action) -> list[Action]:
-    return [("send", "/subscribe"), ("press", "sb:what:some"), *more]
+    return [("send", "/subscribe"), ("press", SubscribeWhat("some").data), *more]
 
 
 def _broadcast(*more: Action) -> list[Action]:
@@ -89,16 +100,16 @@ STEPS: tuple[Step, ...] = (
     ),
     Step("post: RED readers", "contact", _post(("send", "Text"), ("press", "pst:tlp:RED")), takes_text=False),
     Step("edit an update: text", "contact", [("press", "upd:edit:{update}")], lines=True),
-    Step("subscribe: countries", "contact", _subscribe(("press", "sb:c:-")), lines=True),
-    Step("subscribe: initiatives", "contact", _subscribe(("press", "sb:i:-"))),
+    Step("subscribe: countries", "contact", _subscribe(("press", AddTyped("countries").data)), lines=True),
+    Step("subscribe: initiatives", "contact", _subscribe(("press", AddTyped("initiatives").data))),
     Step(
         "subscribe: time",
         "contact",
         _subscribe(
-            ("press", "sb:t:par"),
-            ("press", "sb:done:-"),
-            ("press", "sb:freq:daily"),
-            ("press", "sb:time:typed"),
+            ("press", ToggleType(InitiativeType.PARTNERSHIP).data),
+            ("press", ChoiceDone().data),
+            ("press", ChooseFrequency(Frequency.DAILY).data),
+            ("press", OtherTime().data),
         ),
     ),
     Step("new initiative: title", "admin", [("send", "/newinitiative")]),
@@ -115,9 +126,19 @@ STEPS: tuple[Step, ...] = (
     Step("edit an initiative: start", "admin", _edit("start_date")),
     Step("edit an initiative: source", "admin", _edit("source_url")),
     Step("broadcast: text", "admin", [("send", "/broadcast")], lines=True),
-    Step("broadcast: country", "admin", _broadcast(("press", "bc:aud:country"))),
-    Step("broadcast: initiative", "admin", _broadcast(("press", "bc:aud:initiative"))),
-    Step("broadcast: time", "admin", _broadcast(("press", "bc:aud:everyone"), ("press", "bc:when:typed"))),
+    Step("broadcast: country", "admin", _broadcast(("press", BroadcastAudience(AudienceKind.COUNTRY).data))),
+    Step(
+        "broadcast: initiative",
+        "admin",
+        _broadcast(("press", BroadcastAudience(AudienceKind.INITIATIVE).data)),
+    ),
+    Step(
+        "broadcast: time",
+        "admin",
+        _broadcast(
+            ("press", BroadcastAudience(AudienceKind.EVERYONE).data), ("press", BroadcastWhen("typed").data)
+        ),
+    ),
 )
 # Every command of the build with an argument typed after it (flows opened are left with /cancel).
 COMMANDS: tuple[str, ...] = (*sorted(SERVED_COMMANDS - {"cancel"}), "frobnicate")

@@ -30,7 +30,7 @@ from bot.services import notices, posting
 from bot.services.actors import Actor
 from bot.services.archive import collect_archive
 from bot.services.privacy import erase_member
-from handlers.broadcast import recipient_message
+from handlers.notice_render import recipient_message
 from handlers.update_render import notification
 from storage.factory import open_store
 from storage.models import UpdateRow

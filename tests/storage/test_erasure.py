@@ -26,10 +26,10 @@ from bot.services.actors import Actor
 from bot.services.catalog import place_names
 from bot.services.invites import create_invite
 from handlers.access_request import admin_notice
-from handlers.broadcast import recipient_message
 from handlers.buttons import ShowMember
 from handlers.digest_render import DigestRenderer
 from handlers.members import AskErase, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate
+from handlers.notice_render import recipient_message
 from handlers.update_render import notification
 from storage.factory import Store, open_store
 from tests.bot.flows import alerts, open_invitation, request_access, tap

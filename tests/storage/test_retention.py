@@ -25,9 +25,9 @@ from bot.services.invites import create_invite
 from bot.services.members import set_status
 from bot.services.retention import apply_retention, retention_due
 from handlers.access_request import admin_notice, requester_notice
-from handlers.broadcast import recipient_message
 from handlers.jobs import JOB_KWARGS
 from handlers.maintenance import DAILY, STARTUP, schedule_retention
+from handlers.notice_render import recipient_message
 from storage.factory import Store, open_store
 from storage.models import OUTBOX_PAYLOAD_KEPT, OutboxRow
 from storage.retention import RETENTION_LOCK

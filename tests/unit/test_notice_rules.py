@@ -9,7 +9,16 @@ import pytest
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.model import Member
-from bot.domain.notices import SEND_AHEAD, Audience, AudienceKind, Notice, NoticeDraft, NoticeStatus
+from bot.domain.notices import (
+    CONFIRM_LATE,
+    SEND_AHEAD,
+    Audience,
+    AudienceKind,
+    Notice,
+    NoticeDraft,
+    NoticeStatus,
+    check_send_time,
+)
 from bot.domain.outbox import STOPPED, Op, OutboxKind, OutboxStatus, Outgoing
 from bot.domain.posting import FollowKind
 from bot.domain.reveals import Hold, Reveals
@@ -149,6 +158,25 @@ async def test_a_notice_may_be_scheduled_at_most_ninety_days_ahead(fake: FakeSto
     assert fake.tables.notices == {}
     made = await broadcast(fake, draft(send_at=NOW + SEND_AHEAD))
     assert made.notice.send_at == NOW + SEND_AHEAD
+
+
+async def test_a_notice_is_not_sent_in_the_past(fake: FakeStore) -> None:
+    """A time chosen, then previewed, may have passed by `CONFIRM_LATE` at the confirm: it goes at once.
+    Any earlier time is refused by the service, whoever calls it."""
+    with pytest.raises(InvalidInput, match=r"^broadcast\.time_range$"):
+        await broadcast(fake, draft(send_at=NOW - CONFIRM_LATE - dt.timedelta(seconds=1)))
+    assert fake.tables.notices == {}
+    made = await broadcast(fake, draft(send_at=NOW - CONFIRM_LATE))
+    assert made.notice.dispatched and len(fake.rows(made.notice.job)) == 4
+
+
+def test_a_typed_time_is_from_now_to_ninety_days_ahead() -> None:
+    """What /broadcast checks as the time is typed: no slack for the past there."""
+    assert check_send_time(NOW, NOW) == NOW
+    assert check_send_time(NOW + SEND_AHEAD, NOW) == NOW + SEND_AHEAD
+    for wrong in (NOW - dt.timedelta(seconds=1), NOW + SEND_AHEAD + dt.timedelta(seconds=1)):
+        with pytest.raises(InvalidInput, match=r"^broadcast\.time_range$"):
+            check_send_time(wrong, NOW)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from bot.domain.digests import Frequency, Scope, Subscription
+from bot.domain.digests import MAX_SUBSCRIPTIONS, Frequency, Scope, Subscription
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.vocab import InitiativeType, MemberStatus, Role
 from bot.services import digests
@@ -72,7 +72,6 @@ async def test_a_weekday_is_monday_to_sunday(fake: FakeStore, weekday: int) -> N
 @pytest.mark.parametrize(
     "scope",
     [
-        Scope(everything=False),
         Scope(everything=False, regions=("atlantis",)),
         Scope(everything=False, countries=("MA", "XX")),
         Scope(everything=False, initiatives=(999,)),
@@ -81,6 +80,13 @@ async def test_a_weekday_is_monday_to_sunday(fake: FakeStore, weekday: int) -> N
 async def test_a_scope_names_something_that_exists(fake: FakeStore, scope: Scope) -> None:
     with pytest.raises(InvalidInput, match=r"^subscribe\.bad_scope$"):
         await subscribe(fake, scope=scope)
+    assert fake.tables.subscriptions == {}
+
+
+async def test_a_scope_chooses_something(fake: FakeStore) -> None:
+    """The flow refuses an empty choice before asking more (`check_choice`); the service holds to it."""
+    with pytest.raises(InvalidInput, match=r"^subscribe\.choose_something$"):
+        await subscribe(fake, scope=Scope(everything=False))
     assert fake.tables.subscriptions == {}
 
 
@@ -98,7 +104,7 @@ async def test_a_scope_mixes_regions_countries_types_and_initiatives(fake: FakeS
 
 
 async def test_a_member_has_at_most_twenty_subscriptions_and_may_still_edit_them(fake: FakeStore) -> None:
-    made = [await subscribe(fake) for _ in range(digests.MAX_SUBSCRIPTIONS)]
+    made = [await subscribe(fake) for _ in range(MAX_SUBSCRIPTIONS)]
     with pytest.raises(InvalidInput, match=r"^subscribe\.too_many$") as refused:
         await subscribe(fake)
     assert refused.value.values == {"limit": 20}
@@ -106,6 +112,21 @@ async def test_a_member_has_at_most_twenty_subscriptions_and_may_still_edit_them
     assert (edited.id, edited.weekday) == (made[0].id, 3)
     assert len(fake.tables.subscriptions) == 20
     assert await subscribe(fake, who=OTHER)  # the limit is each member's
+
+
+async def test_the_limit_is_said_before_the_flow_asks_anything(fake: FakeStore) -> None:
+    """`may_subscribe` is what /subscribe asks first: the same rule as the service's."""
+    for _ in range(MAX_SUBSCRIPTIONS - 1):
+        await subscribe(fake)
+    await digests.may_subscribe(fake.factory, Actor(CONTACT))
+    await subscribe(fake)
+    with pytest.raises(InvalidInput, match=r"^subscribe\.too_many$"):
+        await digests.may_subscribe(fake.factory, Actor(CONTACT))
+    await digests.may_subscribe(fake.factory, Actor(OTHER))
+    with pytest.raises(InvalidInput, match=r"^error\.private_only$"):
+        await digests.may_subscribe(fake.factory, Actor(OTHER, in_group=True))
+    with pytest.raises(NotAllowed, match=r"^error\.members_only$"):
+        await digests.may_subscribe(fake.factory, Actor(GUEST))
 
 
 @pytest.mark.parametrize("who", [REVOKED, GUEST])
