@@ -24,7 +24,7 @@ from bot.domain.digests import (
     period_of,
 )
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.model import Member
+from bot.domain.model import Country, Member, Region
 from bot.domain.outbox import Outgoing
 from bot.domain.reveals import DigestBasis
 from bot.ports import UnitOfWork, UnitOfWorkFactory
@@ -126,6 +126,30 @@ async def my_subscriptions(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequ
     async with uow_factory() as uow:
         member = await _member(uow, actor)
         return await uow.subscriptions.for_member(member.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeNames:
+    """What the member's digests name: regions and countries (to name them in the member's language) and
+    initiatives' references."""
+
+    regions: dict[str, Region]
+    countries: dict[str, Country]
+    refs: dict[int, str]
+
+
+async def named_subscriptions(
+    uow_factory: UnitOfWorkFactory, actor: Actor
+) -> tuple[Sequence[Subscription], ScopeNames]:
+    """The member's subscriptions with the names of what they cover."""
+    async with uow_factory() as uow:
+        member = await _member(uow, actor)
+        found = await uow.subscriptions.for_member(member.id)
+        regions = {r.key: r for r in await uow.catalog.regions()}
+        countries = {c.code: c for c in await uow.catalog.countries()}
+        wanted = {i for s in found for i in s.scope.initiatives}
+        refs = {i: found_one.ref for i in wanted if (found_one := await uow.initiatives.by_id(i)) is not None}
+    return found, ScopeNames(regions, countries, refs)
 
 
 async def set_paused(

@@ -313,7 +313,7 @@ async def test_subscriptions_preview_pause_resume_edit_and_delete(
     listing = text_of(bot, calls)
     assert listing.startswith("<b>Your digests</b> (2)\n1. Everything · every day at 08:00 (Europe/Brussels)")
     assert "· next 2026-11-28 08:00 (Europe/Brussels)" in listing
-    assert "2. north_africa · every Monday at 07:00 (Europe/Brussels) · next 2026-11-30 07:00" in listing
+    assert "2. North Africa · every Monday at 07:00 (Europe/Brussels) · next 2026-11-30 07:00" in listing
     message = last_with_buttons(bot, contact.user_id)
     assert {
         "1: Preview": PreviewSubscription(everything.id).data,
@@ -349,7 +349,7 @@ async def test_subscriptions_preview_pause_resume_edit_and_delete(
         contact, last_with_buttons(bot, contact.user_id), EditSubscription(chosen.id).data
     )
     assert "What should it cover?" in text_of(bot, calls)
-    await tap(bot, contact, "Let me choose")
+    await tap(bot, contact, "✓ Let me choose")
     assert "✓ North Africa" in buttons(last_with_buttons(bot, contact.user_id))
     await tap(bot, contact, "Western Balkans")
     await tap(bot, contact, "Done")
