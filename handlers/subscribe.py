@@ -10,8 +10,9 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.domain.digests import WEEKDAYS, Frequency, check_choice, check_weekday, parse_time
+from bot.domain.digests import WEEKDAYS, Frequency, check_choice, check_weekday
 from bot.domain.errors import InvalidInput
+from bot.domain.moments import read_clock
 from bot.domain.places import region_name
 from bot.domain.timezones import DEFAULT_ZONE
 from bot.domain.typed import check_typed
@@ -270,10 +271,9 @@ async def got_typed_time(update: Update, context: BotContext) -> int:
     """HH:MM."""
     assert update.message is not None
     text = check_typed(update.message.text or "", lines=False).strip()
-    try:
-        at = parse_time(text)
-    except ValueError:
-        raise InvalidInput("subscribe.bad_time", value=text[:20]) from None
+    at = read_clock(text)
+    if at is None:
+        raise InvalidInput("subscribe.bad_time", value=text[:20])
     _edit(context, at=at)
     return await _ask_empty(update, context)
 

@@ -69,7 +69,7 @@ async def walk_to_ref(bot: BotHarness, admin: Identity, title: str = TITLE) -> s
     assert "Who leads it" in await say(bot, admin, "Sénégal, Gambie")
     assert "When did it start" in await say(bot, admin, "Commission + ES & PT")
     bad_date = await say(bot, admin, "2026-02-30")
-    assert "“2026-02-30” is not a date. Send it as YYYY-MM-DD" in bad_date
+    assert "I can't read “2026-02-30” as a date. Write it like 31/12/2026" in bad_date
     assert "A link to the public source" in await say(bot, admin, "2026-03-15")
     assert "Send a link that starts with http:// or https://." in await say(bot, admin, "www.example.eu/sn")
     asked_ref = await say(bot, admin, "https://example.eu/sn-gm?x=1&y=2")
@@ -308,9 +308,9 @@ async def test_an_admin_edits_fields_and_each_change_is_audited(
     assert "\nLead:" not in detail
 
     assert "Send the start date" in await open_editor(bot, admin, "Start date")
-    bad = await say(bot, admin, "31/12/2014")
-    assert "“31/12/2014” is not a date. Send it as YYYY-MM-DD" in bad
-    saved, detail = bot.texts(await bot.send(admin, "2014-01-02"))
+    bad = await say(bot, admin, "31/02/2014")
+    assert "I can't read “31/02/2014” as a date." in bad
+    saved, detail = bot.texts(await bot.send(admin, "2/1/2014"))  # day first: 2 January
     assert "\nDates: 2014-01-02 –\n" in detail
 
     after = await by_ref(store, "MP-MA-2013")

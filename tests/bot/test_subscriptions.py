@@ -184,7 +184,9 @@ async def test_subscribe_choosing_region_type_countries_and_initiative_weekly_at
     assert "At what time? (America/New_York" in text_of(bot, calls)
     await tap(bot, contact, "Another time…")
     calls = await bot.send(contact, "25:99")
-    assert text_of(bot, calls) == "“25:99” is not a time. Send it as HH:MM, like 07:45."
+    assert (
+        text_of(bot, calls) == "I can't read “25:99” as a time of day. Write it like 07:45, 7h45 or 7:45am."
+    )
     assert await subscriptions_of(store, contact.user_id) == []
     calls = await bot.send(contact, "07:45")
     assert "nothing new" in text_of(bot, calls)
