@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -98,7 +99,17 @@ async def got_zone(update: Update, context: BotContext) -> int:
         context.deps.uow, actor_of(update), update.message.text, context.deps.clock.now()
     )
     reschedule(context, changed)
-    await reply(update, *panel(changed.member))
+    member = changed.member
+    text, markup = panel(member)
+    here = context.deps.clock.now().astimezone(ZoneInfo(member.time_zone)).strftime("%H:%M")
+    read = t(
+        member.language,
+        "settings.zone_read",
+        typed=update.message.text.strip()[:64],
+        zone=member.time_zone,
+        time=here,
+    )
+    await reply(update, f"{read}\n\n{text}", markup)
     return END
 
 

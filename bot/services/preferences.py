@@ -10,7 +10,7 @@ from bot.domain.digests import Subscription
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.languages import BOT_LANGUAGES
 from bot.domain.model import Member
-from bot.domain.timezones import canonical_zone
+from bot.domain.timezones import zone_for
 from bot.domain.typed import check_typed
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.actors import Actor, require_member
@@ -53,7 +53,7 @@ async def set_time_zone(
     uow_factory: UnitOfWorkFactory, actor: Actor, name: str, now: dt.datetime
 ) -> ZoneChanged:
     """Use the IANA zone `name` for this member's schedules and dates; their digests keep their local hour."""
-    zone = canonical_zone(check_typed(name, lines=False))
+    zone = zone_for(check_typed(name, lines=False))
     if zone is None:
         raise InvalidInput("settings.bad_zone", value=name[:64])
     async with uow_factory() as uow:

@@ -593,8 +593,8 @@ REFUSED: dict[tuple[Any, ...], str] = {
     (ApproveRequest, "request", Role.ADMIN): "approved as contact or observer",
     (ApproveRequest, 99999, Role.CONTACT): "no longer exists",
     (ShowRequest, 99999): "no longer exists",
-    (ChooseZone, "Mars/Olympus"): "not a time zone I know",
-    (ChooseZone, "../../etc/passwd"): "not a time zone I know",
+    (ChooseZone, "Mars/Olympus"): "not a time zone, city or country I know",
+    (ChooseZone, "../../etc/passwd"): "not a time zone, city or country I know",
     (ChooseLanguage, "de"): "Choose one of: en, fr",
 }
 

@@ -251,7 +251,7 @@ async def test_settings_change_language_and_time_zone(bot: BotHarness, people: d
     assert "Vos réglages" in french
     await tap(bot, contact, "Autre fuseau horaire…")
     [bad] = bot.texts(await bot.send(contact, "Europe/Atlantis"))
-    assert "« Europe/Atlantis » n'est pas un fuseau horaire connu" in bad
+    assert "« Europe/Atlantis » n'est ni un fuseau horaire, ni une ville, ni un pays que je connais" in bad
     [good] = bot.texts(await bot.send(contact, "america/new york"))
     assert "Fuseau horaire : America/New_York" in good
     [help_fr] = bot.texts(await bot.send(contact, "/help"))

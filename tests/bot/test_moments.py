@@ -82,3 +82,51 @@ def test_the_reading_rules() -> None:
     assert read_clock("17 h") == dt.time(17)
     assert read_clock("25:99") is None
     assert read_clock("demain") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "other", "typed", "said", "zone"),
+    [
+        (
+            "en",
+            "Another time zone…",
+            "Paris",
+            "“Paris”: your time zone is now Europe/Paris (it is 10:30 there).",
+            "Europe/Paris",
+        ),
+        (
+            "fr",
+            "Autre fuseau horaire…",
+            "Lisbonne",
+            "« Lisbonne » : votre fuseau horaire est maintenant Europe/Lisbon",
+            "Europe/Lisbon",
+        ),
+        (
+            "fr",
+            "Autre fuseau horaire…",
+            "Grèce",
+            "maintenant Europe/Athens (il y est 11:30)",
+            "Europe/Athens",
+        ),
+        (
+            "en",
+            "Another time zone…",
+            "new york",
+            "your time zone is now America/New_York",
+            "America/New_York",
+        ),
+    ],
+)
+async def test_a_time_zone_by_city_or_country_is_read_and_said_back(
+    bot: BotHarness, store: Store, language: str, other: str, typed: str, said: str, zone: str
+) -> None:
+    member = await register(store, 222, Role.CONTACT, "BE", "Luc", language=language)
+    await bot.send(member, "/settings")
+    await tap(bot, member, other)
+
+    [answer] = bot.texts(await bot.send(member, typed))
+
+    assert said in answer, answer
+    async with store.uow() as uow:
+        found = await uow.members.by_telegram_id(member.user_id)
+    assert found is not None and found.time_zone == zone
