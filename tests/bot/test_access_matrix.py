@@ -338,7 +338,7 @@ async def test_admin_screens_do_show_member_data(bot: BotHarness, people: dict[s
     shown = visible(calls)
     for name in ("Claire", "Otto", "Rolf"):
         assert name in shown
-    assert "1 access request(s) waiting" in shown and ShowRequest(world.request).data in shown
+    assert "1 access request waiting" in shown and ShowRequest(world.request).data in shown
     [audit] = bot.texts(await bot.send(people["admin"], "/audit"))
     assert "access.requested" in audit and "invite.created" in audit
 
@@ -440,7 +440,7 @@ async def test_admin_withdraws_an_invitation_once(bot: BotHarness, people: dict[
     admin = people["admin"]
     message = await screen(bot, admin)
     [listing] = bot.texts(await bot.press(admin, message, OpenInvites().data))
-    assert "Open invitations (1)" in listing and "observer of IT, 5 of 5 use(s) left" in listing
+    assert "Open invitations (1)" in listing and "observer of IT, 5 of 5 uses left" in listing
 
     before = await snapshot(bot)
     [done] = bot.texts(await bot.press(admin, message, RevokeInvite(world.invite).data))

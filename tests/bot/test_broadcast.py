@@ -199,7 +199,7 @@ async def test_a_formatted_notice_to_everyone_reaches_every_active_member_once(
     assert "Who should receive it?" in ask
     await tap(bot, admin, "Everyone")
     [preview] = bot.texts(await tap(bot, admin, "Now"))
-    assert "<b>Preview</b> for 3 recipient(s), sending 2026-11-27 10:30 (Europe/Brussels)" in preview
+    assert "<b>Preview</b> for 3 recipients, sending 2026-11-27 10:30 (Europe/Brussels)" in preview
     assert confirm_label(bot, admin) == "📢 Send to 3"
     assert received(bot) == {}, "nothing goes out before the confirmation"
 
@@ -208,7 +208,7 @@ async def test_a_formatted_notice_to_everyone_reaches_every_active_member_once(
     expected = f"{HEADER}\n\n<b>Plenary</b> on <i>Friday</i> &amp; more"
     assert preview.split("\n\n", 1)[1] == expected, "the preview shows exactly what recipients get"
     assert received(bot) == {101: [expected], 102: [expected], 103: [expected]}  # not 104 (revoked), 105
-    assert "Notice #1 is queued for 3 recipient(s)" in bot.texts(calls)[0]
+    assert "Notice #1 is queued for 3 recipients" in bot.texts(calls)[0]
     [created] = await audit(bot, "notice.created")
     assert created.subject == "notice:1"
     assert created.details["audience"] == "everyone"
@@ -238,7 +238,7 @@ async def test_a_document_with_a_caption_goes_to_the_chosen_delegations_only(
     assert "IT" in buttons(last_with_buttons(bot, admin.user_id))
     await tap(bot, admin, "Done")
     [preview] = bot.texts(await tap(bot, admin, "Now"))
-    assert "for 2 recipient(s)" in preview
+    assert "for 2 recipients" in preview
     assert "📎 With the attached file." in preview
 
     await tap(bot, admin, "📢 Send to 2")
@@ -269,7 +269,7 @@ async def test_a_notice_to_a_role_carries_the_senders_own_delegation(
     await tap(bot, commission, "A role")
     await tap(bot, commission, "observer")
     [preview] = bot.texts(await tap(bot, commission, "Now"))
-    assert "for 2 recipient(s)" in preview
+    assert "for 2 recipients" in preview
     await tap(bot, commission, "📢 Send to 2")
     expected = f"{MARK}COM\n\nObservers: new template"
     assert received(bot) == {people["observer"].user_id: [expected], second_observer.user_id: [expected]}
@@ -312,7 +312,7 @@ async def test_a_notice_to_followers_reaches_only_the_followers(
     else:
         await bot.send(admin, name)
     [preview] = bot.texts(await tap(bot, admin, "Now"))
-    assert "for 2 recipient(s)" in preview
+    assert "for 2 recipients" in preview
     await tap(bot, admin, "📢 Send to 2")
     assert sorted(received(bot)) == [contact.user_id, follower.user_id]
     assert observer.user_id not in received(bot)
@@ -541,7 +541,7 @@ async def test_a_recipient_who_blocked_the_bot_is_marked_unreachable_and_the_res
     )
     forbid_chat(bot, monkeypatch, contact.user_id)  # blocked without Telegram telling us yet
     preview = await to_everyone(bot, admin, "Now")
-    assert "for 3 recipient(s)" in preview, "who blocked the bot before is not counted"
+    assert "for 3 recipients" in preview, "who blocked the bot before is not counted"
     await tap(bot, admin, "📢 Send to 3")
 
     assert sorted(received(bot)) == [admin.user_id, people["observer"].user_id]

@@ -762,7 +762,7 @@ async def test_upcoming_lists_the_next_30_days_only(
     await add_event(store, "Steering group", NOW + dt.timedelta(days=29, hours=23), ref="MP-MA-2013")
     await add_event(store, "Too far", NOW + dt.timedelta(days=30, minutes=1), country="TN")
     text = only_text(bot, await bot.send(contact, "/upcoming"))
-    assert text.startswith("<b>Upcoming</b>: 2 event(s) in the next 30 days")
+    assert text.startswith("<b>Upcoming</b>: 2 events in the next 30 days")
     assert "<b>2026-11-27 11:30 (Europe/Brussels)</b> · meeting\nSoon in Rabat\nRabat · MA" in text
     assert "<b>2026-12-27 09:30 (Europe/Brussels)</b> · meeting\nSteering group\nMP-MA-2013" in text
     assert text.index("Soon in Rabat") < text.index("Steering group")
@@ -809,7 +809,7 @@ async def test_the_calendar_file_is_valid_icalendar(
     calls = await tap(bot, contact, "📅 Download for my calendar")
     [document] = [c for c in calls if c.method == "sendDocument"]
     assert document.params["chat_id"] == contact.user_id
-    assert document.params["caption"].startswith("3 event(s) of the next 30 days")
+    assert document.params["caption"].startswith("3 events of the next 30 days")
     filename, raw, _mimetype = document.params["_files"]["document"]
     assert filename == "emwp-upcoming-20261127.ics"
     assert isinstance(raw, bytes)

@@ -386,14 +386,14 @@ async def test_unsubscribe_asks_then_removes_them_all(
     mine = [await subscribe_everything(bot, contact), await subscribe_everything(bot, contact, time="17:00")]
     theirs = await subscribe_everything(bot, admin)
     calls = await bot.send(contact, "/unsubscribe")
-    assert text_of(bot, calls) == "Stop all your 2 digest(s)?"
+    assert text_of(bot, calls) == "Stop all your 2 digests?"
     calls = await tap(bot, contact, "No, keep them")
     assert text_of(bot, calls) == "Kept. Nothing was changed."
     assert await subscriptions_of(store, contact.user_id) == mine
     assert all(jobs(bot, s.id) for s in mine)
     await bot.send(contact, "/unsubscribe")
     calls = await tap(bot, contact, "Yes, stop them all")
-    assert text_of(bot, calls) == "Stopped 2 digest(s). /subscribe starts a new one."
+    assert text_of(bot, calls) == "Stopped 2 digests. /subscribe starts a new one."
     assert await subscriptions_of(store, contact.user_id) == []
     assert [jobs(bot, s.id) for s in mine] == [[], []]
     assert await subscriptions_of(store, admin.user_id) == [theirs]  # someone else's stay
