@@ -36,10 +36,24 @@ def messages(language: str) -> dict[str, Message]:
     texts = yaml.safe_load(source)
     if not isinstance(texts, dict):
         raise ValueError(f"locales/{language}.yaml is not a mapping of message ids to texts")
+    typeset = french_spacing if language == "fr" else str
     return {
-        str(key): {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else str(value)
+        str(key): {str(k): typeset(str(v)) for k, v in value.items()}
+        if isinstance(value, dict)
+        else typeset(str(value))
         for key, value in texts.items()
     }
+
+
+NARROW_NBSP = "\u202f"
+BEFORE_MARK = re.compile(r"[ \u00a0]([:;?!»])")  # 'Pays : Maroc' → a narrow no-break space before ':'
+AFTER_QUOTE = re.compile(r"«[ \u00a0]")
+
+
+def french_spacing(text: str) -> str:
+    """French typography: a narrow no-break space before : ; ? ! and », and after «, so that a line
+    never breaks between a word and its mark."""
+    return AFTER_QUOTE.sub("«" + NARROW_NBSP, BEFORE_MARK.sub(NARROW_NBSP + r"\1", text))
 
 
 @cache

@@ -528,7 +528,7 @@ async def test_every_member_changes_their_own_settings_with_buttons(
     before = await snapshot(bot)
     [french] = bot.texts(await bot.press(who, message, ChooseLanguage("fr").data))
     [utc] = bot.texts(await bot.press(who, message, ChooseZone("UTC").data))
-    assert "<b>Vos réglages</b>" in french and "Fuseau horaire : UTC" in utc
+    assert "<b>Vos réglages</b>" in french and "Fuseau horaire\u202f: UTC" in utc
     changed = await member(bot, who.user_id)
     assert (changed.language, changed.time_zone, changed.role) == ("fr", "UTC", Role(role))
     entries = await audit_since(bot, before)

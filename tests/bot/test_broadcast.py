@@ -563,8 +563,8 @@ async def test_a_recipient_who_blocked_the_bot_is_marked_unreachable_and_the_res
     [listing] = bot.texts(await bot.send(french, "/notices"))
     assert "injoignables 1 · arrêtés 0 · annulés 0" in listing
     assert (
-        "Échecs : 0 · destinataire injoignable : 1\nNon envoyés, un administrateur ayant annulé : 0"
-        in listing
+        "Échecs\u202f: 0 · destinataire injoignable\u202f: 1\n"
+        "Non envoyés, un administrateur ayant annulé\u202f: 0" in listing
     )
     await bot.deliver()
     assert contact.user_id not in received(bot)
@@ -754,7 +754,7 @@ async def _all_sent(statuses: Callable[[], Awaitable[list[str]]]) -> bool:
         (
             "fr",
             ("Des délégations choisies", "Terminé", "Maintenant"),
-            "Aucun membre ne fait partie de ce public : personne ne le recevrait.",
+            "Aucun membre ne fait partie de ce public\u202f: personne ne le recevrait.",
         ),
     ],
 )

@@ -33,7 +33,7 @@ def _paused_scheduler(bot: BotHarness) -> None:
         (
             "fr",
             ("Tout", "Chaque semaine", "lundi", "08:00", "Oui, dites-moi qu'il n'y a rien de nouveau"),
-            "rien de nouveau dans le groupe de travail : ni mise à jour, ni nouvelle initiative",
+            "rien de nouveau dans le groupe de travail\u202f: ni mise à jour, ni nouvelle initiative",
             "<b>Les deux prochaines semaines</b>",
         ),
     ],

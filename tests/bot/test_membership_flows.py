@@ -251,9 +251,12 @@ async def test_settings_change_language_and_time_zone(bot: BotHarness, people: d
     assert "Vos réglages" in french
     await tap(bot, contact, "Autre fuseau horaire…")
     [bad] = bot.texts(await bot.send(contact, "Europe/Atlantis"))
-    assert "« Europe/Atlantis » n'est ni un fuseau horaire, ni une ville, ni un pays que je connais" in bad
+    assert (
+        "«\u202fEurope/Atlantis\u202f» n'est ni un fuseau horaire, ni une ville, ni un pays que je connais"
+        in bad
+    )
     [good] = bot.texts(await bot.send(contact, "america/new york"))
-    assert "Fuseau horaire : America/New_York" in good
+    assert "Fuseau horaire\u202f: America/New_York" in good
     [help_fr] = bot.texts(await bot.send(contact, "/help"))
     assert "Ce que vous pouvez faire ici" in help_fr
 

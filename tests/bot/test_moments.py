@@ -98,7 +98,7 @@ def test_the_reading_rules() -> None:
             "fr",
             "Autre fuseau horaire…",
             "Lisbonne",
-            "« Lisbonne » : votre fuseau horaire est maintenant Europe/Lisbon",
+            "«\u202fLisbonne\u202f»\u202f: votre fuseau horaire est maintenant Europe/Lisbon",
             "Europe/Lisbon",
         ),
         (

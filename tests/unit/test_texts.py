@@ -103,3 +103,10 @@ def test_telegram_language_codes_map_to_bot_languages() -> None:
     assert bot_language("fr-BE") == "fr"
     assert bot_language("de") == "en"
     assert bot_language(None) == "en"
+
+
+def test_french_puts_a_narrow_no_break_space_before_double_marks() -> None:
+    for key, message in messages("fr").items():
+        for text in forms(message).values():
+            assert not re.search(r"[ \u00a0][:;?!»]|«[ \u00a0]", text), (key, text)
+    assert t("fr", "initiative.countries") + t("fr", "punct.colon") == "Pays\u202f: "
