@@ -28,9 +28,14 @@ from tests.harness import BotHarness
             "fr",
             ("Tout le monde", "Un autre moment…"),
             "demain 9h",
-            "envoi 2026-11-28 09:00 (Europe/Brussels)",
+            "envoi le 28 novembre 2026 à 09:00 (Europe/Brussels)",
         ),
-        ("fr", ("Tout le monde", "Un autre moment…"), "le 5 décembre à 7h30", "envoi 2026-12-05 07:30"),
+        (
+            "fr",
+            ("Tout le monde", "Un autre moment…"),
+            "le 5 décembre à 7h30",
+            "envoi le 5 décembre 2026 à 07:30",
+        ),
     ],
 )
 async def test_a_notices_time_is_read_as_written_and_shown_before_sending(
@@ -130,3 +135,14 @@ async def test_a_time_zone_by_city_or_country_is_read_and_said_back(
     async with store.uow() as uow:
         found = await uow.members.by_telegram_id(member.user_id)
     assert found is not None and found.time_zone == zone
+
+
+async def test_french_dates_are_written_the_french_way(bot: BotHarness, store: Store) -> None:
+    member = await register(store, 223, Role.CONTACT, "BE", "Luc", language="fr")
+    await bot.send(member, "/subscribe")
+    for label in ("Tout", "Chaque jour", "08:00", "Oui, dites-moi qu'il n'y a rien de nouveau"):
+        await tap(bot, member, label)
+    [saved] = bot.texts(await tap(bot, member, "✅ S'abonner"))
+    assert "Le premier résumé arrivera le 28 novembre 2026 à 08:00 (Europe/Brussels)." in saved
+    [digest] = bot.texts(await bot.send(member, "/digest"))
+    assert digest.startswith("📰 <b>Résumé EMWP</b> · du 20/11/2026 au 27/11/2026"), digest
