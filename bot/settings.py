@@ -18,6 +18,7 @@ from bot.domain.retention import RetentionPolicy
 from bot.services.budgets import GROUP_BUDGET, USER_BUDGET
 from bot.services.search import TIME_LIMIT as SEARCH_TIME_LIMIT
 
+TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_FILE_URL = "https://api.telegram.org/file/bot"
 
@@ -91,6 +92,18 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError("an IANA time zone name such as Europe/Brussels") from exc
         return value
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # The shape @BotFather gives: the bot's number, a colon, letters, digits, - and _. Never echoed.
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not TOKEN_SHAPE.fullmatch(value.get_secret_value().strip()):
+            raise ValueError(
+                "the token @BotFather gave you, like 123456:ABC-DEF… (digits, a colon, then letters)"
+            )
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("telegram_api_base_url", "telegram_api_file_url")
     @classmethod

@@ -13,7 +13,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
-from bot.domain.notices import TEXT_LIMIT, Audience, AudienceKind, NoticeDraft, check_send_time
+from bot.domain.moments import read_moment
+from bot.domain.notices import TEXT_LIMIT, Audience, AudienceKind, NoticeDraft, check_reach, check_send_time
 from bot.domain.timezones import DEFAULT_ZONE
 from bot.domain.typed import check_typed
 from bot.domain.vocab import Role
@@ -263,11 +264,11 @@ async def got_time(update: Update, context: BotContext) -> int:
     assert update.message is not None
     viewer = await context.viewer(update)
     text = check_typed(update.message.text or "", lines=False).strip()
-    try:
-        at = dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=_zone(viewer))
-    except ValueError:
-        raise InvalidInput("broadcast.bad_time", value=text[:30]) from None
-    return await _preview(update, context, check_send_time(at, context.deps.clock.now()))
+    now = context.deps.clock.now()
+    at = read_moment(text, now, str(_zone(viewer)))
+    if at is None:
+        raise InvalidInput("broadcast.bad_time", value=text[:30])
+    return await _preview(update, context, check_send_time(at, now))  # the preview says what was read
 
 
 async def _preview(update: Update, context: BotContext, send_at: dt.datetime) -> int:
@@ -276,6 +277,7 @@ async def _preview(update: Update, context: BotContext, send_at: dt.datetime) ->
     notice = answers.complete()
     keep(context, answers)
     count = await notices.audience_size(context.deps.uow, actor_of(update), notice.audience)
+    check_reach(count)  # said before a "Send to 0" is offered
     delegation = viewer.member.delegation.code if viewer.member else ""
     lines = [
         t(viewer.language, "broadcast.preview", count=count, when=local(notice.send_at, viewer)),

@@ -8,15 +8,16 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.places import country_name, region_name
 from bot.domain.posting import FollowKind, protected
 from bot.domain.specs import InitiativeFilter
 from bot.services import browse
-from handlers import filter_codes
 from handlers.budget import expensive
-from handlers.buttons import Follow, InitiativesPage, OpenInitiative
+from handlers.buttons import Follow, OpenInitiative
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local
+from handlers.initiatives import show_page
 from handlers.keyboards import button, grid, keyboard
 from handlers.render import esc, fit, initiative_line, update_block
 from handlers.respond import guarded, show
@@ -32,6 +33,14 @@ class PickCountry(CallbackData, prefix="cty"):
     code: str
 
 
+@dataclass(frozen=True)
+class CountryPage(CallbackData, prefix="ctyp"):
+    """◀ ▶ through the initiatives a country's profile counts."""
+
+    code: str
+    page: int
+
+
 @expensive
 @guarded
 async def country_command(update: Update, context: BotContext) -> None:
@@ -42,10 +51,16 @@ async def country_command(update: Update, context: BotContext) -> None:
     if not text.strip():
         raise InvalidInput("country.ask_name")
     match = await browse.find_country(context.deps.uow, viewer, text)
-    if match.country is not None:
+    if match.region is not None:  # a region's name: its list, with its own 🔔
+        regions = await browse.regions(context.deps.uow)
+        await show_page(update, context, InitiativeFilter(region=match.region.key), 0, regions)
+    elif match.country is not None:
         await _profile(update, context, match.country.code)
     elif match.candidates:
-        choices = [button(f"{c.name} ({c.code})", PickCountry(c.code)) for c in match.candidates]
+        lang = viewer.language
+        choices = [
+            button(f"{country_name(c, lang)} ({c.code})", PickCountry(c.code)) for c in match.candidates
+        ]
         await show(update, t(viewer.language, "country.which", name=text[:40]), keyboard(*grid(choices, 1)))
     else:
         raise NotFound("country.not_found", name=text[:40])
@@ -61,22 +76,32 @@ async def country_button(update: Update, context: BotContext) -> None:
     await _profile(update, context, code)
 
 
-async def _profile(update: Update, context: BotContext, code: str) -> None:
+@expensive
+@guarded
+async def country_page(update: Update, context: BotContext) -> None:
+    """◀ ▶ on a profile: the same profile, another page of its initiatives."""
+    pressed = CountryPage.read(update)
+    await _profile(update, context, pressed.code, pressed.page)
+
+
+async def _profile(update: Update, context: BotContext, code: str, page: int = 0) -> None:
     viewer = await context.viewer(update)
     lang = viewer.language
-    profile = await browse.country_profile(context.deps.uow, viewer, code, context.deps.clock.now())
+    now = context.deps.clock.now()
+    profile = await browse.country_profile(context.deps.uow, viewer, code, now, SHOWN, max(0, page) * SHOWN)
     country = profile.country
-    head = [f"<b>{esc(country.names.get(lang, country.name))}</b> ({country.code})"]
+    head = [f"<b>{esc(country_name(country, lang))}</b> ({country.code})"]
     head += (
-        [t(lang, "country.regions", names=", ".join(r.name for r in profile.regions))]
+        [t(lang, "country.regions", names=", ".join(region_name(r, lang) for r in profile.regions))]
         if profile.regions
         else []
     )
     blocks = ["\n".join(head)]
-    items = profile.initiatives[:SHOWN]  # the service loads only these
+    items = profile.initiatives  # the service loads only these
+    first = profile.offset + 1  # numbered across pages
     if items:
         lines = [t(lang, "country.initiatives", total=profile.total)]
-        lines += [initiative_line(viewer, n + 1, i) for n, i in enumerate(items)]
+        lines += [initiative_line(viewer, first + n, i) for n, i in enumerate(items)]
         blocks.append("\n".join(lines))
     else:
         blocks.append(t(lang, "country.no_initiatives"))
@@ -87,14 +112,15 @@ async def _profile(update: Update, context: BotContext, code: str) -> None:
         lines = [t(lang, "country.events")]
         lines += [f"{local(e.starts_at, viewer)} · {esc(e.title)}" for e in profile.events[:5]]
         blocks.append("\n".join(lines))
-    opens = [button(str(n + 1), OpenInitiative(i.id)) for n, i in enumerate(items)]
-    all_of_it = InitiativesPage(0, filter_codes.encode(InitiativeFilter(country=country.code), ()))
-    more = [button(t(lang, "country.all_initiatives"), all_of_it)]
+    opens = [button(str(first + n), OpenInitiative(i.id)) for n, i in enumerate(items)]
+    at = profile.offset // SHOWN
+    nav = [button("◀", CountryPage(country.code, at - 1))] if at > 0 else []
+    nav += [button("▶", CountryPage(country.code, at + 1))] if profile.offset + SHOWN < profile.total else []
     follow = [button(t(lang, "country.follow"), Follow("on", FollowKind.COUNTRY, country.code))]
     await show(
         update,
         fit(blocks),
-        keyboard(*grid(opens, 5), more if profile.total > SHOWN else [], follow),
+        keyboard(*grid(opens, 5), nav, follow),
         protect=any(protected(u.tlp) for u in profile.updates),
     )
 
@@ -104,4 +130,5 @@ def handlers() -> list[object]:
     return [
         CommandHandler("country", country_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(country_button, pattern=PickCountry.pattern),
+        CallbackQueryHandler(country_page, pattern=CountryPage.pattern),
     ]

@@ -197,7 +197,7 @@ async def got_lead(update: Update, context: BotContext) -> int:
 async def got_start(update: Update, context: BotContext) -> int:
     """Keep the start date; ask for the source link."""
     text = _typed(update)
-    _with(context, start_date=parse_date(text) if text else None)
+    _with(context, start_date=parse_date(text, context.deps.clock.now().date()) if text else None)
     await _ask(update, context, "draft.ask_source")
     return SOURCE
 

@@ -110,8 +110,11 @@ def render_digest(viewer: Viewer, digest: Digest, blocks: Blocks) -> Rendered:
     """The digest's messages: the newest initiatives that fit, grouped; the counts cover everything."""
     lang = viewer.language
     start, end = local_date(digest.period_start, viewer), local_date(digest.period_end, viewer)
-    if digest.empty:
-        return Rendered([t(lang, "digest.nothing", start=start, end=end)])
+    if digest.empty:  # what is coming still says something
+        nothing = t(
+            lang, "digest.nothing_at_all" if digest.everything else "digest.nothing", start=start, end=end
+        )
+        return Rendered(pack_blocks([nothing, *_tail(viewer, digest)]))
     head = t(
         lang,
         "digest.headline",

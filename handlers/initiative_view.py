@@ -52,9 +52,10 @@ def render_detail(viewer: Viewer, detail: browse.Detail) -> tuple[str, int]:
         ("initiative.dates", _dates(ini.start_date, ini.end_date, ini.year)),
         ("initiative.notes", shorten(ini.notes or "", 600)),
     ]
-    facts += [f"{t(lang, label)}: {esc(value)}" for label, value in rows if value]
+    colon = t(lang, "punct.colon")  # French puts a narrow no-break space before it
+    facts += [f"{t(lang, label)}{colon}{esc(value)}" for label, value in rows if value]
     if ini.source_url:
-        facts.append(f"{t(lang, 'initiative.source')}: {link(ini.source_url)}")
+        facts.append(f"{t(lang, 'initiative.source')}{colon}{link(ini.source_url)}")
     head = "\n".join(facts)
     if detail.total_updates == 0:
         return fit([head, t(lang, "initiative.no_updates")]), 0

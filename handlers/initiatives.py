@@ -10,9 +10,13 @@ from typing import Literal
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot.domain.country_index import normalise
 from bot.domain.errors import InvalidInput
-from bot.domain.filters import parse_filter
-from bot.domain.model import Region
+from bot.domain.filters import Vocabulary, parse_filter
+from bot.domain.ids import parse_id
+from bot.domain.languages import BOT_LANGUAGES
+from bot.domain.model import Country, Region
+from bot.domain.places import country_name, region_name
 from bot.domain.posting import FollowKind
 from bot.domain.specs import InitiativeFilter
 from bot.domain.vocab import InitiativeStatus, InitiativeType
@@ -27,6 +31,8 @@ from handlers.keyboards import button, grid, keyboard
 from handlers.render import initiative_line
 from handlers.respond import guarded, show
 from handlers.texts import t
+
+LISTED = "listed"  # user_data: the filter of the list the member saw last
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,16 @@ async def initiatives_command(update: Update, context: BotContext) -> None:
     """The list, narrowed by what was typed after the command."""
     viewer = await context.viewer(update)
     browse.require_reader(viewer)
-    where = await browse.resolve_filter(context.deps.uow, viewer, parse_filter(" ".join(context.args or [])))
+    typed = parse_filter(" ".join(context.args or []), vocabulary(viewer.language))
+    where = await browse.resolve_filter(context.deps.uow, viewer, typed)
     await show_page(update, context, where, 0, await browse.regions(context.deps.uow))
+
+
+def vocabulary(language: str) -> Vocabulary:
+    """Types and statuses by their names in every language the bot speaks; shown in `language`."""
+    values = [f"type.{k.value}" for k in InitiativeType] + [f"status.{s.value}" for s in InitiativeStatus]
+    accepted = {normalise(t(lang, key)): key.split(".", 1)[1] for lang in BOT_LANGUAGES for key in values}
+    return Vocabulary(accepted, {key.split(".", 1)[1]: t(language, key) for key in values})
 
 
 async def show_page(
@@ -78,12 +92,14 @@ async def show_page(
     listing = await browse.list_initiatives(context.deps.uow, viewer, where, page)
     lang = viewer.language
     code = filter_codes.encode(where, regions)
-    described = _describe(where, lang, regions)
+    described = _describe(where, lang, regions, listing.country)
     if not listing.items:
         await show(
             update, t(lang, "initiatives.none", filter=described), keyboard(*_filter_rows(lang, where, code))
         )
         return
+    if context.user_data is not None:  # `/initiative N` means the N the member last saw here
+        context.user_data[LISTED] = code
     first = listing.page * browse.PAGE_SIZE
     lines = [
         t(
@@ -102,11 +118,12 @@ async def show_page(
     await show(update, "\n".join(lines), keyboard(*grid(opens, 5), nav, *_filter_rows(lang, where, code)))
 
 
-def _describe(where: InitiativeFilter, lang: str, regions: Sequence[Region]) -> str:
+def _describe(where: InitiativeFilter, lang: str, regions: Sequence[Region], country: Country | None) -> str:
     if where.empty:
         return t(lang, "initiatives.all")
-    names = {r.key: r.name for r in regions}
-    found = [where.country or "", names.get(where.region or "", "")]
+    names = {r.key: region_name(r, lang) for r in regions}
+    place = country_name(country, lang) if country is not None else where.country or ""
+    found = [place, names.get(where.region or "", "")]
     found += [
         t(lang, f"type.{where.type.value}") if where.type else "",
         t(lang, f"status.{where.status.value}") if where.status else "",
@@ -124,6 +141,8 @@ def _filter_rows(lang: str, where: InitiativeFilter, code: str) -> list[list[Inl
     if where.region:
         follow = Follow("on", FollowKind.REGION, where.region)
         clear.append(button(t(lang, "initiatives.follow_region"), follow))
+    if where.country:
+        clear.append(button(t(lang, "country.follow"), Follow("on", FollowKind.COUNTRY, where.country)))
     return [row, [] if where.empty else clear]
 
 
@@ -156,7 +175,7 @@ async def filter_menu(update: Update, context: BotContext) -> None:
     code = filter_codes.encode(where, regions)
     choices: list[InlineKeyboardButton]
     if pressed.which == "r":
-        choices = [button(r.name, PickRegion(r.id, code)) for r in regions]
+        choices = [button(region_name(r, lang), PickRegion(r.id, code)) for r in regions]
         anything: CallbackData = PickRegion(None, code)
     elif pressed.which == "t":
         choices = [button(t(lang, f"type.{k.value}"), PickType(k, code)) for k in InitiativeType]
@@ -208,11 +227,17 @@ async def open_button(update: Update, context: BotContext) -> None:
 
 @guarded
 async def initiative_command(update: Update, context: BotContext) -> None:
-    """/initiative REF: details by reference or id."""
-    browse.require_reader(await context.viewer(update))
+    """/initiative REF, or /initiative N: the N-th of the member's latest list (of all, if none)."""
+    viewer = await context.viewer(update)
+    browse.require_reader(viewer)
     if not context.args:
         raise InvalidInput("initiative.ask_ref")
-    await detail_view(update, context, " ".join(context.args), 0)
+    typed = " ".join(context.args)
+    number = parse_id(typed)
+    if number is not None:
+        where, _ = await _where(context, (context.user_data or {}).get(LISTED, filter_codes.EVERYTHING))
+        typed = str((await browse.initiative_at(context.deps.uow, viewer, where, number)).id)
+    await detail_view(update, context, typed, 0)
 
 
 @expensive

@@ -14,6 +14,11 @@ def button(text: str, data: CallbackData) -> InlineKeyboardButton:
     return InlineKeyboardButton(text, callback_data=data.data)
 
 
+def mark(chosen: bool) -> str:
+    """'✓ ' before the label of what is chosen now."""
+    return "✓ " if chosen else ""
+
+
 def grid(buttons: Sequence[InlineKeyboardButton], columns: int) -> list[list[InlineKeyboardButton]]:
     """Buttons in rows of `columns`."""
     return [list(buttons[i : i + columns]) for i in range(0, len(buttons), columns)]

@@ -11,7 +11,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain.model import Viewer
 from bot.domain.notices import NoticeReport
-from bot.domain.outbox import OutboxState, OutboxStatus
+from bot.domain.outbox import OutboxState, OutboxStatus, SkipCause
 from bot.domain.reveals import Hold
 from bot.services import notices
 from bot.services.outbox import engine_state
@@ -60,7 +60,8 @@ def render_state(language: str, state: OutboxState) -> str:
     """The engine at a glance, for a chat."""
     counts = {status: state.by_status.get(status.value, 0) for status in OutboxStatus}
     withheld = Html(esc(held_reasons(language, state.withheld)) or "0")
-    values = {s.value: n for s, n in counts.items() if s is not OutboxStatus.WITHHELD}
+    values = {s.value: n for s, n in counts.items() if s not in (OutboxStatus.WITHHELD, OutboxStatus.SKIPPED)}
+    values |= {cause.value: state.skipped.get(cause, 0) for cause in SkipCause}
     blocks = [t(language, "notices.engine", **values, withheld=withheld, duplicates=state.maybe_duplicates)]
     if state.recent_failures:
         lines = [t(language, "notices.failures")]
@@ -103,6 +104,7 @@ def render_report(viewer: Viewer, report: NoticeReport, now: dt.datetime) -> str
         failed=report.failed,
         unreachable=report.unreachable,
         stopped=report.stopped,
+        cancelled=report.cancelled,
         withheld=sum(report.withheld.values()),
     )
     text = esc(shorten(plain(notice.text).replace("\n", " "), 80))

@@ -13,7 +13,7 @@ from bot.domain.model import Viewer
 from bot.domain.posting import protected
 from bot.domain.search import HIT_END, HIT_START, SearchHit
 from bot.services.browse import require_reader
-from bot.services.search import SearchOutcome, search
+from bot.services.search import PAGE_SIZE, SearchOutcome, search
 from handlers.budget import expensive
 from handlers.buttons import OpenInitiative
 from handlers.callback_data import CallbackData
@@ -86,9 +86,10 @@ async def _show(update: Update, context: BotContext, key: str, text: str, page: 
         )
         return
     blocks = [_header(viewer, outcome, text), *([rounds] if rounds else [])]
-    hits = [*(results.initiatives if outcome.page == 0 else ()), *results.updates]
-    blocks += [_hit(viewer, n + 1, hit) for n, hit in enumerate(hits)]
-    opens = [button(str(n + 1), OpenInitiative(hit.initiative_id)) for n, hit in enumerate(hits)]
+    hits = [*results.initiatives, *results.updates]
+    first = outcome.page * PAGE_SIZE + 1  # numbered across pages, as the buttons are
+    blocks += [_hit(viewer, first + n, hit) for n, hit in enumerate(hits)]
+    opens = [button(str(first + n), OpenInitiative(hit.initiative_id)) for n, hit in enumerate(hits)]
     nav = [button("◀", SearchPage(key, outcome.page - 1))] if outcome.page > 0 else []
     nav += [button("▶", SearchPage(key, outcome.page + 1))] if outcome.page + 1 < outcome.pages else []
     protect = any(protected(hit.tlp) for hit in hits if hit.tlp is not None)
@@ -103,7 +104,7 @@ def _header(viewer: Viewer, outcome: SearchOutcome, text: str) -> str:
         viewer.language,
         "search.header",
         query=shorten(text, 80),
-        initiatives=len(results.initiatives),
+        initiatives=results.total_initiatives,
         updates=f"{results.total_updates}{more}",
         page=outcome.page + 1,
         pages=outcome.pages,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -14,6 +15,7 @@ from bot.services import preferences as service
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.flow import END, guided
+from handlers.jobs import schedule
 from handlers.keyboards import button, grid, keyboard
 from handlers.menu import set_member_menu
 from handlers.respond import actor_of, guarded, reply, show
@@ -75,8 +77,9 @@ async def choose_language(update: Update, context: BotContext) -> None:
 async def choose_zone(update: Update, context: BotContext) -> None:
     """A time zone button."""
     zone = ChooseZone.read(update).zone
-    member = await service.set_time_zone(context.deps.uow, actor_of(update), zone, context.deps.clock.now())
-    await show(update, *panel(member))
+    changed = await service.set_time_zone(context.deps.uow, actor_of(update), zone, context.deps.clock.now())
+    reschedule(context, changed)
+    await show(update, *panel(changed.member))
 
 
 @guarded
@@ -92,11 +95,29 @@ async def ask_zone(update: Update, context: BotContext) -> int:
 async def got_zone(update: Update, context: BotContext) -> int:
     """Set the typed zone, or say what was expected and wait for another try."""
     assert update.message is not None and update.message.text is not None
-    member = await service.set_time_zone(
+    changed = await service.set_time_zone(
         context.deps.uow, actor_of(update), update.message.text, context.deps.clock.now()
     )
-    await reply(update, *panel(member))
+    reschedule(context, changed)
+    member = changed.member
+    text, markup = panel(member)
+    here = context.deps.clock.now().astimezone(ZoneInfo(member.time_zone)).strftime("%H:%M")
+    read = t(
+        member.language,
+        "settings.zone_read",
+        typed=update.message.text.strip()[:64],
+        zone=member.time_zone,
+        time=here,
+    )
+    await reply(update, f"{read}\n\n{text}", markup)
     return END
+
+
+def reschedule(context: BotContext, changed: service.ZoneChanged) -> None:
+    """The jobs of the digests that moved with the time zone follow them."""
+    if context.job_queue is not None:
+        for subscription in changed.moved:
+            schedule(context.job_queue, subscription, context.deps.clock.now())
 
 
 def handlers() -> list[object]:

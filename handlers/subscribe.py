@@ -10,24 +10,30 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.domain.digests import WEEKDAYS, Frequency, check_choice, check_weekday, parse_time
+from bot.domain.digests import WEEKDAYS, Frequency, check_choice, check_weekday
 from bot.domain.errors import InvalidInput
-from bot.domain.model import Viewer
-from bot.domain.splitting import split_html
+from bot.domain.moments import read_clock
+from bot.domain.places import region_name
 from bot.domain.timezones import DEFAULT_ZONE
 from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeType
 from bot.services import browse, curation, digests
-from bot.services.catalog import place_names
 from handlers.context import BotContext
-from handlers.dates import local
-from handlers.digest_render import digest_messages
-from handlers.flow import END, draft, drop, guided, keep
-from handlers.jobs import schedule
-from handlers.keyboards import button, grid, keyboard
+from handlers.flow import draft, guided, keep
+from handlers.keyboards import button, grid, keyboard, mark
 from handlers.respond import actor_of, guarded, show
 from handlers.subscribe_answers import (
+    CHOOSE,
+    COUNTRIES,
+    EMPTY,
+    FREQ,
     HOURS,
+    INITIATIVES,
+    PREVIEW,
+    TIME,
+    TYPED_TIME,
+    WEEKDAY,
+    WHAT,
     AddTyped,
     ChoiceDone,
     ChooseFrequency,
@@ -43,9 +49,9 @@ from handlers.subscribe_answers import (
     ToggleType,
     when_text,
 )
+from handlers.subscribe_preview import confirm, got_empty
 from handlers.texts import t
 
-WHAT, CHOOSE, COUNTRIES, INITIATIVES, FREQ, WEEKDAY, TIME, TYPED_TIME, EMPTY, PREVIEW = range(80, 90)
 TYPED = filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE
 T = TypeVar("T")
 
@@ -71,27 +77,27 @@ async def edit_button(update: Update, context: BotContext) -> int:
     own = {s.id: s for s in await digests.my_subscriptions(context.deps.uow, actor_of(update))}
     if ident not in own:
         raise InvalidInput("error.stale")
-    scope = own[ident].scope
-    answers = SubscribeAnswers(
-        subscription=ident,
-        everything=scope.everything,
-        regions=scope.regions,
-        countries=scope.countries,
-        types=scope.types,
-        initiatives=scope.initiatives,
-    )
-    keep(context, answers)
+    keep(context, SubscribeAnswers.of(own[ident]))
     return await _ask_what(update, context)
 
 
 async def _ask_what(update: Update, context: BotContext) -> int:
     viewer = await context.viewer(update)
-    lang = viewer.language
+    lang, answers = viewer.language, draft(context, SubscribeAnswers)
     choices = [
-        button(t(lang, "subscribe.everything"), SubscribeWhat("all")),
-        button(t(lang, "subscribe.choose"), SubscribeWhat("some")),
+        button(
+            mark(answers.editing and answers.everything) + t(lang, "subscribe.everything"),
+            SubscribeWhat("all"),
+        ),
+        button(
+            mark(answers.editing and not answers.everything) + t(lang, "subscribe.choose"),
+            SubscribeWhat("some"),
+        ),
     ]
-    await show(update, t(lang, "subscribe.ask_what"), keyboard(choices))
+    asked = t(lang, "subscribe.ask_what")
+    if answers.editing:  # what is there, marked ✓ at every step
+        asked = t(lang, "subscribe.edit_what", when=when_text(viewer, *answers.timing()))
+    await show(update, asked, keyboard(choices))
     return WHAT
 
 
@@ -109,7 +115,8 @@ async def _choose(update: Update, context: BotContext) -> int:
     answers = draft(context, SubscribeAnswers)
     regions = await browse.regions(context.deps.uow)
     rows: list[list[InlineKeyboardButton]] = grid(
-        [button(("✓ " if r.key in answers.regions else "") + r.name, ToggleRegion(r.id)) for r in regions], 2
+        [button(mark(r.key in answers.regions) + region_name(r, lang), ToggleRegion(r.id)) for r in regions],
+        2,
     )
     types = [
         button(("✓ " if k in answers.types else "") + t(lang, f"type.{k.value}"), ToggleType(k))
@@ -189,8 +196,14 @@ async def choose_done(update: Update, context: BotContext) -> int:
 
 
 async def _ask_frequency(update: Update, context: BotContext) -> int:
-    viewer = await context.viewer(update)
-    options = [button(t(viewer.language, f"subscribe.{f.value}"), ChooseFrequency(f)) for f in Frequency]
+    viewer, answers = await context.viewer(update), draft(context, SubscribeAnswers)
+    options = [
+        button(
+            mark(answers.editing and answers.frequency is f) + t(viewer.language, f"subscribe.{f.value}"),
+            ChooseFrequency(f),
+        )
+        for f in Frequency
+    ]
     await show(update, t(viewer.language, "subscribe.ask_frequency"), keyboard(options))
     return FREQ
 
@@ -202,10 +215,14 @@ async def got_frequency(update: Update, context: BotContext) -> int:
     if frequency is Frequency.DAILY:
         _edit(context, frequency=frequency, weekday=0)
         return await _ask_time(update, context)
-    _edit(context, frequency=frequency)
+    answers = _edit(context, frequency=frequency)
     viewer = await context.viewer(update)
     days = [
-        button(t(viewer.language, f"subscribe.day_{d}"), ChooseWeekday(n)) for n, d in enumerate(WEEKDAYS)
+        button(
+            mark(answers.editing and n == answers.weekday) + t(viewer.language, f"subscribe.day_{d}"),
+            ChooseWeekday(n),
+        )
+        for n, d in enumerate(WEEKDAYS)
     ]
     await show(update, t(viewer.language, "subscribe.ask_weekday"), keyboard(*grid(days, 4)))
     return WEEKDAY
@@ -219,9 +236,12 @@ async def got_weekday(update: Update, context: BotContext) -> int:
 
 
 async def _ask_time(update: Update, context: BotContext) -> int:
-    viewer = await context.viewer(update)
+    viewer, answers = await context.viewer(update), draft(context, SubscribeAnswers)
     zone = viewer.member.time_zone if viewer.member else DEFAULT_ZONE
-    options = [button(f"{hour:02d}:00", ChooseHour(hour)) for hour in HOURS]
+    options = [
+        button(mark(answers.editing and answers.at == dt.time(h)) + f"{h:02d}:00", ChooseHour(h))
+        for h in HOURS
+    ]
     options.append(button(t(viewer.language, "subscribe.other_time"), OtherTime()))
     await show(update, t(viewer.language, "subscribe.ask_time", zone=zone), keyboard(*grid(options, 3)))
     return TIME
@@ -251,74 +271,28 @@ async def got_typed_time(update: Update, context: BotContext) -> int:
     """HH:MM."""
     assert update.message is not None
     text = check_typed(update.message.text or "", lines=False).strip()
-    try:
-        at = parse_time(text)
-    except ValueError:
-        raise InvalidInput("subscribe.bad_time", value=text[:20]) from None
+    at = read_clock(text)
+    if at is None:
+        raise InvalidInput("subscribe.bad_time", value=text[:20])
     _edit(context, at=at)
     return await _ask_empty(update, context)
 
 
 async def _ask_empty(update: Update, context: BotContext) -> int:
-    viewer = await context.viewer(update)
+    viewer, answers = await context.viewer(update), draft(context, SubscribeAnswers)
     options = [
-        button(t(viewer.language, "subscribe.send_empty"), SendEmpty(True)),
-        button(t(viewer.language, "subscribe.skip_empty"), SendEmpty(False)),
+        button(
+            mark(answers.editing and answers.send_empty is True) + t(viewer.language, "subscribe.send_empty"),
+            SendEmpty(True),
+        ),
+        button(
+            mark(answers.editing and answers.send_empty is False)
+            + t(viewer.language, "subscribe.skip_empty"),
+            SendEmpty(False),
+        ),
     ]
     await show(update, t(viewer.language, "subscribe.ask_empty"), keyboard(*grid(options, 1)))
     return EMPTY
-
-
-@guarded
-async def got_empty(update: Update, context: BotContext) -> int:
-    """Keep the choice; show the digest as it would be now, and confirm."""
-    answers = _edit(context, send_empty=SendEmpty.read(update).send)
-    viewer = await context.viewer(update)
-    member, digest = await digests.preview(
-        context.deps.uow, actor_of(update), answers.scope(), context.deps.clock.now()
-    )
-    regions, countries = await place_names(context.deps.uow)
-    rendered = digest_messages(
-        Viewer(member.telegram_user_id, member, member.language), digest, regions, countries
-    )
-    summary = t(viewer.language, "subscribe.summary", when=when_text(viewer, *answers.timing()))
-    confirm = keyboard([button(t(viewer.language, "subscribe.confirm"), ConfirmSubscription())])
-    first = split_html(rendered.parts[0], 3000)[0]
-    await show(
-        update,
-        f"{summary}\n\n{t(viewer.language, 'subscribe.preview')}\n\n{first}",
-        confirm,
-        protect=rendered.protect,
-    )
-    return PREVIEW
-
-
-@guarded
-async def confirm(update: Update, context: BotContext) -> int:
-    """Save (or change) and schedule it."""
-    ConfirmSubscription.read(update)
-    answers = draft(context, SubscribeAnswers)
-    frequency, weekday, at = answers.timing()
-    if answers.send_empty is None:
-        raise InvalidInput("error.stale")
-    now = context.deps.clock.now()
-    saved = await digests.subscribe(
-        context.deps.uow,
-        actor_of(update),
-        answers.scope(),
-        frequency,
-        weekday,
-        at,
-        answers.send_empty,
-        now,
-        answers.subscription,
-    )
-    drop(context, SubscribeAnswers)
-    if context.job_queue is not None:
-        schedule(context.job_queue, saved, now)
-    viewer = await context.viewer(update)
-    await show(update, t(viewer.language, "subscribe.saved", due=local(saved.next_due_at, viewer)))
-    return END
 
 
 def handlers() -> list[object]:

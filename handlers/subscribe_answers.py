@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.domain.digests import WEEKDAYS, Frequency, Scope
+from bot.domain.digests import WEEKDAYS, Frequency, Scope, Subscription
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
 from bot.domain.timezones import DEFAULT_ZONE
@@ -16,6 +16,10 @@ from handlers.flow import Draft
 from handlers.texts import t
 
 HOURS = (7, 8, 9, 12, 17)  # the times offered as buttons; any other is typed
+
+
+# The steps of /subscribe.
+WHAT, CHOOSE, COUNTRIES, INITIATIVES, FREQ, WEEKDAY, TIME, TYPED_TIME, EMPTY, PREVIEW = range(80, 90)
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,28 @@ class SubscribeAnswers(Draft):
     weekday: int = 0
     at: dt.time | None = None
     send_empty: bool | None = None
+
+    @classmethod
+    def of(cls, subscription: Subscription) -> SubscribeAnswers:
+        """The answers an existing digest was made with, to change it."""
+        scope = subscription.scope
+        return cls(
+            subscription=subscription.id,
+            everything=scope.everything,
+            regions=scope.regions,
+            countries=scope.countries,
+            types=scope.types,
+            initiatives=scope.initiatives,
+            frequency=subscription.frequency,
+            weekday=subscription.weekday,
+            at=subscription.at,
+            send_empty=subscription.send_empty,
+        )
+
+    @property
+    def editing(self) -> bool:
+        """Changing an existing digest, not making a new one."""
+        return self.subscription is not None
 
     def scope(self) -> Scope:
         """What the digest covers."""

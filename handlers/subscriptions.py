@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.domain.digests import Scope, Subscription
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
+from bot.domain.places import country_name, region_name
 from bot.services import digests
 from bot.services.catalog import place_names
 from handlers.budget import expensive, within_budget
@@ -64,7 +65,7 @@ class KeepAll(CallbackData, prefix="sb:keep"):
 
 
 async def _list(update: Update, context: BotContext) -> None:
-    found = await digests.my_subscriptions(context.deps.uow, actor_of(update))
+    found, names = await digests.named_subscriptions(context.deps.uow, actor_of(update))
     viewer = await context.viewer(update)
     lang = viewer.language
     if not found:
@@ -73,7 +74,7 @@ async def _list(update: Update, context: BotContext) -> None:
     lines = [t(lang, "subscriptions.header", count=len(found))]
     rows: list[list[InlineKeyboardButton]] = []
     for n, sub in enumerate(found, start=1):
-        lines.append(f"{n}. {_describe(viewer, sub)}")
+        lines.append(f"{n}. {_describe(viewer, sub, names)}")
         pause = (
             button(t(lang, "subscriptions.resume"), ResumeSubscription(sub.id))
             if sub.paused
@@ -89,7 +90,7 @@ async def _list(update: Update, context: BotContext) -> None:
     await show_long(update, "\n".join(lines), keyboard(*rows))
 
 
-def _describe(viewer: Viewer, sub: Subscription) -> str:
+def _describe(viewer: Viewer, sub: Subscription, names: digests.ScopeNames) -> str:
     lang = viewer.language
     scope = sub.scope
     what = (
@@ -97,10 +98,13 @@ def _describe(viewer: Viewer, sub: Subscription) -> str:
         if scope.everything
         else ", ".join(
             [
-                *scope.regions,
-                *scope.countries,
+                *(region_name(names.regions[k], lang) if k in names.regions else k for k in scope.regions),
+                *(
+                    country_name(names.countries[c], lang) if c in names.countries else c
+                    for c in scope.countries
+                ),
                 *(t(lang, f"type.{k.value}") for k in scope.types),
-                *(f"#{i}" for i in scope.initiatives),
+                *(names.refs.get(i, f"#{i}") for i in scope.initiatives),
             ]
         )
     )

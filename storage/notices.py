@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, and_, func, select, update
@@ -11,8 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.model import Member
-from bot.domain.notices import Audience, AudienceKind, Notice, NoticeDraft, NoticeReport, NoticeStatus
-from bot.domain.outbox import STOPPED, Op, OutboxStatus
+from bot.domain.notices import (
+    Audience,
+    AudienceKind,
+    Notice,
+    NoticeDraft,
+    NoticeReport,
+    NoticeStatus,
+    tally,
+    undispatched,
+)
+from bot.domain.outbox import Op, OutboxStatus
 from bot.domain.vocab import MemberStatus
 from storage import mapping
 from storage.mapping import aware
@@ -138,25 +146,14 @@ class SqlNoticeRepository:
 
     async def report(self, notice: Notice) -> NoticeReport:
         """Delivery figures of a notice, from its outbox rows (its audience now, before it goes out)."""
-        if not notice.dispatched:  # its audience now; once cancelled, as it was when cancelled
-            if notice.status is not NoticeStatus.ACTIVE:
-                return NoticeReport(notice, recipients=notice.recipients)
-            size = await self.audience_size(notice.audience)
-            return NoticeReport(notice, recipients=size, queued=size)
+        if not notice.dispatched:
+            size = await self.audience_size(notice.audience) if notice.status is NoticeStatus.ACTIVE else 0
+            return undispatched(notice, size)
         counts = await self._session.execute(
             select(OutboxRow.status, OutboxRow.last_error, func.count())
             .where(OutboxRow.job == notice.job, OutboxRow.op == Op.SEND.value)
             .group_by(OutboxRow.status, OutboxRow.last_error)
         )
-        by_status: Counter[str] = Counter()
-        withheld: Counter[str] = Counter()
-        stopped = 0
-        for status, reason, count in counts:
-            by_status[status] += count
-            if status == OutboxStatus.WITHHELD.value:
-                withheld[str(reason or "")] += count
-            elif status == OutboxStatus.SKIPPED.value and reason == STOPPED:
-                stopped += count
         names = await self._session.scalars(
             select(MemberRow.display_name)
             .join(OutboxRow, OutboxRow.member_id == MemberRow.id)
@@ -168,17 +165,8 @@ class SqlNoticeRepository:
             .order_by(MemberRow.display_name)
             .limit(20)
         )
-        return NoticeReport(
-            notice,
-            recipients=notice.recipients,
-            queued=by_status[OutboxStatus.QUEUED.value] + by_status[OutboxStatus.SENDING.value],
-            sent=by_status[OutboxStatus.SENT.value],
-            failed=by_status[OutboxStatus.FAILED.value],
-            unreachable=by_status[OutboxStatus.SKIPPED.value] - stopped,
-            stopped=stopped,
-            withheld=dict(withheld),
-            unreachable_names=tuple(names),
-        )
+        rows = [(str(status), reason, int(count)) for status, reason, count in counts]
+        return tally(notice, rows, tuple(names))
 
 
 def _named_by(audience: Audience) -> ColumnElement[bool]:

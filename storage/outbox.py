@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.outbox import Begun, Delivered, Op, OutboxKind, OutboxState, OutboxStatus, Outgoing, Queued
+from bot.domain.outbox import (
+    Begun,
+    Delivered,
+    Op,
+    OutboxKind,
+    OutboxState,
+    OutboxStatus,
+    Outgoing,
+    Queued,
+    SkipCause,
+    skip_cause,
+)
 from bot.domain.reveals import Hold, Readers, Reveals
 from storage.engine import insert_or_skip
 from storage.mapping import aware
@@ -390,6 +402,14 @@ class SqlOutboxRepository:
         counts = await self._session.execute(
             select(OutboxRow.status, func.count()).where(*where).group_by(OutboxRow.status)
         )
+        skipped = await self._session.execute(
+            select(OutboxRow.last_error, func.count())
+            .where(OutboxRow.status == OutboxStatus.SKIPPED.value, *where)
+            .group_by(OutboxRow.last_error)
+        )
+        causes: Counter[SkipCause] = Counter()
+        for reason, n in skipped:
+            causes[skip_cause(reason)] += int(n)
         withheld = await self._session.execute(
             select(OutboxRow.last_error, func.count())
             .where(OutboxRow.status == WITHHELD, *where)
@@ -412,6 +432,7 @@ class SqlOutboxRepository:
         )
         return OutboxState(
             by_status={str(s): int(n) for s, n in counts},
+            skipped=dict(causes),
             withheld={str(reason or ""): int(n) for reason, n in withheld},
             maybe_duplicates=int(dupes or 0),
             recent_failures=[(int(c), str(e or "")) for c, e in failures],

@@ -23,6 +23,7 @@ from sqlalchemy import (
     ColumnExpressionArgument,
     Float,
     Integer,
+    Select,
     Subquery,
     column,
     func,
@@ -46,10 +47,9 @@ from bot.domain.search import (
 from bot.domain.vocab import Tlp
 from storage import sqlite_driver
 from storage.mapping import aware
-from storage.models import InitiativeRow, UpdateRow
+from storage.models import InitiativeRow, UpdateRow, initiative_countries
 from storage.visibility import visible_updates
 
-INITIATIVE_HITS = 5
 SNIPPET_WORDS = 20
 ELLIPSIS = "…"
 EMPTY = SearchResults(initiatives=(), updates=(), total_updates=0, capped=False)
@@ -69,7 +69,11 @@ HEADLINE = f"StartSel={HIT_START}, StopSel={HIT_END}, MaxWords={SNIPPET_WORDS}, 
 def fts5_match(query: SearchQuery) -> str:
     """An FTS5 MATCH string: every word and phrase a double-quoted string (implicit AND), never syntax."""
     strings = [*query.terms, *(" ".join(words) for words in query.phrases)]
-    return " ".join('"' + string.replace('"', '""') + '"' for string in strings)
+    parts = ['"' + string.replace('"', '""') + '"' for string in strings]
+    parts += [
+        "(" + " OR ".join('"' + n.replace('"', '""') + '"' for n in names) + ")" for names in query.any_of
+    ]
+    return (" AND " if query.any_of else " ").join(parts)  # FTS5 has no implicit AND before a group
 
 
 class _Engine(Protocol):
@@ -81,8 +85,8 @@ class _Engine(Protocol):
 
     def update_snippet(self, update_id: ColumnElement[int]) -> ColumnElement[Any]: ...
 
-    def best_initiatives(self) -> Subquery:
-        """(id, score) of the best INITIATIVE_HITS initiatives, lower score better."""
+    def matching_initiatives(self) -> Select[tuple[int, float]]:
+        """(id, score) of every matching initiative, best first (lower score better)."""
         ...
 
     def initiative_snippets(self, initiative_id: ColumnElement[int]) -> list[ColumnElement[Any]]:
@@ -115,15 +119,13 @@ class _Fts5:
     def update_snippet(self, update_id: ColumnElement[int]) -> ColumnElement[Any]:
         return self._snippet(UPDATES_FTS, update_id, 0)
 
-    def best_initiatives(self) -> Subquery:
+    def matching_initiatives(self) -> Select[tuple[int, float]]:
         score = func.bm25(literal_column("initiatives_fts"), *INITIATIVE_WEIGHTS, type_=Float).label("score")
         return (
             select(INITIATIVES_FTS.c.rowid.label("id"), score)
             .select_from(INITIATIVES_FTS)
             .where(self._matches("initiatives_fts"))
             .order_by(score, INITIATIVES_FTS.c.rowid.desc())
-            .limit(INITIATIVE_HITS)
-            .subquery("best")
         )
 
     def initiative_snippets(self, initiative_id: ColumnElement[int]) -> list[ColumnElement[Any]]:
@@ -144,8 +146,15 @@ class _Postgres:
     """PostgreSQL: `search_vector`, generated and GIN-indexed on `updates` and `initiatives`."""
 
     def __init__(self, query: SearchQuery) -> None:
-        parts = [func.plainto_tsquery(SIMPLE, func.emwp_fold(term)) for term in query.terms]
+        parts: list[ColumnElement[Any]] = [
+            func.plainto_tsquery(SIMPLE, func.emwp_fold(term)) for term in query.terms
+        ]
         parts += [func.phraseto_tsquery(SIMPLE, func.emwp_fold(" ".join(words))) for words in query.phrases]
+        for names in query.any_of:
+            group: ColumnElement[Any] = func.phraseto_tsquery(SIMPLE, func.emwp_fold(names[0]))
+            for name in names[1:]:
+                group = group.op("||")(func.phraseto_tsquery(SIMPLE, func.emwp_fold(name)))
+            parts.append(group)
         tsquery: ColumnElement[Any] = parts[0]
         for part in parts[1:]:
             tsquery = tsquery.op("&&")(part)
@@ -165,15 +174,13 @@ class _Postgres:
     def update_snippet(self, update_id: ColumnElement[int]) -> ColumnElement[Any]:
         return self._headline(UpdateRow.text)
 
-    def best_initiatives(self) -> Subquery:
+    def matching_initiatives(self) -> Select[tuple[int, float]]:
         vector: ColumnElement[Any] = literal_column("initiatives.search_vector")
         score = (-func.ts_rank(PG_WEIGHTS, vector, self._tsquery, type_=Float)).label("score")
         return (
             select(InitiativeRow.id.label("id"), score)
             .where(vector.op("@@")(self._tsquery))
             .order_by(score, InitiativeRow.id.desc())
-            .limit(INITIATIVE_HITS)
-            .subquery("best")
         )
 
     def initiative_snippets(self, initiative_id: ColumnElement[int]) -> list[ColumnElement[Any]]:
@@ -212,20 +219,26 @@ class SqlSearchRepository:
         limit: int,
         time_limit: dt.timedelta | None = None,
     ) -> SearchResults:
-        """A page of the best of the newest visible update matches, and the best initiatives; within
-        `time_limit` if given, else SearchTooBroad."""
+        """The page [offset, offset + limit) of every matching initiative, best first, followed by the best
+        of the newest visible update matches; within `time_limit` if given, else SearchTooBroad."""
         if query.empty or visibility.nothing:
             return EMPTY
         postgres = self._session.get_bind().dialect.name == "postgresql"
-        engine: _Engine = _Postgres(query) if postgres else _Fts5(query)
+        kind: type[_Postgres] | type[_Fts5] = _Postgres if postgres else _Fts5
+        engine: _Engine = kind(query)
+        offset, limit = max(0, offset), max(0, limit)
         async with self._deadline(time_limit, postgres):
-            updates, found = await self._updates(engine, visibility, max(0, offset), max(0, limit))
-            initiatives = await self._initiatives(engine)
+            ranked = await self._ranked_initiatives(engine, query, kind)
+            shown = ranked[offset : offset + limit]
+            initiatives = await self._initiatives(engine, shown)
+            after = max(0, offset - len(ranked))  # the updates follow the initiatives
+            updates, found = await self._updates(engine, visibility, after, limit - len(shown))
         return SearchResults(
             initiatives=initiatives,
             updates=updates,
             total_updates=min(found, CANDIDATES),
             capped=found > CANDIDATES,
+            total_initiatives=len(ranked),
         )
 
     @contextlib.asynccontextmanager
@@ -290,20 +303,44 @@ class SqlSearchRepository:
             return [], await self._session.scalar(counting) or 0
         return [_update_hit(row) for row in rows], rows[0][7]
 
-    async def _initiatives(self, engine: _Engine) -> list[SearchHit]:
-        best = engine.best_initiatives()
+    async def _ranked_initiatives(
+        self, engine: _Engine, query: SearchQuery, kind: type[_Postgres] | type[_Fts5]
+    ) -> list[int]:
+        """Every matching initiative, best first; then those of the named countries (matching the other
+        words, if any) that their names alone did not find."""
+        ranked = list(await self._session.scalars(select(engine.matching_initiatives().subquery().c.id)))
+        if not query.countries:
+            return ranked
+        codes = list(query.countries)
+        linked = (
+            select(initiative_countries.c.initiative_id)
+            .where(initiative_countries.c.country_code.in_(codes))
+            .group_by(initiative_countries.c.initiative_id)
+            .having(func.count(func.distinct(initiative_countries.c.country_code)) == len(codes))
+        )
+        words = query.words
+        if not words.empty:
+            linked = linked.where(
+                initiative_countries.c.initiative_id.in_(
+                    select(kind(words).matching_initiatives().subquery().c.id)
+                )
+            )
+        seen = set(ranked)
+        more = await self._session.scalars(linked.order_by(initiative_countries.c.initiative_id.desc()))
+        return ranked + [i for i in more if i not in seen]
+
+    async def _initiatives(self, engine: _Engine, ids: Sequence[int]) -> list[SearchHit]:
+        """These initiatives, in this order, with snippets."""
         rows = await self._session.execute(
             select(
                 InitiativeRow.id,
                 InitiativeRow.ref,
                 InitiativeRow.title,
-                *engine.initiative_snippets(best.c.id),
-            )
-            .select_from(best)
-            .join(InitiativeRow, InitiativeRow.id == best.c.id)
-            .order_by(best.c.score, best.c.id.desc())
+                *engine.initiative_snippets(InitiativeRow.id.expression),
+            ).where(InitiativeRow.id.in_(list(ids)))
         )
-        return [_initiative_hit(row) for row in rows]
+        by_id = {row[0]: _initiative_hit(row) for row in rows}
+        return [by_id[i] for i in ids if i in by_id]
 
 
 def _update_hit(row: Sequence[Any]) -> SearchHit:

@@ -10,6 +10,7 @@ from storage.seed_loader import load_seed
 
 EXIT_CONFIG = 2  # a setting is missing or malformed
 EXIT_TELEGRAM = 3  # Telegram rejected the token
+EXIT_UNREACHABLE = 4  # the Bot API could not be reached
 
 
 async def prepare_store(store: Store) -> None:

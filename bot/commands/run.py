@@ -11,7 +11,7 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.app import build_application
-from bot.commands.common import EXIT_CONFIG, EXIT_TELEGRAM, prepare_store
+from bot.commands.common import EXIT_CONFIG, EXIT_TELEGRAM, EXIT_UNREACHABLE, prepare_store
 from bot.settings import Settings
 from bot.web.serve import serve_operations_beside_polling, serve_webhook
 from storage.factory import Store, open_store
@@ -59,7 +59,7 @@ def run_polling(settings: Settings) -> int:
         return EXIT_TELEGRAM
     except NetworkError as exc:
         print(f"Cannot reach the Bot API at {settings.telegram_api_base_url}: {exc}", file=sys.stderr)
-        return EXIT_TELEGRAM
+        return EXIT_UNREACHABLE
     finally:
         if claimed is not None:
             claimed.close()

@@ -39,6 +39,9 @@ async def outbox_status(settings: Settings) -> int:
         if state.by_status
         else "Outbox: empty"
     )
+    if state.skipped:
+        causes = ", ".join(f"{cause.value} {n}" for cause, n in sorted(state.skipped.items()))
+        print(f"Skipped (cancelled or stopped by an admin, recipient unreachable): {causes}")
     if state.withheld:
         held = ", ".join(f"{reason} {n}" for reason, n in sorted(state.withheld.items()))
         print(f"Held back by the read rules when their turn came: {held}")

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from bot.domain.model import Country
+from bot.domain.model import Country, Region
 
 MIN_SCORE = 80.0
+NEAR_SPELLING = 75.0  # fuzz.ratio of a typo ('Marocco', 'Lybia', 'Senegall')
 CLEAR_LEAD = 6.0  # a fuzzy winner must beat the runner-up by this much, else we ask
 ALIASES = {"UK": "GB", "EL": "GR"}  # EU usage beside ISO codes
 
@@ -23,12 +24,21 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", bare).split())
 
 
+def plausible(wanted: str, name: str) -> bool:
+    """A fuzzy match worth offering: the name is spelt nearly alike, or shares a whole word of four
+    letters or more ('Korea', 'Bosnia'); partial likeness alone ('Afrique du Nord' and 'Holy See') is not."""
+    if fuzz.ratio(wanted, name) >= NEAR_SPELLING:
+        return True
+    return any(len(word) >= 4 and word in name.split() for word in wanted.split())
+
+
 @dataclass(frozen=True, slots=True)
 class CountryMatch:
     """The country found, or the candidates to choose from when the name is ambiguous."""
 
     country: Country | None
     candidates: tuple[Country, ...] = ()
+    region: Region | None = None  # the name was a region's, not a country's
 
 
 class CountryIndex:
@@ -50,6 +60,12 @@ class CountryIndex:
         """A country by ISO code."""
         return self._by_code.get(code.upper())
 
+    def named(self, text: str) -> Country | None:
+        """The one country with exactly this name in some language (case and accents aside), if any."""
+        wanted = normalise(text)
+        found = {c for n, c in zip(self._names, self._codes, strict=True) if n == wanted} if wanted else set()
+        return self._by_code[found.pop()] if len(found) == 1 else None
+
     def find(self, text: str) -> CountryMatch:
         """Code, exact name in any language, then the closest names."""
         wanted = normalise(text)[:80]
@@ -63,7 +79,9 @@ class CountryIndex:
             return self._decide([(c, 100.0) for c in exact])
         found = process.extract(wanted, self._names, scorer=fuzz.WRatio, limit=12, score_cutoff=MIN_SCORE)
         best: dict[str, float] = {}
-        for _name, score, index in found:
+        for name, score, index in found:
+            if not plausible(wanted, name):
+                continue
             best[self._codes[index]] = max(best.get(self._codes[index], 0.0), float(score))
         return self._decide(sorted(best.items(), key=lambda item: -item[1]))
 

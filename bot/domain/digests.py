@@ -108,6 +108,7 @@ class Digest:
     status_changes: Sequence[tuple[Initiative, str]]
     events: Sequence[Event] = field(default_factory=tuple)
     composed_at: dt.datetime | None = None  # as the store stood then: a change after it composes again
+    everything: bool = False  # its scope is everything, not a chosen part
     update_count: int = field(init=False)  # every update of the period the member may read
 
     def __post_init__(self) -> None:

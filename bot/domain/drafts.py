@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 from bot.domain.errors import InvalidInput
+from bot.domain.moments import read_day
 from bot.domain.seed import REF_PATTERN
 from bot.domain.typed import check_typed
 from bot.domain.vocab import InitiativeType
@@ -31,13 +32,18 @@ def check_text(value: str, field: str, low: int, high: int) -> str:
     return cleaned
 
 
-def parse_date(value: str) -> dt.date:
-    """An ISO date, YYYY-MM-DD."""
-    check_typed(value, lines=False)
-    try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise InvalidInput("draft.bad_date", value=value.strip()[:30]) from None
+def parse_date(value: str, today: dt.date) -> dt.date:
+    """A date as people write it: '31/12/2026', '31 December 2026', '7 décembre 2026', '2026-12-31'."""
+    found = read_day(value, today)
+    if found is None:
+        raise InvalidInput("draft.bad_date", value=value.strip()[:30])
+    return found
+
+
+def check_period(start: dt.date | None, end: dt.date | None) -> None:
+    """An initiative cannot end before it starts (either date may be unknown)."""
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("draft.end_before_start", start=start.isoformat(), end=end.isoformat())
 
 
 def check_url(value: str) -> str:

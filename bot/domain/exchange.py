@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from bot.domain.drafts import check_period
+from bot.domain.errors import InvalidInput
 from bot.domain.seed import COUNTRY_PATTERN, REF_PATTERN
 from bot.domain.specs import EventSpec, InitiativeSpec
 from bot.domain.vocab import EventKind, InitiativeStatus, InitiativeType
@@ -103,6 +105,15 @@ class InitiativeRecord(BaseModel):
         if bad:
             raise ValueError(f"not two-letter ISO codes: {', '.join(bad)}")
         return codes
+
+    @field_validator("end_date")
+    @classmethod
+    def _period(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        try:
+            check_period(info.data.get("start_date"), value)
+        except InvalidInput:
+            raise ValueError(f"must not be before start_date ({info.data['start_date']})") from None
+        return value
 
     def spec(self) -> InitiativeSpec:
         """As the domain's spec."""

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.domain.errors import InvalidInput
+from bot.domain.outbox import OutboxStatus, SkipCause, skip_cause
 
 
 class AudienceKind(StrEnum):
@@ -39,6 +42,12 @@ class Audience:
     def __post_init__(self) -> None:
         if (self.kind is AudienceKind.EVERYONE) != (not self.values):
             raise InvalidInput("broadcast.bad_audience")
+
+
+def check_reach(recipients: int) -> None:
+    """A notice must reach someone: an audience with no member in it is refused, not sent to nobody."""
+    if recipients <= 0:
+        raise InvalidInput("broadcast.no_audience")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,7 @@ class NoticeReport:
     failed: int = 0
     unreachable: int = 0  # skipped: the recipient blocked the bot or is gone
     stopped: int = 0  # skipped: an admin stopped the notice
+    cancelled: int = 0  # not sent: an admin cancelled the notice before it started
     withheld: dict[str, int] = field(default_factory=dict)  # held back at send time, by reason
     unreachable_names: tuple[str, ...] = ()
 
@@ -99,6 +109,42 @@ class NoticeReport:
         if self.queued == 0:
             return "done"
         return "scheduled" if self.notice.send_at > now and self.sent == 0 else "sending"
+
+
+def tally(
+    notice: Notice, rows: Iterable[tuple[str, str | None, int]], unreachable_names: tuple[str, ...] = ()
+) -> NoticeReport:
+    """The report of a notice whose messages are queued, from its send rows counted by (status, reason):
+    cancelled, stopped, unreachable and held back each counted apart."""
+    by_status: Counter[str] = Counter()
+    skipped: Counter[SkipCause] = Counter()
+    withheld: Counter[str] = Counter()
+    for status, reason, count in rows:
+        by_status[status] += count
+        if status == OutboxStatus.WITHHELD.value:
+            withheld[str(reason or "")] += count
+        elif status == OutboxStatus.SKIPPED.value:
+            skipped[skip_cause(reason)] += count
+    return NoticeReport(
+        notice,
+        recipients=notice.recipients,
+        queued=by_status[OutboxStatus.QUEUED.value] + by_status[OutboxStatus.SENDING.value],
+        sent=by_status[OutboxStatus.SENT.value],
+        failed=by_status[OutboxStatus.FAILED.value],
+        unreachable=skipped[SkipCause.UNREACHABLE],
+        stopped=skipped[SkipCause.STOPPED],
+        cancelled=skipped[SkipCause.CANCELLED],
+        withheld=dict(withheld),
+        unreachable_names=unreachable_names,
+    )
+
+
+def undispatched(notice: Notice, audience_now: int) -> NoticeReport:
+    """The report of a notice whose time has not come: its audience now, or, once cancelled, those it
+    would have reached when it was cancelled."""
+    if notice.status is NoticeStatus.ACTIVE:
+        return NoticeReport(notice, recipients=audience_now, queued=audience_now)
+    return NoticeReport(notice, recipients=notice.recipients, cancelled=notice.recipients)
 
 
 TEXT_LIMIT = 3500

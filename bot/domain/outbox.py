@@ -18,7 +18,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
-    SKIPPED = "skipped"  # cancelled or stopped by an admin, or the recipient cannot be reached
+    SKIPPED = "skipped"  # cancelled or stopped by an admin, or the recipient cannot be reached (`skip_cause`)
     WITHHELD = "withheld"  # the read rules said no at the moment of sending (`Hold` says why)
 
 
@@ -127,6 +127,25 @@ class Delivered:
 STORED_FILE = "stored"
 
 STOPPED = "stopped"  # the reason a row skipped by an admin's stop gives
+CANCELLED = "cancelled"  # the reason a row skipped by an admin's cancelling gives
+
+
+class SkipCause(StrEnum):
+    """Why a message was skipped, as every report tells them apart."""
+
+    CANCELLED = "cancelled"  # an admin cancelled it before it started
+    STOPPED = "stopped"  # an admin stopped it while it was going out
+    UNREACHABLE = "unreachable"  # the recipient blocked the bot, left Telegram or was erased
+
+
+def skip_cause(reason: str | None) -> SkipCause:
+    """The cause of a skipped row, from the reason stored with it."""
+    if reason == CANCELLED:
+        return SkipCause.CANCELLED
+    if reason == STOPPED:
+        return SkipCause.STOPPED
+    return SkipCause.UNREACHABLE
+
 
 DELETE_WINDOW = dt.timedelta(hours=47)  # Telegram allows 48: an hour for the queue
 
@@ -136,6 +155,7 @@ class OutboxState:
     """The engine at a glance: rows by status, failures and who cannot be reached."""
 
     by_status: dict[str, int]
+    skipped: dict[SkipCause, int]  # the skipped rows by cause
     withheld: dict[str, int]  # held back at send time, by reason
     maybe_duplicates: int
     recent_failures: list[tuple[int, str]]

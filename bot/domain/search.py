@@ -16,15 +16,23 @@ CANDIDATES = 500  # updates ranked per query: the newest matches, so common word
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """Words (each matched as a word prefix-free token) and quoted phrases, all required."""
+    """Words (each matched as a word prefix-free token), quoted phrases and groups of names, all required."""
 
     terms: tuple[str, ...] = ()
     phrases: tuple[tuple[str, ...], ...] = ()
+    # Each group is required too, but any one of its names will do (a country's names in the EU languages).
+    any_of: tuple[tuple[str, ...], ...] = ()
+    countries: tuple[str, ...] = ()  # the countries those groups name: their initiatives match too
+
+    @property
+    def words(self) -> SearchQuery:
+        """The words and phrases alone, without the countries' names."""
+        return SearchQuery(self.terms, self.phrases)
 
     @property
     def empty(self) -> bool:
         """Nothing searchable was typed."""
-        return not self.terms and not self.phrases
+        return not self.terms and not self.phrases and not self.any_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +51,13 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchResults:
-    """A page of update hits (ranked), the best initiative hits, and how many updates matched."""
+    """A page of update hits (ranked), the best initiative hits, and how many of each matched."""
 
     initiatives: Sequence[SearchHit]
     updates: Sequence[SearchHit]
     total_updates: int
     capped: bool
+    total_initiatives: int = 0
 
 
 class SearchTooBroad(InvalidInput):

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 
+from bot.domain.country_index import CountryIndex
+from bot.domain.model import Country
 from bot.domain.search import SearchQuery
 
 MAX_TERMS = 12  # words in all, phrases' words included
@@ -73,3 +76,25 @@ def _words(segment: str, budget: int) -> tuple[str, ...]:
             if len(words) >= budget:
                 break
     return tuple(words)
+
+
+def with_country_names(query: SearchQuery, index: CountryIndex) -> SearchQuery:
+    """A word, or all the words, naming a country (exactly, in any EU language) match any of its names:
+    `Türkiye` finds the EU-Turkey Statement, `Afrique du Sud` South Africa's initiatives."""
+    whole = index.named(" ".join(query.terms)) if len(query.terms) > 1 else None
+    if whole is not None:
+        return replace(query, terms=(), any_of=(_names(whole),), countries=(whole.code,))
+    terms, groups, codes = [], [], []
+    for term in query.terms:
+        country = index.named(term)
+        if country is None:
+            terms.append(term)
+        elif country.code not in codes:
+            groups.append(_names(country))
+            codes.append(country.code)
+    return replace(query, terms=tuple(terms), any_of=tuple(groups), countries=tuple(codes))
+
+
+def _names(country: Country) -> tuple[str, ...]:
+    names = {unicodedata.normalize("NFC", n).lower() for n in (country.name, *country.names.values())}
+    return tuple(sorted(n for n in names if n.strip()))

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.access import NOTHING, visibility_for
-from bot.domain.country_index import CountryIndex, CountryMatch, normalise
+from bot.domain.country_index import CountryIndex, CountryMatch
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.filters import TypedFilter
 from bot.domain.ids import parse_id
 from bot.domain.model import Country, Event, Initiative, InitiativeHeadline, Region, Update, Viewer
+from bot.domain.places import country_name, region_name, region_named
 from bot.domain.posting import FollowKind
 from bot.domain.search_query import parse_query
 from bot.domain.specs import InitiativeFilter
@@ -33,6 +34,7 @@ class Listing:
     page: int
     pages: int
     where: InitiativeFilter
+    country: Country | None = None  # the filter's country, to name it
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,10 @@ class CountryProfile:
     events: Sequence[Event]
     refs: dict[int, str]
     total: int = 0
+    offset: int = 0  # where `initiatives` start among all `total`
+
+
+PICKED = 5  # initiatives offered when words pick one
 
 
 def require_reader(viewer: Viewer) -> None:
@@ -84,7 +90,21 @@ async def list_initiatives(
         if page >= pages and total:
             page = pages - 1
             items, total = await uow.initiatives.page(where, page * PAGE_SIZE, PAGE_SIZE, visibility)
-    return Listing(items, total, page, pages, where)
+        country = await uow.catalog.country(where.country) if where.country else None
+    return Listing(items, total, page, pages, where, country)
+
+
+async def initiative_at(
+    uow_factory: UnitOfWorkFactory, viewer: Viewer, where: InitiativeFilter, number: int
+) -> InitiativeHeadline:
+    """The initiative numbered `number` (from 1) in the list `where` as the viewer sees it now."""
+    require_reader(viewer)
+    async with uow_factory() as uow:
+        await require_served(uow, viewer)
+        items, total = await uow.initiatives.page(where, max(0, number - 1), 1, visibility_for(viewer))
+    if number < 1 or not items:
+        raise NotFound("initiative.no_number", number=number, total=total)
+    return items[0]
 
 
 async def initiative_detail(
@@ -98,8 +118,15 @@ async def initiative_detail(
         updates, total = await uow.updates.latest(
             [initiative.id], visibility_for(viewer), max(0, offset), DETAIL_UPDATES
         )
-        countries = {c.code: c.name for c in await uow.catalog.countries() if c.code in initiative.countries}
-        regions = {r.key: r.name for r in await uow.catalog.regions() if r.key in initiative.regions}
+        lang = viewer.language
+        countries = {
+            c.code: country_name(c, lang)
+            for c in await uow.catalog.countries()
+            if c.code in initiative.countries
+        }
+        regions = {
+            r.key: region_name(r, lang) for r in await uow.catalog.regions() if r.key in initiative.regions
+        }
         partners = await uow.catalog.organisation_names()
         instruments = await uow.catalog.instrument_names()
         follows = await uow.follows.follows(viewer.member.id) if viewer.member else []
@@ -165,18 +192,28 @@ DIRECTORY = CountryDirectory()
 
 
 async def find_country(uow_factory: UnitOfWorkFactory, viewer: Viewer, text: str) -> CountryMatch:
-    """A country by code or name in any EU language, or the candidates to choose from."""
+    """A region by its name in a language the bot speaks (before any guess at a country), else a country by
+    code or name in any EU language, or the candidates to choose from."""
     require_reader(viewer)
     check_typed(text, lines=False)
     async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
+        region = region_named(list(await uow.catalog.regions()), text)
+        if region is not None:
+            return CountryMatch(None, region=region)
         return (await DIRECTORY.index(uow)).find(text)
 
 
 async def country_profile(
-    uow_factory: UnitOfWorkFactory, viewer: Viewer, code: str, now: dt.datetime, shown: int = 10
+    uow_factory: UnitOfWorkFactory,
+    viewer: Viewer,
+    code: str,
+    now: dt.datetime,
+    shown: int = 10,
+    offset: int = 0,
 ) -> CountryProfile:
-    """Regions, initiatives (direct first, then regional), five recent visible updates, events ahead.
+    """Regions, initiatives (direct first, then regional; `shown` from `offset`), five recent visible
+    updates, events ahead.
 
     Only the initiatives shown are loaded whole; the rest are counted by id.
     """
@@ -192,13 +229,15 @@ async def country_profile(
         updates, _ = await uow.updates.latest(ids, visibility, 0, DETAIL_UPDATES, count=False)
         events = await uow.events.between(now, now + dt.timedelta(days=UPCOMING_DAYS * 3), country.code, ids)
         # The initiatives shown and those the updates belong to, loaded in one go.
+        offset = min(max(0, offset), max(0, len(ids) - 1))
+        page = ids[offset : offset + shown]
         loaded = await uow.initiatives.headlines(
-            list(dict.fromkeys([*ids[:shown], *(u.initiative_id for u in updates)]))
+            list(dict.fromkeys([*page, *(u.initiative_id for u in updates)]))
         )
-    listed = set(ids[:shown])
-    initiatives = [i for i in loaded if i.id in listed]
+    by_id = {i.id: i for i in loaded}
+    initiatives = [by_id[i] for i in page if i in by_id]
     refs = {i.id: i.ref for i in loaded}
-    return CountryProfile(country, regions, initiatives, updates, events, refs, total=len(ids))
+    return CountryProfile(country, regions, initiatives, updates, events, refs, total=len(ids), offset=offset)
 
 
 async def upcoming_events(
@@ -228,9 +267,8 @@ async def resolve_filter(
         known = await uow.catalog.regions()
     region = _region(known, typed.region) if typed.region else None
     if typed.region and region is None:
-        raise InvalidInput(
-            "filter.unknown_region", name=typed.region[:40], choices=", ".join(r.name for r in known)
-        )
+        choices = ", ".join(region_name(r, viewer.language) for r in known)
+        raise InvalidInput("filter.unknown_region", name=typed.region[:40], choices=choices)
     country = _country(index, typed.country) if typed.country else None
     if typed.words:
         region_by_words = _region(known, typed.words)
@@ -242,11 +280,8 @@ async def resolve_filter(
 
 
 def _region(known: Sequence[Region], name: str) -> str | None:
-    wanted = normalise(name)
-    for region in known:
-        if wanted in (normalise(region.name), normalise(region.key)):
-            return region.key
-    return None
+    region = region_named(list(known), name)
+    return region.key if region is not None else None
 
 
 def _country(index: CountryIndex, name: str) -> str:
@@ -278,6 +313,6 @@ async def find_initiatives(uow_factory: UnitOfWorkFactory, viewer: Viewer, text:
         query = parse_query(wanted)
         if query.empty:
             return []
-        results = await uow.search.search(query, NOTHING, 0, 1)
+        results = await uow.search.search(query, NOTHING, 0, PICKED)  # initiatives come first
         ids = [hit.initiative_id for hit in results.initiatives]
         return [i for i in [await uow.initiatives.by_id(n) for n in ids] if i is not None]

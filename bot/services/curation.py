@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from bot.domain.drafts import check_ref, check_text, check_url, parse_date, suggest_ref
+from bot.domain.drafts import check_period, check_ref, check_text, check_url, parse_date, suggest_ref
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.exchange import TEXT_LIMITS
 from bot.domain.model import Initiative
@@ -100,7 +100,7 @@ async def edit_initiative(
     """Change one field (admins only); the value is checked as for a new initiative."""
     if field not in EDITABLE:
         raise InvalidInput("error.stale")
-    parsed = await _parse(uow_factory, field, value)
+    parsed = await _parse(uow_factory, field, value, now.date())
     async with uow_factory() as uow:
         admin = await require_admin(uow, actor)
         current = await uow.initiatives.by_id(initiative_id)
@@ -119,7 +119,7 @@ async def edit_initiative(
     return saved
 
 
-async def _parse(uow_factory: UnitOfWorkFactory, field: str, value: str) -> object:
+async def _parse(uow_factory: UnitOfWorkFactory, field: str, value: str, today: dt.date) -> object:
     text = check_typed(value, lines=field == "notes").strip()
     if field == "title":
         return check_text(text, "title", *TEXT_LIMITS["title"])
@@ -134,7 +134,7 @@ async def _parse(uow_factory: UnitOfWorkFactory, field: str, value: str) -> obje
     if field == "regions":
         return tuple(k for k in text.split(",") if k) if text != "-" else ()
     if field in ("start_date", "end_date"):
-        return None if text == "-" else parse_date(text)
+        return None if text == "-" else parse_date(text, today)
     return None if text == "-" else check_url(text)
 
 
@@ -158,6 +158,7 @@ async def _save(
             check_text(value, name, *TEXT_LIMITS[name])
     if spec.source_url is not None:
         check_url(spec.source_url)
+    check_period(spec.start_date, spec.end_date)
     known = {r.key for r in await uow.catalog.regions()}
     if any(r not in known for r in spec.regions):
         raise InvalidInput("error.stale")

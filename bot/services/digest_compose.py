@@ -164,4 +164,14 @@ class _Index:
             or (e.country_code is not None and e.country_code in scope.countries)
         ]
         shown = {i: self.initiatives[i] for i in by_initiative}
-        return Digest(start, end, by_initiative, shown, new, status, soon, composed_at=self.now)
+        return Digest(
+            start,
+            end,
+            by_initiative,
+            shown,
+            new,
+            status,
+            soon,
+            composed_at=self.now,
+            everything=scope.everything,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.domain.digests import (
     FIRST_PERIOD,
@@ -24,7 +24,7 @@ from bot.domain.digests import (
     period_of,
 )
 from bot.domain.errors import InvalidInput, NotFound
-from bot.domain.model import Member
+from bot.domain.model import Country, Member, Region
 from bot.domain.outbox import Outgoing
 from bot.domain.reveals import DigestBasis
 from bot.ports import UnitOfWork, UnitOfWorkFactory, long_reads
@@ -92,6 +92,18 @@ async def subscribe(
     return saved
 
 
+async def follow_time_zone(uow: UnitOfWork, member: Member, now: dt.datetime) -> list[Subscription]:
+    """Move each live digest of `member` to its next due time in the member's (new) zone, in the caller's
+    transaction: '08:00' stays 08:00 where the member now is. Returns the digests moved."""
+    moved = []
+    for own in await uow.subscriptions.for_member(member.id):
+        due = next_due(now, own.frequency, own.weekday, own.at, member.time_zone)
+        if not own.paused and due != own.next_due_at:  # a paused one is moved when it is resumed
+            await uow.subscriptions.set_paused(own.id, False, due, now)
+            moved.append(replace(own, next_due_at=due))
+    return moved
+
+
 async def may_subscribe(uow_factory: UnitOfWorkFactory, actor: Actor) -> None:
     """Whether the member may start another subscription: said before they answer its questions."""
     async with uow_factory() as uow:
@@ -114,6 +126,30 @@ async def my_subscriptions(uow_factory: UnitOfWorkFactory, actor: Actor) -> Sequ
     async with uow_factory(read_only=True) as uow:
         member = await _member(uow, actor)
         return await uow.subscriptions.for_member(member.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeNames:
+    """What the member's digests name: regions and countries (to name them in the member's language) and
+    initiatives' references."""
+
+    regions: dict[str, Region]
+    countries: dict[str, Country]
+    refs: dict[int, str]
+
+
+async def named_subscriptions(
+    uow_factory: UnitOfWorkFactory, actor: Actor
+) -> tuple[Sequence[Subscription], ScopeNames]:
+    """The member's subscriptions with the names of what they cover."""
+    async with uow_factory() as uow:
+        member = await _member(uow, actor)
+        found = await uow.subscriptions.for_member(member.id)
+        regions = {r.key: r for r in await uow.catalog.regions()}
+        countries = {c.code: c for c in await uow.catalog.countries()}
+        wanted = {i for s in found for i in s.scope.initiatives}
+        refs = {i: found_one.ref for i in wanted if (found_one := await uow.initiatives.by_id(i)) is not None}
+    return found, ScopeNames(regions, countries, refs)
 
 
 async def set_paused(

@@ -16,9 +16,10 @@ from bot.domain.notices import (
     NoticeDraft,
     NoticeReport,
     NoticeStatus,
+    check_reach,
     check_send_time,
 )
-from bot.domain.outbox import STOPPED, Correction, Outgoing, correct, retracts
+from bot.domain.outbox import CANCELLED, STOPPED, Correction, Outgoing, correct, retracts
 from bot.domain.reveals import Hold
 from bot.domain.typed import check_typed
 from bot.domain.vocab import Role
@@ -75,6 +76,7 @@ async def broadcast(
         at_once = draft.send_at <= now
         recipients = await uow.notices.audience(draft.audience) if at_once else []
         count = len(recipients) if at_once else await uow.notices.audience_size(draft.audience)
+        check_reach(count)
         notice = await uow.notices.add(draft, admin, count, now, dispatched=at_once)
         if notice is None:
             raise Conflict("broadcast.already_sent")
@@ -156,8 +158,10 @@ async def halt(
         phase = before.phase(now)
         if phase not in ("scheduled", "sending"):
             raise Conflict("broadcast.not_running", phase=phase)
-        status = NoticeStatus.CANCELLED if phase == "scheduled" else NoticeStatus.STOPPED
-        skipped = await uow.outbox.skip_job(notice.job, STOPPED, now)
+        status, reason = (
+            (NoticeStatus.CANCELLED, CANCELLED) if phase == "scheduled" else (NoticeStatus.STOPPED, STOPPED)
+        )
+        skipped = await uow.outbox.skip_job(notice.job, reason, now)
         if not notice.dispatched:  # nothing queued yet: those it would have gone to, as of now
             skipped = before.queued
             await uow.notices.set_recipients(notice_id, before.queued)

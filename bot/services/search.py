@@ -9,9 +9,10 @@ from bot.domain.access import visibility_for
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.model import Viewer
 from bot.domain.search import SearchQuery, SearchResults
-from bot.domain.search_query import parse_query
+from bot.domain.search_query import parse_query, with_country_names
 from bot.domain.typed import check_typed
 from bot.ports import UnitOfWorkFactory, long_reads
+from bot.services.browse import DIRECTORY
 from bot.services.groups import require_served
 
 PAGE_SIZE = 5
@@ -20,7 +21,8 @@ TIME_LIMIT = dt.timedelta(seconds=1)  # a query costing more answers "too broad,
 
 @dataclass(frozen=True, slots=True)
 class SearchOutcome:
-    """One page of results for what was typed; `page` counts from 0 and is always < `pages`."""
+    """One page of results for what was typed (the initiatives first, then the updates); `page` counts from
+    0 and is always < `pages`."""
 
     query: SearchQuery
     results: SearchResults
@@ -49,10 +51,12 @@ async def search(
     page = max(0, page)
     async with uow_factory(read_only=True) as uow:
         await require_served(uow, viewer)
+        query = with_country_names(query, await DIRECTORY.index(uow))
         results = await uow.search.search(query, visibility, page * size, size, time_limit)
-        pages = max(1, -(-results.total_updates // size))
+        found = results.total_initiatives + results.total_updates
+        pages = max(1, -(-found // size))
         if page >= pages:  # a stale button: fewer matches than when it was drawn
             page = pages - 1
-            if results.total_updates:
+            if found:
                 results = await uow.search.search(query, visibility, page * size, size, time_limit)
     return SearchOutcome(query, results, page, pages)

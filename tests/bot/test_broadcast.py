@@ -18,6 +18,7 @@ from telegram.request import HTTPXRequest
 
 from bot.clock import SystemClock
 from bot.console.updates import Identity
+from bot.domain.errors import InvalidInput
 from bot.domain.model import AuditEntry
 from bot.domain.notices import Audience, AudienceKind, NoticeDraft, NoticeStatus
 from bot.domain.rate import Limits
@@ -198,7 +199,7 @@ async def test_a_formatted_notice_to_everyone_reaches_every_active_member_once(
     assert "Who should receive it?" in ask
     await tap(bot, admin, "Everyone")
     [preview] = bot.texts(await tap(bot, admin, "Now"))
-    assert "<b>Preview</b> for 3 recipient(s), sending 2026-11-27 10:30 (Europe/Brussels)" in preview
+    assert "<b>Preview</b> for 3 recipients, sending 2026-11-27 10:30 (Europe/Brussels)" in preview
     assert confirm_label(bot, admin) == "📢 Send to 3"
     assert received(bot) == {}, "nothing goes out before the confirmation"
 
@@ -207,7 +208,7 @@ async def test_a_formatted_notice_to_everyone_reaches_every_active_member_once(
     expected = f"{HEADER}\n\n<b>Plenary</b> on <i>Friday</i> &amp; more"
     assert preview.split("\n\n", 1)[1] == expected, "the preview shows exactly what recipients get"
     assert received(bot) == {101: [expected], 102: [expected], 103: [expected]}  # not 104 (revoked), 105
-    assert "Notice #1 is queued for 3 recipient(s)" in bot.texts(calls)[0]
+    assert "Notice #1 is queued for 3 recipients" in bot.texts(calls)[0]
     [created] = await audit(bot, "notice.created")
     assert created.subject == "notice:1"
     assert created.details["audience"] == "everyone"
@@ -237,7 +238,7 @@ async def test_a_document_with_a_caption_goes_to_the_chosen_delegations_only(
     assert "IT" in buttons(last_with_buttons(bot, admin.user_id))
     await tap(bot, admin, "Done")
     [preview] = bot.texts(await tap(bot, admin, "Now"))
-    assert "for 2 recipient(s)" in preview
+    assert "for 2 recipients" in preview
     assert "📎 With the attached file." in preview
 
     await tap(bot, admin, "📢 Send to 2")
@@ -268,7 +269,7 @@ async def test_a_notice_to_a_role_carries_the_senders_own_delegation(
     await tap(bot, commission, "A role")
     await tap(bot, commission, "observer")
     [preview] = bot.texts(await tap(bot, commission, "Now"))
-    assert "for 2 recipient(s)" in preview
+    assert "for 2 recipients" in preview
     await tap(bot, commission, "📢 Send to 2")
     expected = f"{MARK}COM\n\nObservers: new template"
     assert received(bot) == {people["observer"].user_id: [expected], second_observer.user_id: [expected]}
@@ -311,7 +312,7 @@ async def test_a_notice_to_followers_reaches_only_the_followers(
     else:
         await bot.send(admin, name)
     [preview] = bot.texts(await tap(bot, admin, "Now"))
-    assert "for 2 recipient(s)" in preview
+    assert "for 2 recipients" in preview
     await tap(bot, admin, "📢 Send to 2")
     assert sorted(received(bot)) == [contact.user_id, follower.user_id]
     assert observer.user_id not in received(bot)
@@ -386,8 +387,8 @@ async def test_a_typed_time_is_checked_and_read_in_the_admins_time_zone(
     [ask] = bot.texts(await tap(bot, admin, "Another time…"))
     assert "in your time zone (America/New_York)" in ask
 
-    [bad] = bot.texts(await bot.send(admin, "next friday"))
-    assert "“next friday” is not a date and time" in bad
+    [bad] = bot.texts(await bot.send(admin, "soonish"))
+    assert "I can't read “soonish” as a date and time" in bad
     [past] = bot.texts(await bot.send(admin, "2026-11-27 04:00"))  # 09:00 UTC: half an hour ago
     assert "Choose a time from now to 90 days ahead" in past
     [far] = bot.texts(await bot.send(admin, "2027-02-26 09:00"))  # 91 days ahead
@@ -419,7 +420,10 @@ async def test_a_cancelled_notice_is_never_sent(bot: BotHarness, people: dict[st
     cancel = copy.deepcopy(last_with_buttons(bot, admin.user_id))  # the fake edits it in place
     [listing] = bot.texts(await tap(bot, admin, "✖ Cancel #1"))
     assert "#1 · <b>cancelled</b>" in listing
-    assert "Recipients 3 · sent 0 · pending 0 · failed 0 · unreachable 0 · stopped 0 · held back 0" in listing
+    figures = (
+        "Recipients 3 · sent 0 · pending 0 · failed 0 · unreachable 0 · stopped 0 · cancelled 3 · held back 0"
+    )
+    assert figures in listing, "cancelled is not unreachable nor stopped"
     assert "✖ Cancel #1" not in buttons(last_with_buttons(bot, admin.user_id))
 
     again = await bot.press(admin, cancel, buttons(cancel)["✖ Cancel #1"])
@@ -460,7 +464,8 @@ async def test_stop_mid_run_skips_the_rest_and_reports_what_was_sent(
 
     assert "#1 · <b>stopped</b>" in stopped
     assert (
-        "Recipients 43 · sent 10 · pending 1 · failed 0 · unreachable 0 · stopped 32 · held back 0" in stopped
+        "Recipients 43 · sent 10 · pending 1 · failed 0 · unreachable 0 · stopped 32 · cancelled 0 · "
+        "held back 0" in stopped
     )
     [entry] = await audit(bot, "notice.stopped")
     assert entry.details == {"sent_before": 10, "not_sent": 32}
@@ -474,7 +479,11 @@ async def test_stop_mid_run_skips_the_rest_and_reports_what_was_sent(
     assert sum(len(t) for t in received(bot).values()) == 11
     [final] = bot.texts(await bot.send(admin, "/notices"))
     assert (
-        "Recipients 43 · sent 11 · pending 0 · failed 0 · unreachable 0 · stopped 32 · held back 0" in final
+        "Recipients 43 · sent 11 · pending 0 · failed 0 · unreachable 0 · stopped 32 · cancelled 0 · "
+        "held back 0" in final
+    )
+    assert (
+        "Failed: 0 · recipient unreachable: 0\nNot sent because an admin cancelled: 0 · stopped: 32" in final
     )
     assert "⏹ Stop #1" not in buttons(last_with_buttons(bot, admin.user_id))
 
@@ -532,7 +541,7 @@ async def test_a_recipient_who_blocked_the_bot_is_marked_unreachable_and_the_res
     )
     forbid_chat(bot, monkeypatch, contact.user_id)  # blocked without Telegram telling us yet
     preview = await to_everyone(bot, admin, "Now")
-    assert "for 3 recipient(s)" in preview, "who blocked the bot before is not counted"
+    assert "for 3 recipients" in preview, "who blocked the bot before is not counted"
     await tap(bot, admin, "📢 Send to 3")
 
     assert sorted(received(bot)) == [admin.user_id, people["observer"].user_id]
@@ -542,8 +551,21 @@ async def test_a_recipient_who_blocked_the_bot_is_marked_unreachable_and_the_res
     latest, _before = await audit(bot, "member.unreachable")  # newest first; then who blocked before
     assert latest.subject == f"member {member.id}"
     [listing] = bot.texts(await bot.send(admin, "/notices"))
-    assert "Recipients 3 · sent 2 · pending 0 · failed 0 · unreachable 1 · stopped 0 · held back 0" in listing
+    assert (
+        "Recipients 3 · sent 2 · pending 0 · failed 0 · unreachable 1 · stopped 0 · cancelled 0 · held back 0"
+        in listing
+    )
     assert "Not reached: Claire" in listing
+    assert (
+        "Failed: 0 · recipient unreachable: 1\nNot sent because an admin cancelled: 0 · stopped: 0" in listing
+    )
+    french = await register(store, 216, Role.ADMIN, "GSC", "Agnès", language="fr")
+    [listing] = bot.texts(await bot.send(french, "/notices"))
+    assert "injoignables 1 · arrêtés 0 · annulés 0" in listing
+    assert (
+        "Échecs\u202f: 0 · destinataire injoignable\u202f: 1\n"
+        "Non envoyés, un administrateur ayant annulé\u202f: 0" in listing
+    )
     await bot.deliver()
     assert contact.user_id not in received(bot)
 
@@ -719,3 +741,52 @@ async def test_a_restart_during_a_large_notice_delivers_it_to_every_recipient_on
 async def _all_sent(statuses: Callable[[], Awaitable[list[str]]]) -> bool:
     found = await statuses()
     return bool(found) and set(found) == {"sent"}
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "reason"),
+    [
+        (
+            "en",
+            ("Chosen delegations", "Done", "Now"),
+            "No member is in that audience: nobody would receive it.",
+        ),
+        (
+            "fr",
+            ("Des délégations choisies", "Terminé", "Maintenant"),
+            "Aucun membre ne fait partie de ce public\u202f: personne ne le recevrait.",
+        ),
+    ],
+)
+async def test_a_notice_to_an_audience_of_no_one_is_refused_with_the_reason(
+    bot: BotHarness,
+    store: Store,
+    people: dict[str, Identity],
+    language: str,
+    labels: tuple[str, ...],
+    reason: str,
+) -> None:
+    admin = await register(store, 160, Role.ADMIN, "GSC", "Ada", language=language)
+    chosen, done, now = labels
+    await bot.send(admin, "/broadcast")
+    await bot.send(admin, "Plenary moved")
+    await tap(bot, admin, chosen)
+    await tap(bot, admin, "IT")  # nobody is in the Italian delegation
+    await tap(bot, admin, done)
+
+    calls = await tap(bot, admin, now)
+
+    assert any(reason in text for text in alerts(calls) + bot.texts(calls)), (alerts(calls), bot.texts(calls))
+    shown = [
+        label
+        for m in bot.api.chat(admin.user_id).messages.values()
+        if m.get("reply_markup")
+        for label in buttons(m)
+    ]
+    assert not any(label.startswith("📢") for label in shown), "no 'Send to 0' is offered"
+    draft = NoticeDraft("k", "x", Audience(AudienceKind.DELEGATIONS, ("IT",)), NOW)
+    with pytest.raises(InvalidInput) as refused:  # and the service refuses it whoever asks
+        await notice_service.broadcast(bot.store.uow, Actor(admin.user_id), draft, NOW, recipient_message)
+    assert refused.value.message_id == "broadcast.no_audience"
+    assert received(bot) == {}
+    assert await audit(bot, "notice.created") == []

@@ -335,9 +335,9 @@ async def test_filter_buttons_narrow_the_list_to_what_really_matches(
 @pytest.mark.parametrize(
     ("typed", "shown"),
     [
-        ("Morocco", "MA"),
-        ("Marokko", "MA"),
-        ("country:maroc", "MA"),
+        ("Morocco", "Morocco"),
+        ("Marokko", "Morocco"),
+        ("country:maroc", "Morocco"),
         ("type:partnership status:active", "partnership · active"),
         ('region:"Western Balkans"', "Western Balkans"),
         ("North Africa", "North Africa"),
@@ -348,7 +348,7 @@ async def test_typed_filters_list_exactly_the_matching_initiatives(
 ) -> None:
     contact = people["contact"]
     everything = await messages(store)
-    if shown == "MA":
+    if shown == "Morocco":
         expected = {r for r, i in everything.items() if "MA" in i.countries}
     elif shown == "partnership · active":
         expected = {
@@ -380,7 +380,7 @@ async def test_an_empty_result_says_so_and_offers_the_filters(
 @pytest.mark.parametrize(
     ("typed", "said"),
     [
-        ("type:foo", "“foo” is not a type. Choose one of: action_plan, partnership, dialogue"),
+        ("type:foo", "“foo” is not a type. Choose one of: action plan, partnership, dialogue"),
         ("status:paused", "“paused” is not a status. Choose one of: planned, active, completed, suspended"),
         ("colour:red", "I don't know the filter “colour:”. Use type:, status:, region: or country:"),
         (
@@ -459,7 +459,7 @@ async def test_forged_list_buttons_are_refused_politely(bot: BotHarness, people:
         (InitiativesPage(99999, EVERYTHING).data, ("all initiatives", 63, 7, 7)),
         (InitiativesPage(2147483647, EVERYTHING).data, ("all initiatives", 63, 7, 7)),
         (InitiativesPage(7, EVERYTHING).data, ("all initiatives", 63, 7, 7)),
-        (InitiativesPage(3, "MA.-.-.-").data, ("MA", 6, 1, 1)),
+        (InitiativesPage(3, "MA.-.-.-").data, ("Morocco", 6, 1, 1)),
     ],
 )
 async def test_a_page_beyond_the_end_shows_the_last_page(
@@ -493,7 +493,10 @@ async def test_the_detail_shows_the_facts_by_reference_in_any_case_or_by_number(
     assert f'\nSource: <a href="{MOROCCO_SOURCE}">' in text
     assert text.endswith("No updates you may read yet.")
     assert only_text(bot, await bot.send(contact, "/initiative mp-ma-2013")) == text
-    assert only_text(bot, await bot.send(contact, f"/initiative {morocco.id}")) == text
+    await bot.send(contact, "/initiatives Morocco")
+    listed = refs(only_text(bot, await bot.send(contact, "/initiatives Morocco")))
+    number = listed.index(morocco.ref) + 1
+    assert only_text(bot, await bot.send(contact, f"/initiative {number}")) == text, "the number in the list"
 
 
 @pytest.mark.parametrize(
@@ -501,7 +504,7 @@ async def test_the_detail_shows_the_facts_by_reference_in_any_case_or_by_number(
     [
         ("/initiative", "Which initiative? Send its reference or number, like /initiative MP-MA-2013."),
         ("/initiative XX-NOPE-1", "There is no initiative “XX-NOPE-1”."),
-        ("/initiative 999999", "There is no initiative “999999”."),
+        ("/initiative 999999", "Your latest list has no number 999999 (63 in all)."),
         ("/initiative <i>x</i>", "There is no initiative “&lt;i&gt;x&lt;/i&gt;”."),
         ("/initiative 99999999999", "There is no initiative “99999999999”."),
         ("/initiative ²", "There is no initiative “²”."),
@@ -693,9 +696,14 @@ async def test_the_profile_lists_the_countrys_own_initiatives_first_and_its_even
         assert absent not in text
     labels = buttons(last_with_buttons(bot, contact.user_id))
     assert {str(n) for n in range(1, len(listed) + 1)} <= labels.keys()
-    assert ("All its initiatives" in labels) == (total > 10)
+    assert ("▶" in labels) == (total > 10)
     opened = only_text(bot, await tap(bot, contact, "1"))
     assert f"<code>{listed[0]}</code>" in opened
+    await bot.send(contact, "/country Morocco")
+    while "▶" in buttons(last_with_buttons(bot, contact.user_id)):
+        listed += refs(only_text(bot, await tap(bot, contact, "▶")))
+    assert len(listed) == len(set(listed)) == total, "every initiative it counts is reachable from it"
+    assert str(total) in buttons(last_with_buttons(bot, contact.user_id)), "numbered across pages"
 
 
 async def test_the_profile_shows_only_updates_tlp_allows(
@@ -754,7 +762,7 @@ async def test_upcoming_lists_the_next_30_days_only(
     await add_event(store, "Steering group", NOW + dt.timedelta(days=29, hours=23), ref="MP-MA-2013")
     await add_event(store, "Too far", NOW + dt.timedelta(days=30, minutes=1), country="TN")
     text = only_text(bot, await bot.send(contact, "/upcoming"))
-    assert text.startswith("<b>Upcoming</b>: 2 event(s) in the next 30 days")
+    assert text.startswith("<b>Upcoming</b>: 2 events in the next 30 days")
     assert "<b>2026-11-27 11:30 (Europe/Brussels)</b> · meeting\nSoon in Rabat\nRabat · MA" in text
     assert "<b>2026-12-27 09:30 (Europe/Brussels)</b> · meeting\nSteering group\nMP-MA-2013" in text
     assert text.index("Soon in Rabat") < text.index("Steering group")
@@ -801,7 +809,7 @@ async def test_the_calendar_file_is_valid_icalendar(
     calls = await tap(bot, contact, "📅 Download for my calendar")
     [document] = [c for c in calls if c.method == "sendDocument"]
     assert document.params["chat_id"] == contact.user_id
-    assert document.params["caption"].startswith("3 event(s) of the next 30 days")
+    assert document.params["caption"].startswith("3 events of the next 30 days")
     filename, raw, _mimetype = document.params["_files"]["document"]
     assert filename == "emwp-upcoming-20261127.ics"
     assert isinstance(raw, bytes)

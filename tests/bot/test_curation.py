@@ -71,7 +71,7 @@ async def walk_to_ref(bot: BotHarness, admin: Identity, title: str = TITLE) -> s
     assert "Who leads it" in await say(bot, admin, "Sénégal, Gambie")
     assert "When did it start" in await say(bot, admin, "Commission + ES & PT")
     bad_date = await say(bot, admin, "2026-02-30")
-    assert "“2026-02-30” is not a date. Send it as YYYY-MM-DD" in bad_date
+    assert "I can't read “2026-02-30” as a date. Write it like 31/12/2026" in bad_date
     assert "A link to the public source" in await say(bot, admin, "2026-03-15")
     assert "Send a link that starts with http:// or https://." in await say(bot, admin, "www.example.eu/sn")
     asked_ref = await say(bot, admin, "https://example.eu/sn-gm?x=1&y=2")
@@ -311,9 +311,9 @@ async def test_an_admin_edits_fields_and_each_change_is_audited(
     assert "\nLead:" not in detail
 
     assert "Send the start date" in await open_editor(bot, admin, "Start date")
-    bad = await say(bot, admin, "31/12/2014")
-    assert "“31/12/2014” is not a date. Send it as YYYY-MM-DD" in bad
-    saved, detail = bot.texts(await bot.send(admin, "2014-01-02"))
+    bad = await say(bot, admin, "31/02/2014")
+    assert "I can't read “31/02/2014” as a date." in bad
+    saved, detail = bot.texts(await bot.send(admin, "2/1/2014"))  # day first: 2 January
     assert "\nDates: 2014-01-02 –\n" in detail
 
     after = await by_ref(store, "MP-MA-2013")
@@ -353,3 +353,41 @@ async def test_an_edited_lead_keeps_the_limit_an_import_accepts(
     assert saved == "Saved the change to MP-MA-2013."
     after = await by_ref(store, "MP-MA-2013")
     assert after is not None and after.lead == "y" * 500
+
+
+@pytest.mark.parametrize(
+    ("language", "labels", "refusal", "saved"),
+    [
+        (
+            "en",
+            ("✏️ Edit", "Start date", "End date"),
+            "An initiative cannot end (2019-12-31) before it starts (2020-01-01).",
+            "Saved the change to MP-MA-2013.",
+        ),
+        (
+            "fr",
+            ("✏️ Modifier", "Date de début", "Date de fin"),
+            "Une initiative ne peut pas se terminer (2019-12-31) avant de commencer (2020-01-01).",
+            "Modification de MP-MA-2013 enregistrée.",
+        ),
+    ],
+)
+async def test_an_end_date_before_the_start_is_refused_with_the_reason(
+    bot: BotHarness, store: Store, language: str, labels: tuple[str, str, str], refusal: str, saved: str
+) -> None:
+    admin = await register(store, 150, Role.ADMIN, "GSC", "Ana", language=language)
+    edit, start, end = labels
+    await say(bot, admin, "/initiative MP-MA-2013")
+    await press(bot, admin, edit)
+    await press(bot, admin, start)
+    assert bot.texts(await bot.send(admin, "2020-01-01"))[0] == saved
+    await press(bot, admin, edit)
+    await press(bot, admin, end)
+
+    assert refusal in await say(bot, admin, "2019-12-31")
+    after = await by_ref(store, "MP-MA-2013")
+    assert after is not None and after.end_date is None
+
+    assert bot.texts(await bot.send(admin, "2021-06-30"))[0] == saved, "the step asks again"
+    after = await by_ref(store, "MP-MA-2013")
+    assert after is not None and after.end_date == dt.date(2021, 6, 30)

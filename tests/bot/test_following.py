@@ -109,7 +109,8 @@ async def test_followers_are_told_exactly_when_they_may_read(
         ident = posted_id(bot, calls)
         update = await stored(store, ident)
         assert update.red_delegations == frozenset(red), case
-        assert f"{len(expected)} follower(s)" in bot.texts(calls)[0], case
+        said = f"{len(expected)} follower who" if len(expected) == 1 else f"{len(expected)} followers who"
+        assert said in bot.texts(calls)[0], case
         assert not notices(calls, author.user_id), case  # never one's own
         oracle = {name for name, m in members.items() if m is not None and member_may_read(m, update)}
         assert oracle == expected, case
@@ -169,7 +170,7 @@ async def test_blocked_and_revoked_followers_get_nothing(
         )
     await to_preview(bot, contact, TEXT)
     calls = await tap(bot, contact, "✅ Post it")
-    assert "1 follower(s)" in bot.texts(calls)[0]
+    assert "1 follower who may read it" in bot.texts(calls)[0]
     assert len(notices(calls, reachable.user_id)) == 1
     assert not to_chat(calls, blocking.user_id)
     assert not to_chat(calls, leaving.user_id)

@@ -34,7 +34,7 @@ from tests.harness import BotHarness
 REF = "MP-MA-2013"
 PICK_LABEL = "MP-MA-2013 · EU-Morocco Mobility Partnership"
 FILE_ID = "console-document-note.pdf"
-POSTED = re.compile(r"✅ Posted \(update #(\d+)\)\. (\d+) follower\(s\)")
+POSTED = re.compile(r"✅ Posted \(update #(\d+)\)\. (\d+) followers? who")
 CONFIRM = "✅ Post it"
 MEMBERS_ONLY = "This is for members of the working party"
 OBSERVERS = "Observers read but do not post"
@@ -472,10 +472,10 @@ async def test_the_author_edits_within_48_hours_and_readers_see_it_edited(
     calls = await bot.send(contact, "Corrected & final")
     saved, edited_view = bot.texts([c for c in calls if c.params.get("chat_id") == contact.user_id])
     assert saved == (
-        "✅ Saved. Readers see the new text; the alerts already delivered are corrected in 1 chat(s)."
+        "✅ Saved. Readers see the new text; the alerts already delivered are corrected in 1 chat."
     )
     assert "Corrected &amp; final" in edited_view
-    assert "edited 1 time(s); earlier texts (your delegation and admins only):" in edited_view
+    assert "edited once; the earlier text (your delegation and admins only):" in edited_view
     assert "Original &lt;text&gt;" in edited_view
     assert " · edited\n" in edited_view
     update = await stored(store, ident)
@@ -585,7 +585,7 @@ async def test_a_withdrawn_update_disappears_for_everyone(
     ident = await post(bot, contact, f"{word} visit planned")
     for who in (contact, admin, reader):
         assert word in only_text(bot, await bot.send(who, f"/initiative {REF}"))
-        assert "1 update(s)" in only_text(bot, await bot.send(who, f"/search {word}"))
+        assert "1 update," in only_text(bot, await bot.send(who, f"/search {word}"))
         assert word in only_text(bot, await bot.send(who, "/country MA"))
     remover = contact if by == "author" else admin
     await open_from_initiative(bot, remover)
@@ -594,8 +594,7 @@ async def test_a_withdrawn_update_disappears_for_everyone(
     assert (await stored(store, ident)).withdrawn_at is None
     await tap(bot, remover, "🗑 Withdraw")
     assert only_text(bot, await tap(bot, remover, "Yes, withdraw")) == (
-        "🗑 Withdrawn: nobody can read it any more. "
-        "Removed from 0 chat(s); 0 alert(s) not yet sent will not be."
+        "🗑 Withdrawn: nobody can read it any more. Removed from 0 chats; 0 alerts not yet sent will not be."
     )
     assert (await stored(store, ident)).withdrawn_at == NOW
     for who in (contact, admin, reader):

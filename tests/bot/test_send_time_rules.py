@@ -96,8 +96,7 @@ async def test_an_update_withdrawn_before_its_alerts_went_out_reaches_nobody(
     [done] = bot.texts(await tap(bot, contact, "Yes, withdraw"))
     bot.autodeliver = True
     assert done == (
-        "🗑 Withdrawn: nobody can read it any more. "
-        "Removed from 0 chat(s); 2 alert(s) not yet sent will not be."
+        "🗑 Withdrawn: nobody can read it any more. Removed from 0 chats; 2 alerts not yet sent will not be."
     )
     await bot.deliver()
     assert not told(bot, reader) and not told(bot, admin)
@@ -121,7 +120,7 @@ async def test_withdrawing_deletes_the_delivered_alerts_it_still_may(
     await open_from_initiative(bot, contact)
     await tap(bot, contact, "🗑 Withdraw")
     [done] = bot.texts([c for c in await tap(bot, contact, "Yes, withdraw") if c.method != "deleteMessages"])
-    assert "Removed from 2 chat(s); 0 alert(s) not yet sent will not be." in done
+    assert "Removed from 2 chats; 0 alerts not yet sent will not be." in done
     deleted = {int(c.params["chat_id"]): set(c.params["message_ids"]) for c in bot.api.sent("deleteMessages")}
     assert deleted[reader.user_id] == ids
     assert not ids & set(bot.api.chat(reader.user_id).messages), "the alert and its file are gone"
@@ -140,8 +139,8 @@ async def test_copies_older_than_telegram_lets_the_bot_delete_are_counted(
     await open_from_initiative(bot, contact)
     await tap(bot, contact, "🗑 Withdraw")
     [done] = bot.texts(await tap(bot, contact, "Yes, withdraw"))
-    assert "Removed from 0 chat(s)" in done
-    assert "1 copies older than 48 hours could not be removed" in done
+    assert "Removed from 0 chats" in done
+    assert "1 copy older than 48 hours could not be removed" in done
     assert not bot.api.sent("deleteMessages")
 
 
@@ -160,7 +159,7 @@ async def test_a_stricter_label_removes_the_copies_its_readers_may_no_longer_rea
     assert "Chats it no longer reaches lose their copies" in bot.texts(await tap(bot, contact, "🏷 Label"))[0]
     calls = await tap(bot, contact, "TLP:AMBER")
     [done] = bot.texts([c for c in calls if c.params.get("chat_id") == contact.user_id])
-    assert done == "🏷 Now TLP:AMBER. Alerts corrected in 1 chat(s), removed from 1."
+    assert done == "🏷 Now TLP:AMBER. Alerts corrected in 1 chat, removed from 1."
     # The observer may no longer read it: their copy is deleted, and nothing new comes.
     [gone] = [c for c in calls if c.method == "deleteMessages" and c.params["chat_id"] == observer.user_id]
     assert gone.params["message_ids"] == [seen.result["message_id"]]
@@ -239,7 +238,10 @@ async def test_a_notice_recipient_moved_out_of_its_audience_is_held_back_and_cou
     got = {int(c.params["chat_id"]) for c in bot.api.sent("sendMessage") if "For France" in c.params["text"]}
     assert got == {contact.user_id}
     listing = await engine(bot, admin)
-    assert "Recipients 2 · sent 1 · pending 0 · failed 0 · unreachable 0 · stopped 0 · held back 1" in listing
+    assert (
+        "Recipients 2 · sent 1 · pending 0 · failed 0 · unreachable 0 · stopped 0 · cancelled 0 · held back 1"
+        in listing
+    )
     assert "Held back when their turn came: no longer in the audience 1" in listing
 
 
@@ -340,7 +342,7 @@ async def test_an_admin_withdraws_a_notice_from_every_chat(
     assert "Withdraw notice #1?" in confirm
     calls = await tap(bot, admin, "Yes, withdraw")
     [done] = bot.texts([c for c in calls if c.params.get("chat_id") == admin.user_id])
-    assert done == "🗑 Notice #1 withdrawn. Removed from 3 chat(s); 0 not yet sent will not be."
+    assert done == "🗑 Notice #1 withdrawn. Removed from 3 chats; 0 not yet sent will not be."
     assert {int(c.params["chat_id"]) for c in bot.api.sent("deleteMessages")} == chats
     assert "#1 · <b>withdrawn</b>" in await engine(bot, admin)
 

@@ -184,7 +184,9 @@ async def test_subscribe_choosing_region_type_countries_and_initiative_weekly_at
     assert "At what time? (America/New_York" in text_of(bot, calls)
     await tap(bot, contact, "Another time…")
     calls = await bot.send(contact, "25:99")
-    assert text_of(bot, calls) == "“25:99” is not a time. Send it as HH:MM, like 07:45."
+    assert (
+        text_of(bot, calls) == "I can't read “25:99” as a time of day. Write it like 07:45, 7h45 or 7:45am."
+    )
     assert await subscriptions_of(store, contact.user_id) == []
     calls = await bot.send(contact, "07:45")
     assert "nothing new" in text_of(bot, calls)
@@ -313,7 +315,7 @@ async def test_subscriptions_preview_pause_resume_edit_and_delete(
     listing = text_of(bot, calls)
     assert listing.startswith("<b>Your digests</b> (2)\n1. Everything · every day at 08:00 (Europe/Brussels)")
     assert "· next 2026-11-28 08:00 (Europe/Brussels)" in listing
-    assert "2. north_africa · every Monday at 07:00 (Europe/Brussels) · next 2026-11-30 07:00" in listing
+    assert "2. North Africa · every Monday at 07:00 (Europe/Brussels) · next 2026-11-30 07:00" in listing
     message = last_with_buttons(bot, contact.user_id)
     assert {
         "1: Preview": PreviewSubscription(everything.id).data,
@@ -349,7 +351,7 @@ async def test_subscriptions_preview_pause_resume_edit_and_delete(
         contact, last_with_buttons(bot, contact.user_id), EditSubscription(chosen.id).data
     )
     assert "What should it cover?" in text_of(bot, calls)
-    await tap(bot, contact, "Let me choose")
+    await tap(bot, contact, "✓ Let me choose")
     assert "✓ North Africa" in buttons(last_with_buttons(bot, contact.user_id))
     await tap(bot, contact, "Western Balkans")
     await tap(bot, contact, "Done")
@@ -384,14 +386,14 @@ async def test_unsubscribe_asks_then_removes_them_all(
     mine = [await subscribe_everything(bot, contact), await subscribe_everything(bot, contact, time="17:00")]
     theirs = await subscribe_everything(bot, admin)
     calls = await bot.send(contact, "/unsubscribe")
-    assert text_of(bot, calls) == "Stop all your 2 digest(s)?"
+    assert text_of(bot, calls) == "Stop all your 2 digests?"
     calls = await tap(bot, contact, "No, keep them")
     assert text_of(bot, calls) == "Kept. Nothing was changed."
     assert await subscriptions_of(store, contact.user_id) == mine
     assert all(jobs(bot, s.id) for s in mine)
     await bot.send(contact, "/unsubscribe")
     calls = await tap(bot, contact, "Yes, stop them all")
-    assert text_of(bot, calls) == "Stopped 2 digest(s). /subscribe starts a new one."
+    assert text_of(bot, calls) == "Stopped 2 digests. /subscribe starts a new one."
     assert await subscriptions_of(store, contact.user_id) == []
     assert [jobs(bot, s.id) for s in mine] == [[], []]
     assert await subscriptions_of(store, admin.user_id) == [theirs]  # someone else's stay

@@ -430,7 +430,9 @@ async def test_notices_shows_the_counts_to_an_admin_and_refuses_others(
 
     (shown,) = bot.texts(await bot.send(people["admin"], "/notices"))
     assert "Queued: 1 · sending: 0 · sent: 2" in shown
-    assert "Failed: 0 · skipped (recipient unreachable, or stopped by an admin): 1" in shown
+    assert (
+        "Failed: 0 · recipient unreachable: 1\nNot sent because an admin cancelled: 0 · stopped: 0" in shown
+    )
     assert "May have gone twice (in flight at a crash or a timeout): 0" in shown
     assert "Unreachable members</b> (1)" in shown and "Blocky" in shown
 

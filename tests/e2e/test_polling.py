@@ -200,20 +200,20 @@ def unreachable_base_url() -> str:
         return api.base_url
 
 
-def test_unreachable_api_exits_3(launch: Launcher) -> None:
+def test_unreachable_api_exits_4_not_as_a_rejected_token(launch: Launcher) -> None:
     url = unreachable_base_url()
     bot = launch(TELEGRAM_BOT_TOKEN=VALID_TOKEN, TELEGRAM_API_BASE_URL=url)
 
     code = bot.wait_exit(STARTUP_TIMEOUT)
 
-    assert code == 3, bot.output()
+    assert code == 4, bot.output()
     assert f"Cannot reach the Bot API at {url}" in bot.stderr
 
 
 def test_unreachable_api_stderr_has_no_traceback(launch: Launcher) -> None:
     bot = launch(TELEGRAM_BOT_TOKEN=VALID_TOKEN, TELEGRAM_API_BASE_URL=unreachable_base_url())
 
-    assert bot.wait_exit(STARTUP_TIMEOUT) == 3, bot.output()
+    assert bot.wait_exit(STARTUP_TIMEOUT) == 4, bot.output()
 
     assert "Traceback" not in bot.stderr, bot.stderr
 
@@ -229,6 +229,20 @@ def test_missing_token_exits_2(fake_api: FakeBotApi, launch: Launcher, token: st
 
     assert code == 2, bot.output()
     assert "TELEGRAM_BOT_TOKEN" in bot.stderr
+    assert "Traceback" not in bot.stderr, bot.stderr
+    assert fake_api.calls == []
+
+
+@pytest.mark.parametrize("token", ["abc", "123456", ":abc", "123:abc def"])
+def test_malformed_token_exits_2_before_asking_telegram(
+    fake_api: FakeBotApi, launch: Launcher, token: str
+) -> None:
+    bot = launch(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_BASE_URL=fake_api.base_url)
+
+    code = bot.wait_exit(STARTUP_TIMEOUT)
+
+    assert code == 2, bot.output()
+    assert "TELEGRAM_BOT_TOKEN: expected the token @BotFather gave you" in bot.stderr
     assert "Traceback" not in bot.stderr, bot.stderr
     assert fake_api.calls == []
 

@@ -171,14 +171,14 @@ async def test_each_initiative_shows_the_newest_three_its_reader_may_see_and_cou
 
     [_, french] = await queued(store, 102)
     assert french.dedupe_key == key(contact.id, T1)
-    assert "<b>7 mise(s) à jour</b> sur 1 initiative(s)" in french.text
+    assert "<b>7 mises à jour</b> sur 1 initiative" in french.text
     assert [n for n in range(7) if f"note-{n}-" in french.text] == [4, 5, 6]
     assert "+4 de plus · /initiative MP-MA-2013" in french.text
     assert french.protect  # the AMBER note-5 is shown
 
     [_, watcher] = await queued(store, 103)
     assert watcher.dedupe_key == key(observer.id, T1)
-    assert "<b>4 update(s)</b> on 1 initiative(s)" in watcher.text  # the AMBER ones are not counted
+    assert "<b>4 updates</b> on 1 initiative" in watcher.text  # the AMBER ones are not counted
     assert [n for n in range(7) if f"note-{n}-" in watcher.text] == [2, 4, 6]
     assert "+1 more · /initiative MP-MA-2013" in watcher.text
     assert "TLP:AMBER" not in watcher.text and not watcher.protect

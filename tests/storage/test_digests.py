@@ -57,7 +57,7 @@ SECOND = dt.timedelta(seconds=1)
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 WEEK = dt.timedelta(days=7)
-NOTHING_NEW = "nothing new on what you follow."
+NOTHING_NEW = "nothing new on what this digest covers."
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -387,7 +387,7 @@ async def test_digest_groups_region_country_initiative_newest_first(
     [text] = row.parts
     assert text.startswith(
         "📰 <b>EMWP digest</b> · 2026-11-16 → 2026-11-23\n"
-        "<b>8 update(s)</b> on 7 initiative(s) · 0 new initiative(s) · 0 status change(s)"
+        "<b>8 updates</b> on 7 initiatives · 0 new initiatives · 0 status changes"
     )
     order = [
         "🌍 <b>Eastern Partnership</b>",
@@ -455,7 +455,9 @@ async def test_digest_holds_only_what_each_member_may_read_when_it_is_sent(
         assert row.dedupe_key == key(subs[uid].id, T1)
         assert {t for t in TLP_UPDATES if t in row.text} == expected, uid
         count = len(expected)
-        assert f"<b>{count} update(s)</b> on {count} initiative(s)" in row.text, uid  # nothing hidden counted
+        counted = f"{count} update" if count == 1 else f"{count} updates"
+        on = f"{count} initiative" if count == 1 else f"{count} initiatives"
+        assert f"<b>{counted}</b> on {on}" in row.text, uid  # nothing hidden counted
         for t, (_, tlp, _, ref) in TLP_UPDATES.items():
             assert (f"<code>{ref}</code>" in row.text) is (t in expected), (uid, ref)
             if t in expected:
@@ -501,7 +503,7 @@ async def test_new_initiatives_status_changes_and_the_next_two_weeks_of_events(
     [_, full] = await queued(store, 101)
     assert full.dedupe_key == key(everything.id, T1)
     text = full.text
-    assert "<b>0 update(s)</b> on 0 initiative(s) · 1 new initiative(s) · 2 status change(s)" in text
+    assert "<b>0 updates</b> on 0 initiatives · 1 new initiative · 2 status changes" in text
     assert (
         "<b>New initiatives</b>\n"
         "<code>TP-SN-2026</code> EU-Senegal Talent Partnership · /initiative TP-SN-2026" in text
@@ -525,7 +527,7 @@ async def test_new_initiatives_status_changes_and_the_next_two_weeks_of_events(
     )
     [_, scoped] = await queued(store, 102)
     assert scoped.dedupe_key == key(north_africa.id, T1)
-    assert "0 new initiative(s) · 1 status change(s)" in scoped.text
+    assert "0 new initiatives · 1 status change" in scoped.text
     assert "TP-SN-2026" not in scoped.text  # West Africa, not in the scope
     assert "MP-TN-2014" in scoped.text and "AP-WB-2022" not in scoped.text
     assert "Rabat Process senior officials" in scoped.text  # the Rabat Process is North African too
@@ -557,7 +559,7 @@ async def test_a_big_week_is_capped_to_the_newest_initiatives_split_on_item_boun
     assert all(len(p) <= LIMIT for p in parts), [len(p) for p in parts]
     assert all(balanced(p) for p in parts)
     # The headline counts the whole week, whatever is shown.
-    assert f"<b>{3 * BIG + GIANT_UPDATES} update(s)</b> on {BIG + 1} initiative(s)" in parts[0]
+    assert f"<b>{3 * BIG + GIANT_UPDATES:,} updates</b> on {BIG + 1:,} initiatives" in parts[0]
     # The most recent initiative first: its three newest updates, then a pointer to the rest.
     assert all(m in row.text for m in giant_markers[-3:])
     assert not any(m in row.text for m in giant_markers[:-3])
@@ -572,7 +574,7 @@ async def test_a_big_week_is_capped_to_the_newest_initiatives_split_on_item_boun
         assert all(m in holding[0] for m in markers[ref]), ref
         assert f"more · /initiative {ref}" not in row.text  # all three shown: nothing more to point to
     left = BIG - len(shown)
-    closing = f"… and {left} more initiative(s) with updates: /initiative REF shows one, /initiatives lists"
+    closing = f"… and {left} more initiatives with updates: /initiative REF shows one, /initiatives lists"
     assert closing in parts[-1]
     starts = ("📰 ", "🌍 ", "📍 ", "<code>", "…")
     assert all(part.startswith(starts) for part in parts), [p[:60] for p in parts]

@@ -134,6 +134,17 @@ def test_yaml_problems_name_the_line_and_the_field() -> None:
     assert parsed.events == []
 
 
+def test_an_end_date_before_the_start_is_reported_on_its_line() -> None:
+    text = (
+        "initiatives:\n"
+        "  - {ref: A-1, title: Ends early, type: other, start_date: 2024-05-01, end_date: 2024-04-30}\n"
+    )
+    parsed = exchange.parse(text, "x.yaml", BRUSSELS)
+    assert [(p.line, p.field, p.message) for p in parsed.problems] == [
+        (2, "end_date", "must not be before start_date (2024-05-01)")
+    ]
+
+
 def test_duplicate_references_are_reported_on_the_later_line() -> None:
     text = (
         "initiatives:\n"

@@ -107,7 +107,8 @@ async def test_a_field_is_edited_as_it_would_be_typed_and_audited(fake: FakeStor
         ("ref", "MP-MA-2014", "error.stale"),  # not an editable field
         ("type", "treaty", "error.stale"),
         ("status", "dormant", "error.stale"),
-        ("start_date", "7 June 2013", "draft.bad_date"),
+        ("start_date", "the 7th of Juneteenth", "draft.bad_date"),
+        ("start_date", "2013-02-30", "draft.bad_date"),
         ("regions", "atlantis", "error.stale"),
         ("countries", "Narnia", "draft.unknown_country"),
         ("countries", ",", "draft.bad_countries"),

@@ -69,13 +69,13 @@ def render(d: Digest, language: str = "en") -> tuple[list[str], bool]:
 def test_an_initiative_shows_its_newest_three_updates_then_how_many_more() -> None:
     parts, _ = render(digest({1: updates(1, 5), 2: updates(2, 3)}))
     [text] = parts
-    assert "<b>8 update(s)</b> on 2 initiative(s)" in text
+    assert "<b>8 updates</b> on 2 initiatives" in text
     assert [k for k in range(5) if f"[1-{k}]" in text] == [0, 1, 2]
     assert "\n+2 more · /initiative REF-001" in text
     assert all(f"[2-{k}]" in text for k in range(3)) and "/initiative REF-002\n+" not in text
-    assert "more initiative(s)" not in text  # nothing left out
+    assert "more initiative" not in text  # nothing left out
     [french], _ = render(digest({1: updates(1, 5)}), "fr")
-    assert "<b>5 mise(s) à jour</b>" in french and "\n+2 de plus · /initiative REF-001" in french
+    assert "<b>5 mises à jour</b>" in french and "\n+2 de plus · /initiative REF-001" in french
 
 
 def test_a_long_period_is_capped_to_the_most_recent_initiatives_and_says_how_many_are_left_out() -> None:
@@ -83,11 +83,11 @@ def test_a_long_period_is_capped_to_the_most_recent_initiatives_and_says_how_man
     parts, _ = render(d)
     assert len(parts) <= MAX_PARTS and all(len(p) <= LIMIT for p in parts)
     text = "\n".join(parts)
-    assert "<b>320 update(s)</b> on 80 initiative(s)" in parts[0]
+    assert "<b>320 updates</b> on 80 initiatives" in parts[0]
     shown = [n for n in range(1, 81) if f"<code>REF-{n:03d}</code>" in text]
     assert shown == list(range(1, len(shown) + 1))  # initiative n was updated n hours before the end
     assert 5 <= len(shown) < 80
-    assert f"… and {80 - len(shown)} more initiative(s) with updates: /initiative REF shows one" in parts[-1]
+    assert f"… and {80 - len(shown)} more initiatives with updates: /initiative REF shows one" in parts[-1]
     # Under its country header, newest first.
     positions = [text.index(f"<code>REF-{n:03d}</code>") for n in shown]
     assert positions == sorted(positions) and text.count("📍 <b>Morocco</b>") == 1
@@ -100,7 +100,7 @@ def test_side_lists_are_capped_and_events_follow() -> None:
         Event(n, f"Meeting {n}", EventKind.MEETING, END + dt.timedelta(days=1, hours=n)) for n in range(20)
     ]
     [text], _ = render(digest({1: updates(1, 1)}, new_initiatives=new, status_changes=changes, events=events))
-    assert f"· {LISTED + 5} new initiative(s) · 3 status change(s)" in text
+    assert f"· {LISTED + 5} new initiatives · 3 status changes" in text
     assert "REF-109" in text and "REF-110" not in text and "… and 5 more" in text
     assert "<b>Coming two weeks</b>" in text and "Meeting 14" in text and "Meeting 15" not in text
     assert (

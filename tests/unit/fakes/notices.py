@@ -9,8 +9,17 @@ from dataclasses import replace
 
 from bot.domain.digests import Frequency, Scope, Subscription
 from bot.domain.model import Member
-from bot.domain.notices import Audience, AudienceKind, Notice, NoticeDraft, NoticeReport, NoticeStatus
-from bot.domain.outbox import STOPPED, Op, OutboxStatus
+from bot.domain.notices import (
+    Audience,
+    AudienceKind,
+    Notice,
+    NoticeDraft,
+    NoticeReport,
+    NoticeStatus,
+    tally,
+    undispatched,
+)
+from bot.domain.outbox import Op
 from bot.domain.posting import FollowKind
 from tests.unit.fakes.tables import Tables
 
@@ -99,24 +108,11 @@ class FakeNotices:
 
     async def report(self, notice: Notice) -> NoticeReport:
         if not notice.dispatched:
-            if notice.status is not NoticeStatus.ACTIVE:
-                return NoticeReport(notice, recipients=notice.recipients)
-            size = await self.audience_size(notice.audience)
-            return NoticeReport(notice, recipients=size, queued=size)
+            size = await self.audience_size(notice.audience) if notice.status is NoticeStatus.ACTIVE else 0
+            return undispatched(notice, size)
         rows = [r for r in self._t.outbox.values() if r.message.job == notice.job and r.message.op is Op.SEND]
-        by_status = Counter(r.status for r in rows)
-        stopped = sum(1 for r in rows if r.status is OutboxStatus.SKIPPED and r.reason == STOPPED)
-        withheld = Counter(str(r.reason or "") for r in rows if r.status is OutboxStatus.WITHHELD)
-        return NoticeReport(
-            notice,
-            recipients=notice.recipients,
-            queued=by_status[OutboxStatus.QUEUED] + by_status[OutboxStatus.SENDING],
-            sent=by_status[OutboxStatus.SENT],
-            failed=by_status[OutboxStatus.FAILED],
-            unreachable=by_status[OutboxStatus.SKIPPED] - stopped,
-            stopped=stopped,
-            withheld=dict(withheld),
-        )
+        counts = Counter((r.status.value, r.reason) for r in rows)
+        return tally(notice, [(status, reason, n) for (status, reason), n in counts.items()])
 
 
 class FakeSubscriptions:
