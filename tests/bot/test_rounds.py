@@ -170,7 +170,7 @@ async def test_a_query_from_launch_to_compilation(
 
     # Found again by its words (its answers too, for whoever may read the compilation), documents again.
     found = bot.texts(await bot.send(launcher, "/rounds three year"))
-    assert any("1 round(s) hold those words" in x for x in found)
+    assert any("1 round holds those words" in x for x in found)
     assert any(
         "No round you may see" in x
         for x in bot.texts(await bot.send(people["observer"], "/rounds three year"))
