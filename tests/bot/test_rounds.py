@@ -68,7 +68,7 @@ async def launch_query(
     await tap(bot, launcher, atlp)
     await bot.send(launcher, deadline)
     calls = await tap(bot, launcher, "🚀 Launch")
-    assert any("was launched: 3 delegation(s) asked" in x for x in bot.texts(calls)), bot.texts(calls)
+    assert any("was launched: 3 delegations asked" in x for x in bot.texts(calls)), bot.texts(calls)
 
 
 def captioned(bot: BotHarness, who: Identity, name: str, caption: str) -> Update:
