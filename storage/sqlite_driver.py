@@ -64,6 +64,7 @@ class _Calls:
     def __init__(self, worker: ThreadPoolExecutor) -> None:
         self._worker = worker
         self._running: asyncio.Future[Any] | None = None
+        self.expires: float | None = None  # a deadline's end (`Connection.deadline`), on the monotonic clock
 
     async def __call__(self, function: Callable[..., T], *args: Any) -> T:
         running = self._running
@@ -90,6 +91,9 @@ class Cursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
+        expires = self._call.expires
+        if expires is not None and time.monotonic() >= expires:
+            raise sqlite3.OperationalError("interrupted")  # as SQLite says it: the deadline has passed
         await self._call(self._cursor.execute, sql, parameters)
         return self
 
@@ -191,10 +195,12 @@ class Connection:
                 self._conn.set_progress_handler(None, steps)
             return
         timer = asyncio.get_running_loop().call_later(seconds, self._conn.interrupt)
+        self._call.expires = time.monotonic() + seconds  # a statement begun after it is refused at once
         try:
             yield
         finally:
             timer.cancel()
+            self._call.expires = None
 
     async def close(self) -> None:
         if self._connection is not None:
