@@ -64,13 +64,7 @@ class _Calls:
     def __init__(self, worker: ThreadPoolExecutor) -> None:
         self._worker = worker
         self._running: asyncio.Future[Any] | None = None
-        self.expires: float | None = None  # the loop's time past which a new statement is not started
-
-    def check_deadline(self) -> None:
-        """A statement started after the deadline is interrupted at once: `interrupt()` from the timer is
-        lost when it fires between two statements."""
-        if self.expires is not None and asyncio.get_running_loop().time() >= self.expires:
-            raise sqlite3.OperationalError("interrupted")
+        self.expires: float | None = None  # a deadline's end (`Connection.deadline`), on the monotonic clock
 
     async def __call__(self, function: Callable[..., T], *args: Any) -> T:
         running = self._running
@@ -97,12 +91,13 @@ class Cursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Cursor:
-        self._call.check_deadline()
+        expires = self._call.expires
+        if expires is not None and time.monotonic() >= expires:
+            raise sqlite3.OperationalError("interrupted")  # as SQLite says it: the deadline has passed
         await self._call(self._cursor.execute, sql, parameters)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> Cursor:
-        self._call.check_deadline()
         await self._call(self._cursor.executemany, sql, parameters)
         return self
 
@@ -199,9 +194,8 @@ class Connection:
             finally:
                 self._conn.set_progress_handler(None, steps)
             return
-        loop = asyncio.get_running_loop()
-        timer = loop.call_later(seconds, self._conn.interrupt)
-        self._call.expires = loop.time() + seconds
+        timer = asyncio.get_running_loop().call_later(seconds, self._conn.interrupt)
+        self._call.expires = time.monotonic() + seconds  # a statement begun after it is refused at once
         try:
             yield
         finally:
