@@ -11,7 +11,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers
-from bot.background import BackgroundLease, start_background, stop_background, wake_sender
+from bot.background import BackgroundLease, TimedJobQueue, start_background, stop_background, wake_sender
 from bot.clock import Clock, SystemClock
 from bot.flow_persistence import StorePersistence
 from bot.services.budgets import BudgetRule, RequestBudgets
@@ -58,6 +58,7 @@ def build_application(
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .application_class(ObservedApplication)  # a log line and metrics per update
+        .job_queue(TimedJobQueue())  # the sweeps' durations
         .persistence(StorePersistence(FlowStates(store.engine), (clock or SystemClock()).now))  # flows' steps
     )
     if request is not None:
