@@ -11,9 +11,9 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 import handlers
-from bot.background import BackgroundLease, start_background, stop_background, wake_sender
+from bot.background import BackgroundLease, TimedJobQueue, start_background, stop_background, wake_sender
 from bot.clock import Clock, SystemClock
-from bot.flow_persistence import StorePersistence
+from bot.flow_persistence import StorePersistence, follow_other_processes
 from bot.services.budgets import BudgetRule, RequestBudgets
 from bot.settings import Settings
 from bot.update_order import ChatOrder
@@ -74,7 +74,12 @@ def build_application(
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
-        .persistence(StorePersistence(FlowStates(store.engine), (clock or SystemClock()).now))  # flows' steps
+        .job_queue(TimedJobQueue())  # the sweeps' durations
+        .persistence(  # the flows' steps; PostgreSQL: other processes may move them on
+            StorePersistence(
+                FlowStates(store.engine), (clock or SystemClock()).now, shared=settings.flows_across_processes
+            )
+        )
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -102,6 +107,7 @@ def build_application(
     shared = store.backend == "postgresql"  # several processes may share one outbox and one token
     app.bot_data["deliver"] = (sender or SenderConfig(shared_budget=shared)) if deliver else None
     handlers.register(app)
+    follow_other_processes(app)
     return app
 
 

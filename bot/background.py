@@ -15,10 +15,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram.ext import Application
+from telegram.ext import Application, Job, JobQueue
 
 from bot.clock import Clock
-from bot.metrics import BACKGROUND_HOLDER
+from bot.metrics import BACKGROUND_HOLDER, SWEEP_SECONDS
 from engines.composer import MessageComposer
 from engines.sender import Sender, SenderConfig
 from handlers.context import DEPS_KEY, Deps
@@ -149,3 +149,18 @@ async def stop_background(app: App) -> None:
         for job in app.job_queue.jobs():
             if job.name and job.name.startswith(BACKGROUND_JOBS):
                 job.schedule_removal()
+
+
+class TimedJobQueue(JobQueue[Any]):
+    """PTB's job queue, observing how long each run of a sweep's job takes (`emwp_sweep_seconds{sweep}`,
+    the sweep named by the job's name up to its first colon)."""
+
+    @staticmethod
+    async def job_callback(job_queue: JobQueue[Any], job: Job[Any]) -> None:
+        """Run the job as PTB does, timed when it is a sweep."""
+        sweep = (job.name or "").split(":", 1)[0]
+        if sweep not in BACKGROUND_JOBS:
+            await JobQueue.job_callback(job_queue, job)
+            return
+        with SWEEP_SECONDS.labels(sweep).time():
+            await JobQueue.job_callback(job_queue, job)

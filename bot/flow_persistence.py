@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram import Update
+from telegram.ext import Application, BasePersistence, ConversationHandler, PersistenceInput, TypeHandler
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from handlers.flow import TIMEOUT_SECONDS, Draft
@@ -21,6 +22,7 @@ from storage.flow_states import FlowStates
 
 log = logging.getLogger(__name__)
 DRAFT_TAG = "$draft"
+ALIGN_GROUP = -2  # before every other handler group
 Data = dict[Any, Any]
 
 
@@ -28,11 +30,12 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
     """Conversation states, user data and chat data in the store's `flow_states`; never bot data (it holds
     the process's dependencies) nor callback data (buttons carry typed values)."""
 
-    def __init__(self, states: FlowStates, now: Callable[[], dt.datetime]) -> None:
+    def __init__(self, states: FlowStates, now: Callable[[], dt.datetime], *, shared: bool = False) -> None:
         super().__init__(
             PersistenceInput(bot_data=False, chat_data=True, user_data=True, callback_data=False)
         )
         self._states, self._now = states, now
+        self.shared = shared  # other processes may move a flow on: read it again at each update
         self._written: dict[tuple[str, str, str], str] = {}  # what the store holds, as JSON text
 
     async def get_user_data(self) -> dict[int, Data]:
@@ -89,16 +92,45 @@ class StorePersistence(BasePersistence[Data, Data, Data]):
         await self._write("user", "", str(user_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
-        """Nothing to refresh: this process wrote what it holds."""
+        """With several processes, the user's flow data as the store has it now."""
+        if self.shared:
+            await self._refresh("user", str(user_id), user_data)
 
     async def refresh_chat_data(self, chat_id: int, chat_data: Data) -> None:
-        """Nothing to refresh: this process wrote what it holds."""
+        """With several processes, the chat's flow data as the store has it now."""
+        if self.shared:
+            await self._refresh("chat", str(chat_id), chat_data)
+
+    async def steps_of(self, key: ConversationKey) -> dict[str, object]:
+        """With several processes: the step each flow of this chat and user is on, as the store has it now
+        (a flow abandoned past the timeout is not on any)."""
+        fresh_after = self._now() - dt.timedelta(seconds=TIMEOUT_SECONDS)
+        text = json.dumps(list(key))
+        rows = await self._states.of_key("conversation", text)
+        stored = {name: state for name, state, _ in rows}
+        for name in {n for (kind, n, k) in self._written if kind == "conversation" and k == text} - set(
+            stored
+        ):
+            self._written.pop(("conversation", name, text), None)  # ended elsewhere
+        for name, state in stored.items():
+            self._written[("conversation", name, text)] = json.dumps(state, sort_keys=True)
+        return {name: state for name, state, at in rows if at >= fresh_after}
 
     async def refresh_bot_data(self, bot_data: Data) -> None:
         """Bot data is not kept."""
 
     async def flush(self) -> None:
         """Everything was written as it changed."""
+
+    async def _refresh(self, kind: str, key: str, data: Data) -> None:
+        found = await self._states.of_key(kind, key)
+        value = found[0][1] if found else None
+        if value is None:
+            self._written.pop((kind, "", key), None)
+        else:
+            self._written[(kind, "", key)] = json.dumps(value, sort_keys=True)
+        data.clear()
+        data.update(decode(value) if value is not None else {})
 
     async def _load(self, kind: str) -> list[tuple[str, Any]]:
         loaded = []
@@ -167,3 +199,35 @@ def _draft(value: dict[str, Any]) -> Any:
         return kind.model_validate(value["v"])
     except (ImportError, AttributeError, ValueError):
         return _GONE
+
+
+def follow_other_processes(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """With several processes: before anything else sees an update, every persistent flow of its chat and
+    user is put at the step the store has (another process may have moved it on, or ended it)."""
+    persistence = app.persistence
+    if not isinstance(persistence, StorePersistence) or not persistence.shared:
+        return
+    flows = [
+        h
+        for group in app.handlers.values()
+        for h in group
+        if isinstance(h, ConversationHandler) and h.persistent
+    ]
+
+    async def align(update: Update, _context: object) -> None:
+        """Put this chat and user's flows at their stored steps."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None:
+            return
+        await app.update_persistence()  # what changed here meanwhile (a flow's timeout) is stored first
+        key = (chat.id, user.id)
+        steps = await persistence.steps_of(key)
+        for flow in flows:
+            held = flow._conversations  # PTB keeps the steps here; it offers no way to set one
+            if flow.name in steps:
+                if held.get(key) != steps[flow.name]:
+                    held[key] = steps[flow.name]
+            elif key in held:
+                held.pop(key)
+
+    app.add_handler(TypeHandler(Update, align), group=ALIGN_GROUP)

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Several processes: the lease of the background work lasts this long, renewed every third of it, so
     # a dead holder's sender and sweeps are taken over within 4/3 of it.
     background_lease_seconds: Annotated[int, Field(ge=3, le=600)] = 40
+    # Several processes on PostgreSQL behind a load balancer: each update first reads its chat and user's
+    # guided flows from the store (three short reads), so a flow's next step may reach another process.
+    flows_across_processes: bool = False
     tz: str = "Europe/Brussels"
     log_level: str = "INFO"
     # The privacy statement /privacy shows (Telegram HTML); `{language}` in the path: one file a language.

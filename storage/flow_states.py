@@ -30,6 +30,16 @@ class FlowStates:
             )
             return [(str(key), value, aware(at)) for key, value, at in rows]
 
+    async def of_key(self, kind: str, key: str) -> list[tuple[str, Any, dt.datetime]]:
+        """Every (name, value, updated_at) of this kind for one key (a chat and user, a user, a chat)."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(FlowStateRow.name, FlowStateRow.value, FlowStateRow.updated_at).where(
+                    FlowStateRow.kind == kind, FlowStateRow.key == key
+                )
+            )
+            return [(str(name), value, aware(at)) for name, value, at in rows]
+
     async def save(self, kind: str, name: str, key: str, value: Any, now: dt.datetime) -> None:
         """Insert or replace one row."""
         insert = postgresql.insert if self._engine.dialect.name == "postgresql" else sqlite.insert

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.outbox import OutboxStatus
@@ -29,6 +29,7 @@ from storage.models import (
     AccessRequestRow,
     AuditRow,
     DigestRunRow,
+    FlowStateRow,
     FollowRow,
     GroupRow,
     InitiativeRow,
@@ -209,6 +210,7 @@ class SqlPersonalDataRepository:
             subscriptions = await self._delete(
                 delete(SubscriptionRow).where(SubscriptionRow.member_id == member_id)
             )
+        await self._forget_flows(telegram_user_id, chats)
         request_ids = list(
             await self._session.scalars(
                 select(AccessRequestRow.id).where(AccessRequestRow.telegram_user_id == telegram_user_id)
@@ -220,6 +222,21 @@ class SqlPersonalDataRepository:
             messages += await self._empty_messages(OutboxRow.dedupe_key.in_(keys), now)
         return Erasure(
             member_id, pseudonym, telegram_user_id, len(request_ids), messages, follows, subscriptions
+        )
+
+    async def _forget_flows(self, telegram_user_id: int, chats: set[int]) -> None:
+        """The person's guided flows in progress (a typed name, a draft) are deleted."""
+        await self._session.execute(
+            delete(FlowStateRow).where(
+                or_(
+                    and_(
+                        FlowStateRow.kind.in_(("user", "chat")), FlowStateRow.key.in_([str(c) for c in chats])
+                    ),
+                    and_(
+                        FlowStateRow.kind == "conversation", FlowStateRow.key.like(f"%, {telegram_user_id}]")
+                    ),
+                )
+            )
         )
 
     async def _pseudonymise_requests(

@@ -63,7 +63,7 @@ async def serve_webhook(app: App, store: Store, settings: Settings) -> None:
         webhook_path=webhook_path(settings),
         secret=secret,
     )
-    server = _Server(_config(asgi, settings.webhook_listen, settings.webhook_port, settings), signals=True)
+    server = Server(_config(asgi, settings.webhook_listen, settings.webhook_port, settings), signals=True)
     await app.initialize()
     try:
         if app.post_init is not None:
@@ -91,7 +91,7 @@ async def serve_webhook(app: App, store: Store, settings: Settings) -> None:
             await app.post_shutdown(app)
 
 
-class _Server(uvicorn.Server):
+class Server(uvicorn.Server):
     """A uvicorn server whose SIGINT and SIGTERM end its serving and nothing more (uvicorn would raise
     the signal again once done, killing the process before the application stopped); without `signals`
     it leaves them to the application beside it (polling mode: PTB's run_polling handles them)."""
@@ -124,7 +124,7 @@ def serve_operations_beside_polling(app: App, store: Store, settings: Settings) 
     application's own start-up and stopped with it."""
     assert settings.ops_port is not None
     asgi = operations_app(app, readiness_of(app, store, settings, webhook=False))
-    server = _Server(_config(asgi, settings.webhook_listen, settings.ops_port, settings), signals=False)
+    server = Server(_config(asgi, settings.webhook_listen, settings.ops_port, settings), signals=False)
     started, stopped = app.post_init, app.post_stop
     tasks: list[asyncio.Task[None]] = []
 

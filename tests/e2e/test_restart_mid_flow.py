@@ -1,16 +1,19 @@
 """A guided flow survives `kill -9`: the process is killed between two steps of a guest's access request,
 started again on the same store, and the next answer continues at the step the guest was on, with the
-answers given before the kill."""
+answers given before the kill. On PostgreSQL, two webhook processes take turns at one guest's flow."""
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.fake_server import VALID_TOKEN, FakeBotApi
 from tests.e2e.test_polling import CHAT_ID, REPLY_TIMEOUT, STARTUP_TIMEOUT, Launcher, private_message
+from tests.e2e.test_webhook import SECRET, webhook_bot
 
 pytestmark = pytest.mark.e2e
 
@@ -85,3 +88,33 @@ def test_a_flow_continues_at_its_step_after_kill_9(
     assert again.proc.poll() is None, again.output()
     assert "Traceback" not in bot.stderr + again.stderr, bot.output() + again.output()
     assert "Ana Lopes" not in again.stderr  # the answer was kept, and never logged
+
+
+def test_two_processes_on_postgresql_each_take_part_of_one_flow(
+    fake_api: FakeBotApi, launch: Launcher, pg_database: str
+) -> None:
+    shared = {"DATABASE_URL": pg_database, "FLOWS_ACROSS_PROCESSES": "true"}
+    first, first_url = webhook_bot(fake_api, launch, **shared)
+    second, second_url = webhook_bot(fake_api, launch, **shared)
+    steps = [
+        (first_url, private_message("/start"), "This bot is closed"),
+        (second_url, None, "Before you go on"),  # req:start, pressed on the last message
+        (first_url, "req:agree", "What is your full name"),
+        (second_url, private_message("Ana Lopes"), "Which delegation do you belong to?"),
+        (first_url, "req:del:FR", "Delegation FR. Add a short note"),
+        (second_url, private_message("Desk officer, Paris"), "Your request has been sent"),
+    ]
+    for number, (url, update, reply) in enumerate(steps, start=1):
+        if update is None:
+            update = press(fake_api, "req:start")
+        elif isinstance(update, str):
+            update = press(fake_api, update)
+        answer = httpx.post(
+            url,
+            content=json.dumps({"update_id": number, **update}),
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+            timeout=REPLY_TIMEOUT,
+        )
+        assert answer.status_code == 200
+        said(fake_api, reply, REPLY_TIMEOUT)  # answered once handled: the reply is there
+    assert "Traceback" not in first.stderr + second.stderr, first.output() + second.output()

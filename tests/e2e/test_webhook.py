@@ -35,6 +35,7 @@ def free_port() -> int:
 def webhook_bot(fake_api: FakeBotApi, launch: Launcher, **extra: str) -> tuple[BotProcess, str]:
     """A bot process in webhook mode on a free loopback port; its webhook's local URL."""
     port = free_port()
+    hooks = len(fake_api.calls_of("setWebhook"))
     bot = launch(
         TELEGRAM_BOT_TOKEN=VALID_TOKEN,
         TELEGRAM_API_BASE_URL=fake_api.base_url,
@@ -44,7 +45,7 @@ def webhook_bot(fake_api: FakeBotApi, launch: Launcher, **extra: str) -> tuple[B
         WEBHOOK_PORT=str(port),
         **extra,
     )
-    fake_api.wait_for_call("setWebhook", STARTUP_TIMEOUT)
+    assert len(fake_api.wait_for_call("setWebhook", STARTUP_TIMEOUT, count=hooks + 1)) > hooks, bot.output()
     return bot, f"http://127.0.0.1:{port}/tg/hook"
 
 

@@ -49,3 +49,17 @@ async def test_a_restarted_persistence_gets_the_steps_and_data_back(store: Store
     later = StorePersistence(FlowStates(store.engine), clock.now)
     assert await later.get_conversations("post") == {}
     assert await later.get_user_data() == {}
+
+
+async def test_erasing_a_person_deletes_their_flows_in_progress(store: Store, clock: FixedClock) -> None:
+    kept = StorePersistence(FlowStates(store.engine), clock.now)
+    await kept.update_conversation("request", (4242, 4242), 1)
+    await kept.update_conversation("request", (4243, 4243), 1)
+    await kept.update_user_data(4242, {"flow:request": {"name": "Maeve Oddlyname"}})
+    await kept.update_chat_data(4242, {"searches": {"ab12": "x"}})
+    async with store.uow() as uow:
+        await uow.personal_data.erase(4242, None, "guest-0001", clock.now())
+        await uow.commit()
+    again = StorePersistence(FlowStates(store.engine), clock.now)
+    assert await again.get_conversations("request") == {(4243, 4243): 1}
+    assert await again.get_user_data() == {} and await again.get_chat_data() == {}

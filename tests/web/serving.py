@@ -12,6 +12,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from bot.web.readiness import Readiness
+from bot.web.serve import Server
 from storage.factory import Store
 from tests.harness import FixedClock
 
@@ -19,16 +20,11 @@ SECRET = "s3cret-of-the-webhook_0123456789"
 PATH = "/telegram/hook"
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[no-untyped-def]
-        yield  # the test runner keeps its signals
-
-
 @contextlib.asynccontextmanager
 async def served(asgi: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     """Serve `asgi` on 127.0.0.1 (a free port) and give a client of it."""
-    server = _Server(uvicorn.Config(asgi, host="127.0.0.1", port=0, lifespan="off", log_config=None))
+    config = uvicorn.Config(asgi, host="127.0.0.1", port=0, lifespan="off", log_config=None)
+    server = Server(config, signals=False)  # the test runner keeps its signals
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

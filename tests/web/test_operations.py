@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from bot.console.updates import Identity
+from bot.metrics import REGISTRY
 from bot.web.server import SECRET_HEADER, operations_app
 from storage.factory import Store
 from tests.databases import PG_ADMIN_DSN
@@ -117,3 +118,24 @@ async def _admin(*statements: str) -> None:
             await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def test_sweep_durations_are_observed_by_the_job_queue(bot: BotHarness) -> None:
+    def count() -> float:
+        return REGISTRY.get_sample_value("emwp_sweep_seconds_count", {"sweep": "digest"}) or 0.0
+
+    before = count()
+    ran = asyncio.Event()
+
+    async def sweep(_: object) -> None:
+        ran.set()
+
+    assert bot.app.job_queue is not None
+    bot.app.job_queue.run_once(sweep, when=0, name="digest:probe")
+    bot.app.job_queue.run_once(sweep, when=0, name="flow-timeout")  # not a sweep: not observed
+    await asyncio.wait_for(ran.wait(), 10)
+    for _ in range(50):  # observed when the job's callback returns, right after it set the event
+        if count() > before:
+            break
+        await asyncio.sleep(0)
+    assert count() == before + 1
