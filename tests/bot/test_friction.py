@@ -47,3 +47,15 @@ async def test_write_to_me_privately_comes_with_a_button_that_opens_the_chat(
     [[button]] = sent.params["reply_markup"]["inline_keyboard"]
     assert button["text"] == label
     assert button["url"] == f"https://t.me/{bot.app.bot.username}"
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"), [(Role.ADMIN, True), (Role.CONTACT, False), (Role.OBSERVER, False)]
+)
+async def test_curators_notes_are_for_admins_only(
+    bot: BotHarness, store: Store, role: Role, sees: bool
+) -> None:
+    member = await register(store, 232, role, "GSC" if role is Role.ADMIN else "BE", "Ana")
+    [detail] = bot.texts(await bot.send(member, "/initiative MP-MD-2008"))
+    assert ("First pilot MP (with Cape Verde)." in detail) is sees
+    assert ("\nNotes: " in detail) is sees
