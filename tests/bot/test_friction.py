@@ -3,13 +3,16 @@ is told to write privately with a button that opens the private chat."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from bot.domain.vocab import Role
+from bot.console.updates import Identity
+from bot.domain.vocab import Role, Tlp
 from storage.factory import Store
 from tests.bot.flows import buttons, last_with_buttons, tap
 from tests.bot.test_common import group_identity
-from tests.conftest import register
+from tests.conftest import NOW, register
 from tests.harness import BotHarness
 
 
@@ -59,3 +62,39 @@ async def test_curators_notes_are_for_admins_only(
     [detail] = bot.texts(await bot.send(member, "/initiative MP-MD-2008"))
     assert ("First pilot MP (with Cape Verde)." in detail) is sees
     assert ("\nNotes: " in detail) is sees
+
+
+@pytest.mark.parametrize(("language", "label"), [("en", "🔗 Link to share"), ("fr", "🔗 Lien à partager")])
+async def test_an_initiative_is_shared_with_a_deep_link_that_opens_it_for_a_member(
+    bot: BotHarness, store: Store, language: str, label: str
+) -> None:
+    member = await register(store, 233, Role.CONTACT, "BE", "Luc", language=language)
+    [detail] = bot.texts(await bot.send(member, "/initiative MP-MA-2013"))
+    url = next(
+        b["url"]
+        for row in last_with_buttons(bot, member.user_id)["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"] == label
+    )
+    assert url == f"https://t.me/{bot.app.bot.username}?start=ini-MP-MA-2013"
+    colleague = await register(store, 234, Role.OBSERVER, "FRONTEX", "Otto", language=language)
+
+    [opened] = bot.texts(await bot.send(colleague, "/start ini-MP-MA-2013"))
+
+    assert opened.split("\n")[:2] == detail.split("\n")[:2]
+    guest = await bot.send(Identity(235, "Gus"), "/start ini-MP-MA-2013")
+    assert "MP-MA-2013" not in " ".join(bot.texts(guest)), "a guest is not shown it"
+
+
+async def test_the_numbered_buttons_match_numbered_updates(bot: BotHarness, store: Store) -> None:
+    from tests.bot.test_browse import add_update
+
+    member = await register(store, 236, Role.CONTACT, "FR", "Claire")
+    for n in range(3):
+        when = NOW - dt.timedelta(hours=n + 1)
+        await add_update(store, "MP-MA-2013", 236, "FR", Tlp.GREEN, f"U{n} note", when)
+    [detail] = bot.texts(await bot.send(member, "/initiative MP-MA-2013"))
+    labels = [b for b in buttons(last_with_buttons(bot, member.user_id)) if b.startswith("✉")]
+    assert labels == ["✉ 1", "✉ 2", "✉ 3"]
+    for n, label in enumerate(labels):
+        assert f"<b>{label}</b> · " in detail and f"U{n} note" in detail.split(f"<b>{label}</b>")[1]
