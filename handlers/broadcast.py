@@ -15,6 +15,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.model import Viewer
 from bot.domain.moments import read_moment
 from bot.domain.notices import TEXT_LIMIT, Audience, AudienceKind, NoticeDraft, check_reach, check_send_time
+from bot.domain.places import region_name
 from bot.domain.timezones import DEFAULT_ZONE
 from bot.domain.typed import check_typed
 from bot.domain.vocab import Role
@@ -162,7 +163,9 @@ async def _choices(update: Update, context: BotContext) -> int:
         rows = [[button(t(viewer.language, f"role.{r.value}"), BroadcastRole(r)) for r in Role]]
     elif kind is AudienceKind.REGION:
         found_regions = await browse.regions(context.deps.uow)
-        rows = grid([button(r.name, BroadcastRegion(r.id)) for r in found_regions], 2)
+        rows = grid(
+            [button(region_name(r, viewer.language), BroadcastRegion(r.id)) for r in found_regions], 2
+        )
     else:
         raise InvalidInput("error.stale")
     await show(update, t(viewer.language, f"broadcast.choose_{kind.value}"), keyboard(*rows))

@@ -6,7 +6,7 @@ import html
 import logging
 import re
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.domain.access import commands_for
 from bot.domain.model import Viewer
@@ -46,7 +46,15 @@ async def cancel(update: Update, context: BotContext) -> None:
 async def private_only(update: Update, context: BotContext) -> None:
     """A member or admin command sent in a group: refused there, welcome in a private chat."""
     viewer = await context.viewer(update)
-    await reply(update, t(viewer.language, "group.private_only"))
+    await reply(update, t(viewer.language, "group.private_only"), write_privately(context, viewer.language))
+
+
+def write_privately(context: BotContext, language: str) -> InlineKeyboardMarkup | None:
+    """A button that opens the private chat with the bot."""
+    if not context.bot.username:
+        return None
+    url = f"https://t.me/{context.bot.username}"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t(language, "group.open_private"), url=url)]])
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
@@ -57,8 +65,8 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     word = message.text.split(maxsplit=1)[0]
     command, _, addressee = word.partition("@")
     private = update.effective_chat is not None and update.effective_chat.type == "private"
-    if not private and addressee and addressee.lower() != (context.bot.username or "").lower():
-        return  # in a group, a command for another bot is not ours to answer
+    if not private:
+        return  # in a group, a command we do not have is silence: no noise for everyone
     viewer = await context.viewer(update)
     if BOT_NAME.fullmatch(addressee) and addressee.lower() != (context.bot.username or "").lower():
         text = t(viewer.language, "unknown.other_bot", command=command[:64], addressee=addressee)

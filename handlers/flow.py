@@ -7,7 +7,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, ConversationHandler, TypeHandler
+from telegram.ext import (
+    BaseHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 from telegram.warnings import PTBUserWarning
 
 from bot.domain.errors import InvalidInput
@@ -72,6 +79,11 @@ def guided(
         await reply(update, t(viewer.language, "cancel.done"))
         return END
 
+    async def unexpected(update: Update, context: BotContext) -> None:
+        """Text, a file or a sticker where the step wants something else: say what it wants, stay."""
+        viewer = await context.viewer(update)
+        await reply(update, t(viewer.language, "flow.unexpected"))
+
     async def timed_out(update: Update, context: BotContext) -> None:
         """The flow was abandoned: say it ended."""
         forget(context)
@@ -85,7 +97,10 @@ def guided(
         return ConversationHandler(
             entry_points=entry_points,
             states={**states, ConversationHandler.TIMEOUT: [TypeHandler(Update, timed_out)]},
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                MessageHandler(filters.ChatType.PRIVATE & ~filters.COMMAND, unexpected),
+            ],
             conversation_timeout=TIMEOUT_SECONDS,
             allow_reentry=True,
             name=flow,

@@ -7,6 +7,7 @@ from typing import Literal
 from telegram import InlineKeyboardButton, Update
 
 from bot.domain.access import may_post
+from bot.domain.ids import shared_payload
 from bot.domain.model import Viewer
 from bot.domain.posting import FollowKind, protected
 from bot.domain.vocab import Role
@@ -25,7 +26,11 @@ async def detail_view(update: Update, context: BotContext, key: str, offset: int
     detail = await browse.initiative_detail(context.deps.uow, viewer, key, offset)
     text, shown = render_detail(viewer, detail)
     protect = any(protected(u.tlp) for u in detail.updates[:shown])
-    await show(update, text, keyboard(*_buttons(viewer, detail, shown)), protect=protect)
+    rows = _buttons(viewer, detail, shown)
+    if context.bot.username:  # a link that opens it for any member
+        share = f"https://t.me/{context.bot.username}?start={shared_payload(detail.initiative.ref)}"
+        rows.append([InlineKeyboardButton(t(viewer.language, "initiative.share"), url=share)])
+    await show(update, text, keyboard(*rows), protect=protect)
 
 
 def render_detail(viewer: Viewer, detail: browse.Detail) -> tuple[str, int]:
@@ -59,7 +64,8 @@ def render_detail(viewer: Viewer, detail: browse.Detail) -> tuple[str, int]:
     head = "\n".join(facts)
     if detail.total_updates == 0:
         return fit([head, t(lang, "initiative.no_updates")]), 0
-    updates = [update_block(viewer, u) for u in detail.updates]
+    # Numbered as their ✉ buttons are.
+    updates = [f"<b>✉ {n + 1}</b> · {update_block(viewer, u)}" for n, u in enumerate(detail.updates)]
     shown = len(updates)
     for _ in range(2):  # the header names the last update shown, which depends on what fits
         header = t(

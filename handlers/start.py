@@ -6,6 +6,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler
 
 from bot.domain.errors import InvalidInput
+from bot.domain.ids import shared_ref
 from bot.domain.languages import bot_language
 from bot.domain.model import Member, Viewer
 from bot.services.invites import check_invite, redeem_invite
@@ -13,6 +14,7 @@ from handlers import privacy
 from handlers.buttons import JoinWithInvite, RequestAccess
 from handlers.common import help_text
 from handlers.context import BotContext
+from handlers.initiative_view import detail_view
 from handlers.keyboards import button, keyboard
 from handlers.menu import set_member_menu
 from handlers.respond import guarded, reply, show
@@ -25,6 +27,8 @@ async def start(update: Update, context: BotContext) -> None:
     viewer = await context.viewer(update)
     if viewer.in_group:
         await reply(update, t(viewer.language, "start.group"))
+    elif context.args and (ref := shared_ref(context.args[0])) is not None and viewer.role is not None:
+        await detail_view(update, context, ref, 0)  # a link a member shared: the initiative it names
     elif context.args:
         await _redeem(update, context, viewer)
     elif viewer.member is not None and viewer.member.active:

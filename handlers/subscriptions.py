@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.domain.digests import Scope, Subscription
-from bot.domain.errors import InvalidInput
+from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.model import Viewer
 from bot.domain.places import country_name, region_name
 from bot.services import digests
@@ -23,7 +23,7 @@ from handlers.keyboards import button, keyboard
 from handlers.render import esc
 from handlers.respond import actor_of, guarded, reply, show, show_long
 from handlers.subscribe_answers import EditSubscription, when_text
-from handlers.texts import t
+from handlers.texts import Html, t
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,14 @@ class ResumeSubscription(CallbackData, prefix="sb:resume"):
 
 @dataclass(frozen=True)
 class DeleteSubscription(CallbackData, prefix="sb:del"):
-    """🗑 Delete a digest."""
+    """🗑 Delete a digest: asks to confirm."""
+
+    subscription: int
+
+
+@dataclass(frozen=True)
+class DeleteConfirmed(CallbackData, prefix="sb:delok"):
+    """Yes, delete that digest."""
 
     subscription: int
 
@@ -152,8 +159,29 @@ async def _set_paused(update: Update, context: BotContext, ident: int, paused: b
 
 @guarded
 async def delete_button(update: Update, context: BotContext) -> None:
-    """🗑 Delete one subscription and its job."""
+    """🗑 Delete: which digest, asked once."""
     ident = DeleteSubscription.read(update).subscription
+    found, names = await digests.named_subscriptions(context.deps.uow, actor_of(update))
+    own = next((s for s in found if s.id == ident), None)
+    if own is None:
+        raise NotFound()
+    viewer = await context.viewer(update)
+    lang = viewer.language
+    answers = [
+        button(t(lang, "subscriptions.delete_yes"), DeleteConfirmed(ident)),
+        button(t(lang, "unsubscribe.no"), KeepAll()),
+    ]
+    await show(
+        update,
+        t(lang, "subscriptions.delete_confirm", digest=Html(_describe(viewer, own, names))),
+        keyboard(answers),
+    )
+
+
+@guarded
+async def delete_confirmed(update: Update, context: BotContext) -> None:
+    """Yes: delete the subscription and its job."""
+    ident = DeleteConfirmed.read(update).subscription
     await digests.unsubscribe(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
     if context.job_queue is not None:
         unschedule(context.job_queue, ident)
@@ -243,6 +271,7 @@ def handlers() -> list[object]:
         CallbackQueryHandler(pause_button, pattern=PauseSubscription.pattern),
         CallbackQueryHandler(resume_button, pattern=ResumeSubscription.pattern),
         CallbackQueryHandler(delete_button, pattern=DeleteSubscription.pattern),
+        CallbackQueryHandler(delete_confirmed, pattern=DeleteConfirmed.pattern),
         CallbackQueryHandler(stop_all, pattern=StopAll.pattern),
         CallbackQueryHandler(keep_all, pattern=KeepAll.pattern),
     ]

@@ -49,8 +49,8 @@ class CountryIndex:
         self._names: list[str] = []
         self._codes: list[str] = []
         for country in self._by_code.values():
-            for name in {country.name, *country.names.values()}:
-                self._names.append(normalise(name))
+            for name in sorted({normalise(n) for n in (country.name, *country.names.values())}):
+                self._names.append(name)
                 self._codes.append(country.code)
 
     def __len__(self) -> int:
@@ -77,7 +77,7 @@ class CountryIndex:
         exact = sorted({c for n, c in zip(self._names, self._codes, strict=True) if n == wanted})
         if exact:
             return self._decide([(c, 100.0) for c in exact])
-        found = process.extract(wanted, self._names, scorer=fuzz.WRatio, limit=12, score_cutoff=MIN_SCORE)
+        found = process.extract(wanted, self._names, scorer=fuzz.WRatio, limit=60, score_cutoff=MIN_SCORE)
         best: dict[str, float] = {}
         for name, score, index in found:
             if not plausible(wanted, name):

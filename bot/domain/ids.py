@@ -12,3 +12,18 @@ def parse_id(value: str) -> int | None:
         return None
     number = int(text)
     return number if number <= MAX_ID else None
+
+
+SHARED = "ini-"  # a start payload that opens an initiative: 'ini-MP-MA-2013'
+
+
+def shared_payload(ref: str) -> str:
+    """The /start payload of a link that opens the initiative `ref` (Telegram allows A-Z a-z 0-9 _ -)."""
+    return SHARED + ref
+
+
+def shared_ref(payload: str) -> str | None:
+    """The reference a shared link's payload names, or None (an invitation's token, or nothing)."""
+    if payload.startswith(SHARED) and 0 < len(payload) - len(SHARED) <= 32:
+        return payload[len(SHARED) :]
+    return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.access import NOTHING, visibility_for
 from bot.domain.country_index import CountryIndex, CountryMatch
@@ -17,6 +17,7 @@ from bot.domain.posting import FollowKind
 from bot.domain.search_query import parse_query
 from bot.domain.specs import InitiativeFilter
 from bot.domain.typed import check_typed
+from bot.domain.vocab import Role
 from bot.ports import UnitOfWork, UnitOfWorkFactory
 from bot.services.groups import require_served
 
@@ -130,6 +131,8 @@ async def initiative_detail(
         partners = await uow.catalog.organisation_names()
         instruments = await uow.catalog.instrument_names()
         follows = await uow.follows.follows(viewer.member.id) if viewer.member else []
+    if viewer.role is not Role.ADMIN:  # curators' notes ('date not verified') are for admins only
+        initiative = replace(initiative, notes=None)
     return Detail(
         initiative,
         countries,

@@ -781,7 +781,7 @@ CLOSED_ROWS: dict[str, dict[str, str | None]] = {
         "/members": PRIVATE_ONLY,
         "/groups": PRIVATE_ONLY,
         "/invite": PRIVATE_ONLY,
-        "/frobnicate": "I don't know the command /frobnicate",
+        "/frobnicate": None,  # silence in a group: an unknown command is no one's business there
     },
 }
 CLOSED_BUTTONS: tuple[tuple[Any, ...], ...] = (

@@ -32,6 +32,7 @@ from handlers.subscribe_answers import (
     ToggleRegion,
 )
 from handlers.subscriptions import (
+    DeleteConfirmed,
     DeleteSubscription,
     PauseSubscription,
     PreviewSubscription,
@@ -58,6 +59,7 @@ MANAGE: dict[str, Callable[[int], CallbackData]] = {
     "pause": PauseSubscription,
     "resume": ResumeSubscription,
     "del": DeleteSubscription,
+    "delok": DeleteConfirmed,
     "edit": EditSubscription,
 }
 
@@ -368,11 +370,20 @@ async def test_subscriptions_preview_pause_resume_edit_and_delete(
     calls = await bot.press(
         contact, last_with_buttons(bot, contact.user_id), DeleteSubscription(everything.id).data
     )
+    asked = text_of(bot, calls)
+    assert asked.startswith("Delete this digest? Everything · every day at 08:00"), asked
+    assert len(await subscriptions_of(store, contact.user_id)) == 2, "asked once, nothing deleted yet"
+    kept = await tap(bot, contact, "No, keep them")
+    assert text_of(bot, kept) == "Kept. Nothing was changed."
+    await bot.send(contact, "/subscriptions")
+    await bot.press(contact, last_with_buttons(bot, contact.user_id), DeleteSubscription(everything.id).data)
+    calls = await tap(bot, contact, "Yes, delete it")
     assert text_of(bot, calls).startswith("<b>Your digests</b> (1)\n1. ")
     assert [s.id for s in await subscriptions_of(store, contact.user_id)] == [chosen.id]
     assert jobs(bot, everything.id) == []
     assert due_of(bot, chosen.id) == utc(2026, 11, 28, 16)
     await bot.press(contact, last_with_buttons(bot, contact.user_id), DeleteSubscription(chosen.id).data)
+    await tap(bot, contact, "Yes, delete it")
     assert await subscriptions_of(store, contact.user_id) == []
     assert jobs(bot, chosen.id) == []
     calls = await bot.send(contact, "/subscriptions")
@@ -490,7 +501,7 @@ async def test_forged_buttons_for_another_members_subscription_change_nothing(
     await bot.send(contact, "/subscriptions")
     message = last_with_buttons(bot, contact.user_id)
     sent_before = len(bot.api.sent())
-    expected = {"pause": GONE, "resume": GONE, "del": GONE, "prev": STALE, "edit": STALE}
+    expected = {"pause": GONE, "resume": GONE, "del": GONE, "delok": GONE, "prev": STALE, "edit": STALE}
     for action, phrase in expected.items():
         calls = await bot.press(contact, message, MANAGE[action](theirs.id).data)
         assert [c.method for c in calls] == ["answerCallbackQuery"], action
