@@ -24,6 +24,7 @@ from storage.models import (
     UpdateRow,
     update_readers,
 )
+from storage.round_archive import round_records
 
 
 def _at(value: dt.datetime | None) -> dt.datetime | None:
@@ -31,7 +32,7 @@ def _at(value: dt.datetime | None) -> dt.datetime | None:
 
 
 class SqlArchiveRepository:
-    """Updates and notices of a period, with what the archive keeps of each."""
+    """Updates, notices and consultation rounds of a period, with what the archive keeps of each."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -134,3 +135,7 @@ class SqlArchiveRepository:
                 }
             )
         return records
+
+    async def rounds(self, start: dt.datetime, end: dt.datetime) -> Sequence[Record]:
+        """Consultation rounds launched in [start, end), oldest first, with every answer version."""
+        return await round_records(self._session, start, end)

@@ -1,7 +1,7 @@
 """The record of the working party's exchange over a period, for the Council's archive.
 
-An open format: a zip holding, for each section (updates, notices, events, and whatever the exchange
-gains later, such as consultation rounds), a JSON document of its records (which may nest, like an
+An open format: a zip holding, for each section (updates, notices, events, consultation rounds, and
+whatever the exchange gains later), a JSON document of its records (which may nest, like an
 update's edit history) and one or more flat CSV tables; a `manifest.json` that describes the period,
 the sections, their counts and every file's SHA-256; and a `SHA256SUMS` file (`sha256sum -c` reads it)
 over every other file. `read_archive` checks all of it, so an archive can be verified years later.

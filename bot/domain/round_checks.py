@@ -118,11 +118,15 @@ def check_reply(
 
 def headline(asked: Iterable[str], answers: Mapping[str, Answer]) -> Headline:
     """The counts a compilation opens with; a delegation that did not answer is silent."""
+    return tally(asked, {code: answer.reply for code, answer in answers.items()})
+
+
+def tally(asked: Iterable[str], replies: Mapping[str, Reply]) -> Headline:
+    """The headline from each answering delegation's reply (the archive counts stored replies)."""
     by_reply: dict[Reply, list[str]] = {}
     codes = sorted(asked)
     for code in codes:
-        answer = answers.get(code)
-        by_reply.setdefault(answer.reply if answer else Reply.SILENCE, []).append(code)
+        by_reply.setdefault(replies.get(code, Reply.SILENCE), []).append(code)
 
     def count(reply: Reply) -> int:
         return len(by_reply.get(reply, []))

@@ -1,7 +1,7 @@
 """The working party's exchange over a period, for the Council's archive (`emwp-bot archive`).
 
-The sections are a list: a new kind of record (consultation rounds and their compilations) is one more
-builder in `SECTIONS`, read in the same transaction as the others.
+The sections are a list: a new kind of record is one more builder in `SECTIONS`, read in the same
+transaction as the others.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.domain.archive import Period, Record, Section
-from bot.domain.archive_sections import events_section, notices_section, updates_section
+from bot.domain.archive_sections import events_section, notices_section, rounds_section, updates_section
 from bot.domain.errors import InvalidInput
 from bot.domain.model import Event
 from bot.ports import UnitOfWork, UnitOfWorkFactory, long_reads
@@ -30,6 +30,10 @@ async def _events(uow: UnitOfWork, start: dt.datetime, end: dt.datetime) -> Sect
     return events_section([_event(e) for e in await uow.events.between(start, end)])
 
 
+async def _rounds(uow: UnitOfWork, start: dt.datetime, end: dt.datetime) -> Section:
+    return rounds_section(await uow.archive.rounds(start, end))
+
+
 def _event(event: Event) -> Record:
     return {
         "id": event.id,
@@ -44,7 +48,7 @@ def _event(event: Event) -> Record:
     }
 
 
-SECTIONS: tuple[Builder, ...] = (_updates, _notices, _events)
+SECTIONS: tuple[Builder, ...] = (_updates, _notices, _events, _rounds)
 
 
 @long_reads
