@@ -88,6 +88,41 @@ class OpenInitiative(CallbackData, prefix="ini:o"):
 
 
 @dataclass(frozen=True)
+class OpenFromList(CallbackData, prefix="ini:l"):
+    """A numbered button of /initiatives: the details, with ◀ Back to this page under this filter."""
+
+    initiative: int
+    page: int
+    filter: str
+
+
+@dataclass(frozen=True)
+class OpenFromSearch(CallbackData, prefix="sro"):
+    """A numbered button of /search: the details, with ◀ Back to this page of the remembered search."""
+
+    initiative: int
+    search: str
+    page: int
+
+
+@dataclass(frozen=True)
+class OpenFromCountry(CallbackData, prefix="cto"):
+    """A numbered button of a /country profile: the details, with ◀ Back to this page of the profile."""
+
+    initiative: int
+    code: str
+    page: int
+
+
+@dataclass(frozen=True)
+class OpenUpdateOf(CallbackData, prefix="upd:of"):
+    """✉ N on an initiative's details: the update in full, with ◀ Back to the details."""
+
+    update: int
+    initiative: int
+
+
+@dataclass(frozen=True)
 class InitiativesPage(CallbackData, prefix="ini:p"):
     """A page of /initiatives under a filter (a `handlers.filter_codes` code): ◀ ▶, 'clear', 'all of a
     country'."""

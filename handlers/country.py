@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from telegram import Update
@@ -13,10 +14,11 @@ from bot.domain.posting import FollowKind, protected
 from bot.domain.specs import InitiativeFilter
 from bot.services import browse
 from handlers.budget import expensive
-from handlers.buttons import Follow, OpenInitiative
+from handlers.buttons import Follow, OpenFromCountry
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local
+from handlers.initiative_view import detail_view
 from handlers.initiatives import show_page
 from handlers.keyboards import button, grid, keyboard
 from handlers.render import esc, fit, initiative_line, update_block
@@ -84,6 +86,16 @@ async def country_page(update: Update, context: BotContext) -> None:
     await _profile(update, context, pressed.code, pressed.page)
 
 
+@guarded
+async def open_from_country(update: Update, context: BotContext) -> None:
+    """A numbered initiative of a profile: its details, with ◀ Back to the profile's page it was on."""
+    pressed = OpenFromCountry.read(update)
+    if not re.fullmatch(r"[A-Z]{2}", pressed.code):
+        raise InvalidInput("error.stale")
+    back = CountryPage(pressed.code, pressed.page)
+    await detail_view(update, context, str(pressed.initiative), 0, back)
+
+
 async def _profile(update: Update, context: BotContext, code: str, page: int = 0) -> None:
     viewer = await context.viewer(update)
     lang = viewer.language
@@ -112,8 +124,8 @@ async def _profile(update: Update, context: BotContext, code: str, page: int = 0
         lines = [t(lang, "country.events")]
         lines += [f"{local(e.starts_at, viewer)} · {esc(e.title)}" for e in profile.events[:5]]
         blocks.append("\n".join(lines))
-    opens = [button(str(first + n), OpenInitiative(i.id)) for n, i in enumerate(items)]
     at = profile.offset // SHOWN
+    opens = [button(str(first + n), OpenFromCountry(i.id, country.code, at)) for n, i in enumerate(items)]
     nav = [button("◀", CountryPage(country.code, at - 1))] if at > 0 else []
     nav += [button("▶", CountryPage(country.code, at + 1))] if profile.offset + SHOWN < profile.total else []
     follow = [button(t(lang, "country.follow"), Follow("on", FollowKind.COUNTRY, country.code))]
@@ -131,4 +143,5 @@ def handlers() -> list[object]:
         CommandHandler("country", country_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(country_button, pattern=PickCountry.pattern),
         CallbackQueryHandler(country_page, pattern=CountryPage.pattern),
+        CallbackQueryHandler(open_from_country, pattern=OpenFromCountry.pattern),
     ]

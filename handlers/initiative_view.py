@@ -12,7 +12,8 @@ from bot.domain.model import Viewer
 from bot.domain.posting import FollowKind, protected
 from bot.domain.vocab import Role
 from bot.services import browse
-from handlers.buttons import EditInitiative, Follow, OpenUpdate, PostOn, UpdatesPage
+from handlers.buttons import EditInitiative, Follow, OpenUpdateOf, PostOn, UpdatesPage
+from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.keyboards import button, keyboard
 from handlers.render import esc, fit, fit_count, link, shorten, update_block
@@ -20,8 +21,11 @@ from handlers.respond import show
 from handlers.texts import t
 
 
-async def detail_view(update: Update, context: BotContext, key: str, offset: int) -> None:
-    """Show (or edit into) the details of the initiative `key` with updates from `offset`."""
+async def detail_view(
+    update: Update, context: BotContext, key: str, offset: int, back: CallbackData | None = None
+) -> None:
+    """Show (or edit into) the details of the initiative `key` with updates from `offset`; `back` is the
+    list page it was opened from (its ◀ Back)."""
     viewer = await context.viewer(update)
     detail = await browse.initiative_detail(context.deps.uow, viewer, key, offset)
     text, shown = render_detail(viewer, detail)
@@ -30,6 +34,8 @@ async def detail_view(update: Update, context: BotContext, key: str, offset: int
     if context.bot.username:  # a link that opens it for any member
         share = f"https://t.me/{context.bot.username}?start={shared_payload(detail.initiative.ref)}"
         rows.append([InlineKeyboardButton(t(viewer.language, "initiative.share"), url=share)])
+    if back is not None:
+        rows.append([button(t(viewer.language, "nav.back"), back)])
     await show(update, text, keyboard(*rows), protect=protect)
 
 
@@ -101,7 +107,8 @@ def _buttons(viewer: Viewer, detail: browse.Detail, shown: int) -> list[list[Inl
     if detail.offset + shown < detail.total_updates:
         nav.append(button(t(lang, "initiative.older"), UpdatesPage(ini.id, detail.offset + shown)))
     rows.append(nav)
-    rows.append([button(f"✉ {n + 1}", OpenUpdate(u.id)) for n, u in enumerate(detail.updates[:shown])])
+    letters = [button(f"✉ {n + 1}", OpenUpdateOf(u.id, ini.id)) for n, u in enumerate(detail.updates[:shown])]
+    rows.append(letters)
     actions = [button(t(lang, "initiative.post"), PostOn(ini.id))] if may_post(viewer.role) else []
     action: Literal["on", "off"] = "off" if detail.following else "on"
     label = "initiative.unfollow" if detail.following else "initiative.follow"

@@ -23,7 +23,7 @@ from bot.domain.vocab import InitiativeStatus, InitiativeType
 from bot.services import browse
 from handlers import filter_codes
 from handlers.budget import expensive
-from handlers.buttons import Follow, InitiativesPage, OpenInitiative, UpdatesPage
+from handlers.buttons import Follow, InitiativesPage, OpenFromList, OpenInitiative, UpdatesPage
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.initiative_view import detail_view
@@ -112,7 +112,8 @@ async def show_page(
         )
     ]
     lines += [initiative_line(viewer, first + n + 1, i) for n, i in enumerate(listing.items)]
-    opens = [button(str(first + n + 1), OpenInitiative(i.id)) for n, i in enumerate(listing.items)]
+    page = listing.page
+    opens = [button(str(first + n + 1), OpenFromList(i.id, page, code)) for n, i in enumerate(listing.items)]
     nav = [button("◀", InitiativesPage(listing.page - 1, code))] if listing.page > 0 else []
     nav += [button("▶", InitiativesPage(listing.page + 1, code))] if listing.page + 1 < listing.pages else []
     await show(update, "\n".join(lines), keyboard(*grid(opens, 5), nav, *_filter_rows(lang, where, code)))
@@ -226,6 +227,15 @@ async def open_button(update: Update, context: BotContext) -> None:
 
 
 @guarded
+async def open_from_list(update: Update, context: BotContext) -> None:
+    """A numbered button of /initiatives: the details, with ◀ Back to the page it was on."""
+    pressed = OpenFromList.read(update)
+    await _where(context, pressed.filter)  # a filter the list could not have made: refused as stale
+    back = InitiativesPage(pressed.page, pressed.filter)
+    await detail_view(update, context, str(pressed.initiative), 0, back)
+
+
+@guarded
 async def initiative_command(update: Update, context: BotContext) -> None:
     """/initiative REF, or /initiative N: the N-th of the member's latest list (of all, if none)."""
     viewer = await context.viewer(update)
@@ -260,5 +270,6 @@ def handlers() -> list[object]:
         CallbackQueryHandler(type_choice, pattern=PickType.pattern),
         CallbackQueryHandler(status_choice, pattern=PickStatus.pattern),
         CallbackQueryHandler(open_button, pattern=OpenInitiative.pattern),
+        CallbackQueryHandler(open_from_list, pattern=OpenFromList.pattern),
         CallbackQueryHandler(older_updates, pattern=UpdatesPage.pattern),
     ]

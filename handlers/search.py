@@ -15,10 +15,11 @@ from bot.domain.search import HIT_END, HIT_START, SearchHit
 from bot.services.browse import require_reader
 from bot.services.search import PAGE_SIZE, SearchOutcome, search
 from handlers.budget import expensive
-from handlers.buttons import OpenInitiative
+from handlers.buttons import OpenFromSearch
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local_date
+from handlers.initiative_view import detail_view
 from handlers.keyboards import button, grid, keyboard
 from handlers.render import esc, fit, shorten
 from handlers.respond import guarded, show
@@ -73,6 +74,16 @@ async def search_page(update: Update, context: BotContext) -> None:
     await _show(update, context, pressed.search, remembered[pressed.search], pressed.page)
 
 
+@guarded
+async def open_from_search(update: Update, context: BotContext) -> None:
+    """A numbered result: the initiative's details, with ◀ Back to the page of results it was on."""
+    pressed = OpenFromSearch.read(update)
+    if pressed.search not in (context.user_data or {}).get("searches", {}):
+        raise InvalidInput("error.stale")
+    back = SearchPage(pressed.search, pressed.page)
+    await detail_view(update, context, str(pressed.initiative), 0, back)
+
+
 async def _show(update: Update, context: BotContext, key: str, text: str, page: int) -> None:
     viewer = await context.viewer(update)
     outcome = await search(context.deps.uow, viewer, text, page, time_limit=context.deps.search_time_limit)
@@ -89,7 +100,10 @@ async def _show(update: Update, context: BotContext, key: str, text: str, page: 
     hits = [*results.initiatives, *results.updates]
     first = outcome.page * PAGE_SIZE + 1  # numbered across pages, as the buttons are
     blocks += [_hit(viewer, first + n, hit) for n, hit in enumerate(hits)]
-    opens = [button(str(first + n), OpenInitiative(hit.initiative_id)) for n, hit in enumerate(hits)]
+    opens = [
+        button(str(first + n), OpenFromSearch(hit.initiative_id, key, outcome.page))
+        for n, hit in enumerate(hits)
+    ]
     nav = [button("◀", SearchPage(key, outcome.page - 1))] if outcome.page > 0 else []
     nav += [button("▶", SearchPage(key, outcome.page + 1))] if outcome.page + 1 < outcome.pages else []
     protect = any(protected(hit.tlp) for hit in hits if hit.tlp is not None)
@@ -124,4 +138,5 @@ def handlers() -> list[object]:
     return [
         CommandHandler("search", search_command),
         CallbackQueryHandler(search_page, pattern=SearchPage.pattern),
+        CallbackQueryHandler(open_from_search, pattern=OpenFromSearch.pattern),
     ]

@@ -13,7 +13,7 @@ from bot.domain.errors import NotAllowed
 from bot.domain.posting import EDIT_WINDOW_HOURS, TEXT_LIMIT, protected
 from bot.domain.vocab import Tlp
 from bot.services import posting
-from handlers.buttons import OpenUpdate
+from handlers.buttons import OpenInitiative, OpenUpdate, OpenUpdateOf
 from handlers.callback_data import CallbackData
 from handlers.context import BotContext
 from handlers.dates import local
@@ -70,7 +70,9 @@ class EditAnswers(Draft):
     update: int
 
 
-async def _show_update(update: Update, context: BotContext, update_id: int, send_file: bool) -> None:
+async def _show_update(
+    update: Update, context: BotContext, update_id: int, send_file: bool, back: CallbackData | None = None
+) -> None:
     viewer = await context.viewer(update)
     view = await posting.update_view(context.deps.uow, viewer, update_id, context.deps.clock.now())
     lang = viewer.language
@@ -84,6 +86,8 @@ async def _show_update(update: Update, context: BotContext, update_id: int, send
         button(t(lang, "post.withdraw"), WithdrawUpdate(update_id)),
     ]
     rows = [actions] if view.can_change else []
+    if back is not None:
+        rows.append([button(t(lang, "nav.back"), back)])
     await show_long(update, "\n\n".join(lines), keyboard(*rows), protect=protected(view.update.tlp))
     found = view.update
     if send_file and found.attachment_file_id and update.effective_chat is not None:
@@ -101,6 +105,14 @@ async def _show_update(update: Update, context: BotContext, update_id: int, send
 async def open_update(update: Update, context: BotContext) -> None:
     """'Open' on an alert, or an update's number on an initiative."""
     await _show_update(update, context, OpenUpdate.read(update).update, send_file=True)
+
+
+@guarded
+async def open_update_of(update: Update, context: BotContext) -> None:
+    """✉ N on an initiative's details: the update, with ◀ Back to those details."""
+    pressed = OpenUpdateOf.read(update)
+    back = OpenInitiative(pressed.initiative)
+    await _show_update(update, context, pressed.update, send_file=True, back=back)
 
 
 @guarded
@@ -209,6 +221,7 @@ def handlers() -> list[object]:
     return [
         edit,
         CallbackQueryHandler(open_update, pattern=OpenUpdate.pattern),
+        CallbackQueryHandler(open_update_of, pattern=OpenUpdateOf.pattern),
         CallbackQueryHandler(withdraw_ask, pattern=WithdrawUpdate.pattern),
         CallbackQueryHandler(withdraw_do, pattern=WithdrawConfirmed.pattern),
         CallbackQueryHandler(relabel_ask, pattern=RelabelUpdate.pattern),

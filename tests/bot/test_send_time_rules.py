@@ -21,7 +21,8 @@ from bot.domain.vocab import MemberStatus, Role, Tlp
 from bot.services import digests, members, notices
 from bot.services.actors import Actor
 from engines.sender import SenderConfig
-from handlers.buttons import OpenInitiative
+from handlers.buttons import OpenFromList
+from handlers.filter_codes import EVERYTHING
 from handlers.jobs import send_digests
 from handlers.notice_render import recipient_message
 from storage.factory import Store
@@ -289,7 +290,7 @@ async def test_every_view_of_amber_content_is_protected(
     await bot.send(reader, "/initiatives")
     listing = last_with_buttons(bot, reader.user_id)
     assert not listing.get("has_protected_content")
-    data = OpenInitiative(MOROCCO_MP).data
+    data = OpenFromList(MOROCCO_MP, 0, EVERYTHING).data
     assert data in buttons(listing).values()
     pressed = await bot.press(reader, listing, data)
     [shown] = [c for c in pressed if c.method in ("sendMessage", "editMessageText")]
