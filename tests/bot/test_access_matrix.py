@@ -26,7 +26,17 @@ from handlers.buttons import ContinueRequest, OpenInitiative, OpenUpdate, ShowMe
 from handlers.country import PickCountry
 from handlers.groups import GroupsList
 from handlers.invites import InviteDays, InviteDelegation, InviteRole, InviteUses, OpenInvites, RevokeInvite
-from handlers.members import AskErase, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate, Revoke
+from handlers.members import (
+    AskErase,
+    AskMakeAdmin,
+    AskRevoke,
+    ChangeRole,
+    Erase,
+    MakeAdmin,
+    MembersPage,
+    Reinstate,
+    Revoke,
+)
 from handlers.search import SearchPage
 from handlers.settings import ChooseLanguage, ChooseZone
 from tests.harness import BotHarness
@@ -49,8 +59,9 @@ ADMIN_BUTTONS: tuple[tuple[Any, ...], ...] = (
     (MembersPage, 1),
     (ShowMember, "contact"),
     (ShowMember, "admin"),
-    (ChangeRole, "contact", Role.ADMIN),
-    (ChangeRole, "me", Role.ADMIN),
+    (AskMakeAdmin, "contact"),
+    (MakeAdmin, "contact"),
+    (MakeAdmin, "me"),
     (ChangeRole, "observer", Role.CONTACT),
     (ChangeRole, "contact", Role.OBSERVER),
     (AskRevoke, "contact"),
@@ -405,7 +416,7 @@ async def test_admin_member_buttons_change_roles_and_access_with_an_audit_entry_
 
     steps = [
         (ChangeRole(target, Role.OBSERVER), "member.role_changed", Role.OBSERVER, MemberStatus.ACTIVE),
-        (ChangeRole(target, Role.ADMIN), "member.role_changed", Role.ADMIN, MemberStatus.ACTIVE),
+        (MakeAdmin(target), "member.role_changed", Role.ADMIN, MemberStatus.ACTIVE),
         (ChangeRole(target, Role.CONTACT), "member.role_changed", Role.CONTACT, MemberStatus.ACTIVE),
         (Revoke(target), "member.revoked", Role.CONTACT, MemberStatus.REVOKED),
         (Reinstate(target), "member.reinstated", Role.CONTACT, MemberStatus.ACTIVE),
@@ -551,6 +562,7 @@ FORGED: dict[str, str] = {
     "mem:toadm:{contact}": STALE,
     "mem:role:{contact}:root": STALE,
     "mem:role:{contact}": STALE,
+    "mem:role:{contact}:admin": STALE,  # making admin is asked first: AskMakeAdmin, then MakeAdmin
     "mem:delete:{contact}": STALE,
     "inv:rev:-1": STALE,
     "inv:rev:x": STALE,
@@ -584,7 +596,8 @@ async def test_forged_buttons_get_a_polite_answer_and_change_nothing(
 # Buttons well formed but about something gone or in another state: the service's refusal.
 REFUSED: dict[tuple[Any, ...], str] = {
     (ShowMember, 99999): "no longer exists",
-    (ChangeRole, 99999, Role.ADMIN): "no longer exists",
+    (MakeAdmin, 99999): "no longer exists",
+    (AskMakeAdmin, 99999): "no longer exists",
     (ChangeRole, "revoked", Role.CONTACT): "reinstate them first",
     (Revoke, "revoked"): "already revoked",
     (Reinstate, "contact"): "already active",
@@ -646,7 +659,8 @@ async def test_an_admin_cannot_change_their_own_role_or_access(
 ) -> None:
     world = await build_world(bot, people)
     admin, me = people["admin"], world.members["admin"]
-    actions = [*(ChangeRole(me, role) for role in Role), Revoke(me), Reinstate(me)]
+    actions = [ChangeRole(me, Role.CONTACT), ChangeRole(me, Role.OBSERVER), MakeAdmin(me), AskMakeAdmin(me)]
+    actions += [Revoke(me), Reinstate(me)]
     expected = {action.data: "cannot change your own" for action in actions}
     assert await press_all(bot, admin, await screen(bot, admin), expected, []) == {}
     assert (await member(bot, admin.user_id)).role is Role.ADMIN
@@ -662,7 +676,8 @@ async def test_an_admin_is_not_even_asked_to_confirm_revoking_themselves(
 
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-FUZZED = (MembersPage, ShowMember, ChangeRole, AskRevoke, Revoke, Reinstate, RevokeInvite, OpenInvites)
+FUZZED = (MembersPage, ShowMember, ChangeRole, AskMakeAdmin, MakeAdmin, AskRevoke, Revoke, Reinstate)
+FUZZED += (RevokeInvite, OpenInvites)
 FUZZED += (ApproveRequest, RefuseRequest, ShowRequest, AuditPage, ChooseLanguage, ChooseZone)
 PREFIXES = (*(f"{kind.prefix}:" for kind in FUZZED), "")
 # Ids are where parsing happens, so the rest is often digits: ASCII, or anything str.isdigit() accepts.

@@ -230,12 +230,26 @@ async def test_revoking_an_admin_lists_the_invitations_it_withdrew(
     assert "withdrawn" in late
 
 
+async def role_of(bot: BotHarness, who: Identity) -> Role | None:
+    """The role `who` has in the store now."""
+    async with bot.store.uow(read_only=True) as uow:
+        member = await uow.members.by_telegram_id(who.user_id)
+    return None if member is None else member.role
+
+
 async def test_role_change_updates_the_members_menu(bot: BotHarness, people: dict[str, Identity]) -> None:
     admin, observer = people["admin"], people["observer"]
     await bot.send(admin, "/members")
     await tap(bot, admin, "FRONTEX · Otto · observer")
-    calls = await tap(bot, admin, "Make admin")
+    [question] = bot.texts(await tap(bot, admin, "Make admin"))
+    assert "Make Otto (FRONTEX) an admin?" in question
+    [kept] = bot.texts(await tap(bot, admin, "No, keep"))
+    assert "Role: observer" in kept
+    assert (await role_of(bot, observer)) is Role.OBSERVER
+    await tap(bot, admin, "Make admin")
+    calls = await tap(bot, admin, "Yes, make admin")
     assert "Role: admin" in bot.texts(calls)[0]
+    assert (await role_of(bot, observer)) is Role.ADMIN
     [menu] = [c for c in calls if c.method == "setMyCommands"]
     assert menu.params["scope"] == {"type": "chat", "chat_id": observer.user_id}
     assert "members" in [c["command"] for c in menu.params["commands"]]

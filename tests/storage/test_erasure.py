@@ -28,7 +28,7 @@ from bot.services.invites import create_invite
 from handlers.access_request import admin_notice
 from handlers.buttons import ShowMember
 from handlers.digest_render import DigestRenderer
-from handlers.members import AskErase, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate
+from handlers.members import AskErase, AskMakeAdmin, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate
 from handlers.notice_render import recipient_message
 from handlers.update_render import notification
 from storage.factory import Store, open_store
@@ -162,7 +162,8 @@ async def test_an_erased_card_offers_nothing_and_refuses_every_change(
     message = await screen(bot, admin)
     for pressed in (
         Reinstate(contact),
-        ChangeRole(contact, Role.ADMIN),
+        ChangeRole(contact, Role.OBSERVER),
+        AskMakeAdmin(contact),
         AskRevoke(contact),
         AskErase(contact),
     ):
