@@ -25,7 +25,15 @@ from handlers.audit import AuditPage
 from handlers.buttons import ContinueRequest, OpenInitiative, OpenUpdate, ShowMember, ShowRequest
 from handlers.country import PickCountry
 from handlers.groups import GroupsList
-from handlers.invites import InviteDays, InviteDelegation, InviteRole, InviteUses, OpenInvites, RevokeInvite
+from handlers.invites import (
+    InviteDays,
+    InviteDelegation,
+    InviteRole,
+    InviteUses,
+    OpenInvites,
+    RevokeInvite,
+    RevokeInviteConfirmed,
+)
 from handlers.members import (
     AskErase,
     AskMakeAdmin,
@@ -73,6 +81,7 @@ ADMIN_BUTTONS: tuple[tuple[Any, ...], ...] = (
     (Erase, "revoked"),
     (OpenInvites,),
     (RevokeInvite, "invite"),
+    (RevokeInviteConfirmed, "invite"),
     (ShowRequest, "request"),
     (ApproveRequest, "request", Role.CONTACT),
     (ApproveRequest, "request", Role.OBSERVER),
@@ -454,7 +463,13 @@ async def test_admin_withdraws_an_invitation_once(bot: BotHarness, people: dict[
     assert "Open invitations (1)" in listing and "observer of IT, 5 of 5 uses left" in listing
 
     before = await snapshot(bot)
-    [done] = bot.texts(await bot.press(admin, message, RevokeInvite(world.invite).data))
+    [question] = bot.texts(await bot.press(admin, message, RevokeInvite(world.invite).data))
+    assert "Withdraw this invitation? #" in question and "observer of IT" in question
+    assert await snapshot(bot) == before, "asking to confirm must not withdraw"
+    [kept] = bot.texts(await bot.press(admin, message, OpenInvites().data))
+    assert "Open invitations (1)" in kept
+    assert await snapshot(bot) == before, "'No' must change nothing"
+    [done] = bot.texts(await bot.press(admin, message, RevokeInviteConfirmed(world.invite).data))
     assert "Nobody can use it any more" in done
     async with bot.store.uow() as uow:
         invite = await uow.invites.by_id(world.invite)
@@ -467,8 +482,9 @@ async def test_admin_withdraws_an_invitation_once(bot: BotHarness, people: dict[
     )
 
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, RevokeInvite(world.invite).data)
-    assert refusal_problem(calls, "already withdrawn", []) is None
+    for again in (RevokeInvite(world.invite), RevokeInviteConfirmed(world.invite)):
+        calls = await bot.press(admin, message, again.data)
+        assert refusal_problem(calls, "already withdrawn", []) is None, again
     assert await snapshot(bot) == before
 
 
@@ -603,6 +619,7 @@ REFUSED: dict[tuple[Any, ...], str] = {
     (Reinstate, "contact"): "already active",
     (Reinstate, 99999): "no longer exists",
     (RevokeInvite, 99999): "no longer exists",
+    (RevokeInviteConfirmed, 99999): "no longer exists",
     (ApproveRequest, "request", Role.ADMIN): "approved as contact or observer",
     (ApproveRequest, 99999, Role.CONTACT): "no longer exists",
     (ShowRequest, 99999): "no longer exists",
@@ -647,6 +664,7 @@ async def test_ids_beyond_the_database_integer_range_are_not_found_not_crashed(
         ChangeRole(number, Role.OBSERVER),
         Revoke(number),
         RevokeInvite(number),
+        RevokeInviteConfirmed(number),
         ShowRequest(number),
         ApproveRequest(number, Role.CONTACT),
     )
@@ -677,7 +695,7 @@ async def test_an_admin_is_not_even_asked_to_confirm_revoking_themselves(
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FUZZED = (MembersPage, ShowMember, ChangeRole, AskMakeAdmin, MakeAdmin, AskRevoke, Revoke, Reinstate)
-FUZZED += (RevokeInvite, OpenInvites)
+FUZZED += (RevokeInvite, RevokeInviteConfirmed, OpenInvites)
 FUZZED += (ApproveRequest, RefuseRequest, ShowRequest, AuditPage, ChooseLanguage, ChooseZone)
 PREFIXES = (*(f"{kind.prefix}:" for kind in FUZZED), "")
 # Ids are where parsing happens, so the rest is often digits: ASCII, or anything str.isdigit() accepts.

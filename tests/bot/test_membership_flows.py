@@ -71,7 +71,12 @@ async def test_open_invitations_can_be_withdrawn(bot: BotHarness, people: dict[s
     withdraw = next(
         label for label in buttons(last_with_buttons(bot, admin.user_id)) if label.startswith("Withdraw")
     )
-    [done] = bot.texts(await tap(bot, admin, withdraw))
+    [question] = bot.texts(await tap(bot, admin, withdraw))
+    assert "Withdraw this invitation?" in question and "contact of IT" in question
+    [kept] = bot.texts(await tap(bot, admin, "No, keep it"))
+    assert "contact of IT, 5 of 5 uses left" in kept
+    await tap(bot, admin, withdraw)
+    [done] = bot.texts(await tap(bot, admin, "Yes, withdraw"))
     assert "Nobody can use it any more" in done
     [reply] = bot.texts(await bot.send(Identity(703, "Late"), f"/start {token}"))
     assert "withdrawn" in reply
