@@ -20,7 +20,14 @@ from bot.domain.model import AuditEntry, Member
 from bot.domain.vocab import MemberStatus, RequestStatus, Role
 from bot.services.access_requests import submit_access_request
 from bot.services.invites import create_invite
-from handlers.access_request import ApproveRequest, RefuseRequest, RequestDelegation, SkipNote, admin_notice
+from handlers.access_request import (
+    ApproveRequest,
+    RefuseConfirmed,
+    RefuseRequest,
+    RequestDelegation,
+    SkipNote,
+    admin_notice,
+)
 from handlers.audit import AuditPage
 from handlers.buttons import ContinueRequest, OpenInitiative, OpenUpdate, ShowMember, ShowRequest
 from handlers.country import PickCountry
@@ -86,6 +93,7 @@ ADMIN_BUTTONS: tuple[tuple[Any, ...], ...] = (
     (ApproveRequest, "request", Role.CONTACT),
     (ApproveRequest, "request", Role.OBSERVER),
     (RefuseRequest, "request"),
+    (RefuseConfirmed, "request"),
     (AuditPage, 0),
     (AuditPage, 15),
 )
@@ -517,15 +525,22 @@ async def test_admin_approves_and_refuses_access_requests(
     assert (entry.action, entry.actor_id) == ("access.approved", admin_id)
 
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, RefuseRequest(world.request).data)
-    assert refusal_problem(calls, "already decided", []) is None
+    for late in (RefuseRequest(world.request), RefuseConfirmed(world.request)):
+        calls = await bot.press(admin, message, late.data)
+        assert refusal_problem(calls, "already decided", []) is None, late
     assert await snapshot(bot) == before
 
     other = await submit_access_request(
         bot.store.uow, 107, 107, "Nina Nobody", "NL", "", "en", bot.clock.now(), notify_admin=admin_notice
     )
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, RefuseRequest(other.request.id).data)
+    asked = "\n".join(bot.texts(await bot.press(admin, message, RefuseRequest(other.request.id).data)))
+    assert f"Refuse access request #{other.request.id} (Nina Nobody, NL)?" in asked  # with the new card
+    assert await snapshot(bot) == before, "asking to confirm must not refuse"
+    [kept] = bot.texts(await bot.press(admin, message, ShowRequest(other.request.id).data))
+    assert f"Access request #{other.request.id}" in kept
+    assert await snapshot(bot) == before, "'No' must change nothing"
+    calls = await bot.press(admin, message, RefuseConfirmed(other.request.id).data)
     assert "refused" in bot.texts(calls)[0]
     async with bot.store.uow() as uow:
         refused = await uow.requests.by_id(other.request.id)
@@ -623,6 +638,8 @@ REFUSED: dict[tuple[Any, ...], str] = {
     (ApproveRequest, "request", Role.ADMIN): "approved as contact or observer",
     (ApproveRequest, 99999, Role.CONTACT): "no longer exists",
     (ShowRequest, 99999): "no longer exists",
+    (RefuseRequest, 99999): "no longer exists",
+    (RefuseConfirmed, 99999): "no longer exists",
     (ChooseZone, "Mars/Olympus"): "not a time zone, city or country I know",
     (ChooseZone, "../../etc/passwd"): "not a time zone, city or country I know",
     (ChooseLanguage, "de"): "Choose one of: en, fr",
@@ -696,7 +713,7 @@ async def test_an_admin_is_not_even_asked_to_confirm_revoking_themselves(
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FUZZED = (MembersPage, ShowMember, ChangeRole, AskMakeAdmin, MakeAdmin, AskRevoke, Revoke, Reinstate)
 FUZZED += (RevokeInvite, RevokeInviteConfirmed, OpenInvites)
-FUZZED += (ApproveRequest, RefuseRequest, ShowRequest, AuditPage, ChooseLanguage, ChooseZone)
+FUZZED += (ApproveRequest, RefuseRequest, RefuseConfirmed, ShowRequest, AuditPage, ChooseLanguage, ChooseZone)
 PREFIXES = (*(f"{kind.prefix}:" for kind in FUZZED), "")
 # Ids are where parsing happens, so the rest is often digits: ASCII, or anything str.isdigit() accepts.
 numberish = st.text(st.characters(categories=("Nd", "No")).filter(str.isdigit), min_size=1, max_size=12)

@@ -159,7 +159,15 @@ async def test_the_first_decision_wins(bot: BotHarness, store: Store, people: di
     second_admin = await register(store, 150, Role.ADMIN, "COM", "Sam")
     guest, admin = people["guest"], people["admin"]
     await request_access(bot, guest, "Gus", "BE", None)
+    [question] = bot.texts(await tap(bot, admin, "Refuse"))
+    assert "Refuse access request #1 (Gus, BE)?" in question
+    [kept] = bot.texts(await tap(bot, admin, "No, keep it"))
+    assert "Access request #1" in kept
+    async with bot.store.uow() as uow:
+        pending = await uow.requests.by_id(1)
+    assert pending is not None and pending.status is RequestStatus.PENDING, "'No' must change nothing"
     await tap(bot, admin, "Refuse")
+    await tap(bot, admin, "Yes, refuse")
     calls = await tap(bot, second_admin, "Approve as contact")
     assert "Another admin has already decided" in alerts(calls)[0]
     async with bot.store.uow() as uow:

@@ -54,6 +54,7 @@ async def live_a_while(bot: BotHarness, people: dict[str, Identity]) -> int:
     admin, actor = people["admin"], Actor(TELEGRAM_ID)
     await request_access(bot, SUBJECT, NAME, "PT", f"Deputy head of unit. Call {NAME} on @{USERNAME}")
     await tap(bot, admin, "Refuse")
+    await tap(bot, admin, "Yes, refuse")
     created = await create_invite(
         bot.store.uow, Actor(admin.user_id), Role.CONTACT, "PT", 1, 7, bot.clock.now()
     )
