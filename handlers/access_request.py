@@ -53,7 +53,14 @@ class ApproveRequest(CallbackData, prefix="req:ok"):
 
 @dataclass(frozen=True)
 class RefuseRequest(CallbackData, prefix="req:no"):
-    """An admin refuses the request."""
+    """An admin refuses the request: asks to confirm."""
+
+    request: int
+
+
+@dataclass(frozen=True)
+class RefuseConfirmed(CallbackData, prefix="req:nook"):
+    """Yes, refuse that request."""
 
     request: int
 
@@ -226,9 +233,26 @@ async def approve(update: Update, context: BotContext) -> None:
 
 
 @guarded
+async def refuse_ask(update: Update, context: BotContext) -> None:
+    """Refuse: asked once; 'No' shows the request again with its buttons."""
+    request = await service.undecided_request(
+        context.deps.uow, actor_of(update), RefuseRequest.read(update).request
+    )
+    lang = (await context.viewer(update)).language
+    answers = [
+        button(t(lang, "request.refuse_yes"), RefuseConfirmed(request.id)),
+        button(t(lang, "request.refuse_no"), ShowRequest(request.id)),
+    ]
+    question = t(
+        lang, "request.refuse_confirm", id=request.id, name=request.name, code=request.delegation_code
+    )
+    await show(update, question, keyboard(answers))
+
+
+@guarded
 async def refuse(update: Update, context: BotContext) -> None:
-    """An admin refuses."""
-    await _decide(update, context, RefuseRequest.read(update).request, None)
+    """An admin refuses (confirmed); the service checks the admin and that nobody decided first."""
+    await _decide(update, context, RefuseConfirmed.read(update).request, None)
 
 
 async def _decide(update: Update, context: BotContext, request_id: int, role: Role | None) -> None:
@@ -288,6 +312,7 @@ def handlers() -> list[object]:
     return [
         flow,
         CallbackQueryHandler(approve, pattern=ApproveRequest.pattern),
-        CallbackQueryHandler(refuse, pattern=RefuseRequest.pattern),
+        CallbackQueryHandler(refuse_ask, pattern=RefuseRequest.pattern),
+        CallbackQueryHandler(refuse, pattern=RefuseConfirmed.pattern),
         CallbackQueryHandler(show_request, pattern=ShowRequest.pattern),
     ]

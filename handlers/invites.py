@@ -59,7 +59,14 @@ class OpenInvites(CallbackData, prefix="inv:list"):
 
 @dataclass(frozen=True)
 class RevokeInvite(CallbackData, prefix="inv:rev"):
-    """Withdraw one."""
+    """Withdraw one: asks to confirm."""
+
+    invite: int
+
+
+@dataclass(frozen=True)
+class RevokeInviteConfirmed(CallbackData, prefix="inv:revok"):
+    """Yes, withdraw that invitation."""
 
     invite: int
 
@@ -172,9 +179,24 @@ async def list_open(update: Update, context: BotContext) -> None:
 
 
 @guarded
+async def revoke_ask(update: Update, context: BotContext) -> None:
+    """Withdraw: which invitation, asked once; 'No' goes back to the list."""
+    invite = await service.revocable_invite(
+        context.deps.uow, actor_of(update), RevokeInvite.read(update).invite
+    )
+    viewer = await context.viewer(update)
+    lang = viewer.language
+    answers = [
+        button(t(lang, "invite.revoke_yes"), RevokeInviteConfirmed(invite.id)),
+        button(t(lang, "invite.revoke_no"), OpenInvites()),
+    ]
+    await show(update, t(lang, "invite.revoke_confirm", summary=describe(viewer, invite)), keyboard(answers))
+
+
+@guarded
 async def revoke(update: Update, context: BotContext) -> None:
-    """Withdraw one invitation (the service checks the admin)."""
-    invite_id = RevokeInvite.read(update).invite
+    """Withdraw one invitation, confirmed (the service checks the admin)."""
+    invite_id = RevokeInviteConfirmed.read(update).invite
     invite = await service.revoke_invite(
         context.deps.uow, actor_of(update), invite_id, context.deps.clock.now()
     )
@@ -183,7 +205,7 @@ async def revoke(update: Update, context: BotContext) -> None:
 
 
 def handlers() -> list[object]:
-    """The /invite flow, then the stateless list and revoke buttons."""
+    """The /invite flow, then the stateless list and withdraw buttons."""
     flow = guided(
         "invite",
         entry_points=[CommandHandler("invite", begin, filters=filters.ChatType.PRIVATE)],
@@ -198,5 +220,6 @@ def handlers() -> list[object]:
     return [
         flow,
         CallbackQueryHandler(list_open, pattern=OpenInvites.pattern),
-        CallbackQueryHandler(revoke, pattern=RevokeInvite.pattern),
+        CallbackQueryHandler(revoke_ask, pattern=RevokeInvite.pattern),
+        CallbackQueryHandler(revoke, pattern=RevokeInviteConfirmed.pattern),
     ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot.domain.errors import InvalidInput
 from bot.domain.model import Member, Viewer
 from bot.domain.vocab import MemberStatus, Role
 from bot.services import members as service
@@ -33,10 +34,24 @@ class MembersPage(CallbackData, prefix="mem:page"):
 
 @dataclass(frozen=True)
 class ChangeRole(CallbackData, prefix="mem:role"):
-    """'Make them …' on a card."""
+    """'Make them contact/observer' on a card (admin goes through AskMakeAdmin)."""
 
     member: int
     role: Role
+
+
+@dataclass(frozen=True)
+class AskMakeAdmin(CallbackData, prefix="mem:adm"):
+    """'Make them admin' on a card: asks to confirm."""
+
+    member: int
+
+
+@dataclass(frozen=True)
+class MakeAdmin(CallbackData, prefix="mem:admok"):
+    """Making them admin, confirmed."""
+
+    member: int
 
 
 @dataclass(frozen=True)
@@ -143,7 +158,10 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
     if not member.active:
         return text, keyboard([button(t(lang, "members.reinstate"), Reinstate(member.id))], erase, back)
     roles = [
-        button(t(lang, "members.make", role=t(lang, f"role.{r.value}")), ChangeRole(member.id, r))
+        button(
+            t(lang, "members.make", role=t(lang, f"role.{r.value}")),
+            AskMakeAdmin(member.id) if r is Role.ADMIN else ChangeRole(member.id, r),
+        )
         for r in Role
         if r is not member.role
     ]
@@ -158,10 +176,31 @@ def card(viewer: Viewer, member: Member) -> tuple[str, InlineKeyboardMarkup | No
 
 @guarded
 async def member_role(update: Update, context: BotContext) -> None:
-    """Change the role; the member's command menu follows."""
+    """Make contact or observer; the member's command menu follows. Admin is asked first (AskMakeAdmin)."""
     pressed = ChangeRole.read(update)
+    if pressed.role is Role.ADMIN:
+        raise InvalidInput("error.stale")
+    await _change_role(update, context, pressed.member, pressed.role)
+
+
+@guarded
+async def member_admin_ask(update: Update, context: BotContext) -> None:
+    """Ask to confirm making a member admin."""
+    member = await service.revocable_member(
+        context.deps.uow, actor_of(update), AskMakeAdmin.read(update).member
+    )
+    await _confirm(update, context, member, "admin", MakeAdmin(member.id))
+
+
+@guarded
+async def member_make_admin(update: Update, context: BotContext) -> None:
+    """Make admin (confirmed); the service checks the presser is an admin."""
+    await _change_role(update, context, MakeAdmin.read(update).member, Role.ADMIN)
+
+
+async def _change_role(update: Update, context: BotContext, member_id: int, role: Role) -> None:
     change = await service.change_role(
-        context.deps.uow, actor_of(update), pressed.member, pressed.role, context.deps.clock.now()
+        context.deps.uow, actor_of(update), member_id, role, context.deps.clock.now()
     )
     member = change.member
     await set_member_menu(context.bot, member.telegram_user_id, member.role, member.language)
@@ -255,6 +294,8 @@ def handlers() -> list[object]:
         CallbackQueryHandler(members_page, pattern=MembersPage.pattern),
         CallbackQueryHandler(member_show, pattern=ShowMember.pattern),
         CallbackQueryHandler(member_role, pattern=ChangeRole.pattern),
+        CallbackQueryHandler(member_admin_ask, pattern=AskMakeAdmin.pattern),
+        CallbackQueryHandler(member_make_admin, pattern=MakeAdmin.pattern),
         CallbackQueryHandler(member_revoke_ask, pattern=AskRevoke.pattern),
         CallbackQueryHandler(member_revoke, pattern=Revoke.pattern),
         CallbackQueryHandler(member_reinstate, pattern=Reinstate.pattern),

@@ -31,7 +31,14 @@ class RefreshNotices(CallbackData, prefix="ntc:list"):
 
 @dataclass(frozen=True)
 class HaltNotice(CallbackData, prefix="ntc:halt"):
-    """✖ Cancel or ⏹ stop a notice."""
+    """✖ Cancel or ⏹ stop a notice: asks to confirm."""
+
+    notice: int
+
+
+@dataclass(frozen=True)
+class HaltNoticeConfirmed(CallbackData, prefix="ntc:haltok"):
+    """Yes, cancel or stop it."""
 
     notice: int
 
@@ -157,9 +164,21 @@ async def refresh(update: Update, context: BotContext) -> None:
 
 
 @guarded
-async def halt(update: Update, context: BotContext) -> None:
-    """✖ Cancel a scheduled notice, or ⏹ stop a running one (the service says which)."""
+async def halt_ask(update: Update, context: BotContext) -> None:
+    """✖ Cancel or ⏹ stop: asked once, saying which it will be (the service checks it still can be)."""
     ident = HaltNotice.read(update).notice
+    phase = await notices.haltable(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
+    what = "cancel" if phase == "scheduled" else "stop"
+    lang = (await context.viewer(update)).language
+    yes = button(t(lang, f"notices.{what}_yes"), HaltNoticeConfirmed(ident))
+    no = button(t(lang, "notices.halt_no"), RefreshNotices())
+    await show(update, t(lang, f"notices.{what}_confirm", id=ident), keyboard([yes, no]))
+
+
+@guarded
+async def halt(update: Update, context: BotContext) -> None:
+    """✖ Cancel a scheduled notice, or ⏹ stop a running one (the service says which), confirmed."""
+    ident = HaltNoticeConfirmed.read(update).notice
     await notices.halt(context.deps.uow, actor_of(update), ident, context.deps.clock.now())
     await _show(update, context)
 
@@ -194,7 +213,8 @@ def handlers() -> list[object]:
     return [
         CommandHandler("notices", notices_command, filters=filters.ChatType.PRIVATE),
         CallbackQueryHandler(refresh, pattern=RefreshNotices.pattern),
-        CallbackQueryHandler(halt, pattern=HaltNotice.pattern),
+        CallbackQueryHandler(halt_ask, pattern=HaltNotice.pattern),
+        CallbackQueryHandler(halt, pattern=HaltNoticeConfirmed.pattern),
         CallbackQueryHandler(withdraw_ask, pattern=WithdrawNotice.pattern),
         CallbackQueryHandler(withdraw_do, pattern=WithdrawNoticeConfirmed.pattern),
     ]

@@ -147,6 +147,14 @@ async def access_request(uow_factory: UnitOfWorkFactory, actor: Actor, request_i
     return RequestCard(request, known)
 
 
+async def undecided_request(uow_factory: UnitOfWorkFactory, actor: Actor, request_id: int) -> AccessRequest:
+    """The request an admin is about to decide: it exists and nobody has decided it yet (admins only)."""
+    card = await access_request(uow_factory, actor, request_id)
+    if card.request.status is not RequestStatus.PENDING:
+        raise Conflict("request.already_decided")
+    return card.request
+
+
 async def decide_access_request(
     uow_factory: UnitOfWorkFactory,
     actor: Actor,

@@ -184,6 +184,18 @@ async def open_invites(uow_factory: UnitOfWorkFactory, actor: Actor, now: dt.dat
         return await uow.invites.open_invites(now)
 
 
+async def revocable_invite(uow_factory: UnitOfWorkFactory, actor: Actor, invite_id: int) -> Invite:
+    """The invitation an admin is about to withdraw: it exists and is not withdrawn yet (admins only)."""
+    async with uow_factory(read_only=True) as uow:
+        await require_admin(uow, actor)
+        invite = await uow.invites.by_id(invite_id)
+    if invite is None:
+        raise NotFound()
+    if invite.revoked_at is not None:
+        raise Conflict("invite.already_revoked")
+    return invite
+
+
 async def revoke_invite(
     uow_factory: UnitOfWorkFactory, actor: Actor, invite_id: int, now: dt.datetime
 ) -> Invite:

@@ -40,7 +40,7 @@ async def member_card(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: i
 
 
 async def revocable_member(uow_factory: UnitOfWorkFactory, actor: Actor, member_id: int) -> Member:
-    """The member an admin is about to revoke; never the admin themselves."""
+    """The member an admin is about to revoke or make admin; never the admin themselves."""
     async with uow_factory(read_only=True) as uow:
         _admin, target = await _admin_and_other(uow, actor, member_id)
     return target

@@ -145,6 +145,19 @@ async def report(uow_factory: UnitOfWorkFactory, actor: Actor, notice_id: int) -
         return await uow.notices.report(notice)
 
 
+async def haltable(uow_factory: UnitOfWorkFactory, actor: Actor, notice_id: int, now: dt.datetime) -> str:
+    """What halting the notice now would do: 'scheduled' (cancel it) or 'sending' (stop it) (admins only)."""
+    return _halting(await report(uow_factory, actor, notice_id), now)
+
+
+def _halting(report: NoticeReport, now: dt.datetime) -> str:
+    """The notice's phase, if it is one a notice can be cancelled or stopped in."""
+    phase = report.phase(now)
+    if phase not in ("scheduled", "sending"):
+        raise Conflict("broadcast.not_running", phase=phase)
+    return phase
+
+
 async def halt(
     uow_factory: UnitOfWorkFactory, actor: Actor, notice_id: int, now: dt.datetime
 ) -> NoticeReport:
@@ -155,9 +168,7 @@ async def halt(
         if notice is None:
             raise NotFound()
         before = await uow.notices.report(notice)
-        phase = before.phase(now)
-        if phase not in ("scheduled", "sending"):
-            raise Conflict("broadcast.not_running", phase=phase)
+        phase = _halting(before, now)
         status, reason = (
             (NoticeStatus.CANCELLED, CANCELLED) if phase == "scheduled" else (NoticeStatus.STOPPED, STOPPED)
         )

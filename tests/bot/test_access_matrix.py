@@ -20,13 +20,38 @@ from bot.domain.model import AuditEntry, Member
 from bot.domain.vocab import MemberStatus, RequestStatus, Role
 from bot.services.access_requests import submit_access_request
 from bot.services.invites import create_invite
-from handlers.access_request import ApproveRequest, RefuseRequest, RequestDelegation, SkipNote, admin_notice
+from handlers.access_request import (
+    ApproveRequest,
+    RefuseConfirmed,
+    RefuseRequest,
+    RequestDelegation,
+    SkipNote,
+    admin_notice,
+)
 from handlers.audit import AuditPage
 from handlers.buttons import ContinueRequest, OpenInitiative, OpenUpdate, ShowMember, ShowRequest
 from handlers.country import PickCountry
 from handlers.groups import GroupsList
-from handlers.invites import InviteDays, InviteDelegation, InviteRole, InviteUses, OpenInvites, RevokeInvite
-from handlers.members import AskErase, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate, Revoke
+from handlers.invites import (
+    InviteDays,
+    InviteDelegation,
+    InviteRole,
+    InviteUses,
+    OpenInvites,
+    RevokeInvite,
+    RevokeInviteConfirmed,
+)
+from handlers.members import (
+    AskErase,
+    AskMakeAdmin,
+    AskRevoke,
+    ChangeRole,
+    Erase,
+    MakeAdmin,
+    MembersPage,
+    Reinstate,
+    Revoke,
+)
 from handlers.search import SearchPage
 from handlers.settings import ChooseLanguage, ChooseZone
 from tests.harness import BotHarness
@@ -49,8 +74,9 @@ ADMIN_BUTTONS: tuple[tuple[Any, ...], ...] = (
     (MembersPage, 1),
     (ShowMember, "contact"),
     (ShowMember, "admin"),
-    (ChangeRole, "contact", Role.ADMIN),
-    (ChangeRole, "me", Role.ADMIN),
+    (AskMakeAdmin, "contact"),
+    (MakeAdmin, "contact"),
+    (MakeAdmin, "me"),
     (ChangeRole, "observer", Role.CONTACT),
     (ChangeRole, "contact", Role.OBSERVER),
     (AskRevoke, "contact"),
@@ -62,10 +88,12 @@ ADMIN_BUTTONS: tuple[tuple[Any, ...], ...] = (
     (Erase, "revoked"),
     (OpenInvites,),
     (RevokeInvite, "invite"),
+    (RevokeInviteConfirmed, "invite"),
     (ShowRequest, "request"),
     (ApproveRequest, "request", Role.CONTACT),
     (ApproveRequest, "request", Role.OBSERVER),
     (RefuseRequest, "request"),
+    (RefuseConfirmed, "request"),
     (AuditPage, 0),
     (AuditPage, 15),
 )
@@ -405,7 +433,7 @@ async def test_admin_member_buttons_change_roles_and_access_with_an_audit_entry_
 
     steps = [
         (ChangeRole(target, Role.OBSERVER), "member.role_changed", Role.OBSERVER, MemberStatus.ACTIVE),
-        (ChangeRole(target, Role.ADMIN), "member.role_changed", Role.ADMIN, MemberStatus.ACTIVE),
+        (MakeAdmin(target), "member.role_changed", Role.ADMIN, MemberStatus.ACTIVE),
         (ChangeRole(target, Role.CONTACT), "member.role_changed", Role.CONTACT, MemberStatus.ACTIVE),
         (Revoke(target), "member.revoked", Role.CONTACT, MemberStatus.REVOKED),
         (Reinstate(target), "member.reinstated", Role.CONTACT, MemberStatus.ACTIVE),
@@ -443,7 +471,13 @@ async def test_admin_withdraws_an_invitation_once(bot: BotHarness, people: dict[
     assert "Open invitations (1)" in listing and "observer of IT, 5 of 5 uses left" in listing
 
     before = await snapshot(bot)
-    [done] = bot.texts(await bot.press(admin, message, RevokeInvite(world.invite).data))
+    [question] = bot.texts(await bot.press(admin, message, RevokeInvite(world.invite).data))
+    assert "Withdraw this invitation? #" in question and "observer of IT" in question
+    assert await snapshot(bot) == before, "asking to confirm must not withdraw"
+    [kept] = bot.texts(await bot.press(admin, message, OpenInvites().data))
+    assert "Open invitations (1)" in kept
+    assert await snapshot(bot) == before, "'No' must change nothing"
+    [done] = bot.texts(await bot.press(admin, message, RevokeInviteConfirmed(world.invite).data))
     assert "Nobody can use it any more" in done
     async with bot.store.uow() as uow:
         invite = await uow.invites.by_id(world.invite)
@@ -456,8 +490,9 @@ async def test_admin_withdraws_an_invitation_once(bot: BotHarness, people: dict[
     )
 
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, RevokeInvite(world.invite).data)
-    assert refusal_problem(calls, "already withdrawn", []) is None
+    for again in (RevokeInvite(world.invite), RevokeInviteConfirmed(world.invite)):
+        calls = await bot.press(admin, message, again.data)
+        assert refusal_problem(calls, "already withdrawn", []) is None, again
     assert await snapshot(bot) == before
 
 
@@ -490,15 +525,22 @@ async def test_admin_approves_and_refuses_access_requests(
     assert (entry.action, entry.actor_id) == ("access.approved", admin_id)
 
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, RefuseRequest(world.request).data)
-    assert refusal_problem(calls, "already decided", []) is None
+    for late in (RefuseRequest(world.request), RefuseConfirmed(world.request)):
+        calls = await bot.press(admin, message, late.data)
+        assert refusal_problem(calls, "already decided", []) is None, late
     assert await snapshot(bot) == before
 
     other = await submit_access_request(
         bot.store.uow, 107, 107, "Nina Nobody", "NL", "", "en", bot.clock.now(), notify_admin=admin_notice
     )
     before = await snapshot(bot)
-    calls = await bot.press(admin, message, RefuseRequest(other.request.id).data)
+    asked = "\n".join(bot.texts(await bot.press(admin, message, RefuseRequest(other.request.id).data)))
+    assert f"Refuse access request #{other.request.id} (Nina Nobody, NL)?" in asked  # with the new card
+    assert await snapshot(bot) == before, "asking to confirm must not refuse"
+    [kept] = bot.texts(await bot.press(admin, message, ShowRequest(other.request.id).data))
+    assert f"Access request #{other.request.id}" in kept
+    assert await snapshot(bot) == before, "'No' must change nothing"
+    calls = await bot.press(admin, message, RefuseConfirmed(other.request.id).data)
     assert "refused" in bot.texts(calls)[0]
     async with bot.store.uow() as uow:
         refused = await uow.requests.by_id(other.request.id)
@@ -551,6 +593,7 @@ FORGED: dict[str, str] = {
     "mem:toadm:{contact}": STALE,
     "mem:role:{contact}:root": STALE,
     "mem:role:{contact}": STALE,
+    "mem:role:{contact}:admin": STALE,  # making admin is asked first: AskMakeAdmin, then MakeAdmin
     "mem:delete:{contact}": STALE,
     "inv:rev:-1": STALE,
     "inv:rev:x": STALE,
@@ -584,15 +627,19 @@ async def test_forged_buttons_get_a_polite_answer_and_change_nothing(
 # Buttons well formed but about something gone or in another state: the service's refusal.
 REFUSED: dict[tuple[Any, ...], str] = {
     (ShowMember, 99999): "no longer exists",
-    (ChangeRole, 99999, Role.ADMIN): "no longer exists",
+    (MakeAdmin, 99999): "no longer exists",
+    (AskMakeAdmin, 99999): "no longer exists",
     (ChangeRole, "revoked", Role.CONTACT): "reinstate them first",
     (Revoke, "revoked"): "already revoked",
     (Reinstate, "contact"): "already active",
     (Reinstate, 99999): "no longer exists",
     (RevokeInvite, 99999): "no longer exists",
+    (RevokeInviteConfirmed, 99999): "no longer exists",
     (ApproveRequest, "request", Role.ADMIN): "approved as contact or observer",
     (ApproveRequest, 99999, Role.CONTACT): "no longer exists",
     (ShowRequest, 99999): "no longer exists",
+    (RefuseRequest, 99999): "no longer exists",
+    (RefuseConfirmed, 99999): "no longer exists",
     (ChooseZone, "Mars/Olympus"): "not a time zone, city or country I know",
     (ChooseZone, "../../etc/passwd"): "not a time zone, city or country I know",
     (ChooseLanguage, "de"): "Choose one of: en, fr",
@@ -634,6 +681,7 @@ async def test_ids_beyond_the_database_integer_range_are_not_found_not_crashed(
         ChangeRole(number, Role.OBSERVER),
         Revoke(number),
         RevokeInvite(number),
+        RevokeInviteConfirmed(number),
         ShowRequest(number),
         ApproveRequest(number, Role.CONTACT),
     )
@@ -646,7 +694,8 @@ async def test_an_admin_cannot_change_their_own_role_or_access(
 ) -> None:
     world = await build_world(bot, people)
     admin, me = people["admin"], world.members["admin"]
-    actions = [*(ChangeRole(me, role) for role in Role), Revoke(me), Reinstate(me)]
+    actions = [ChangeRole(me, Role.CONTACT), ChangeRole(me, Role.OBSERVER), MakeAdmin(me), AskMakeAdmin(me)]
+    actions += [Revoke(me), Reinstate(me)]
     expected = {action.data: "cannot change your own" for action in actions}
     assert await press_all(bot, admin, await screen(bot, admin), expected, []) == {}
     assert (await member(bot, admin.user_id)).role is Role.ADMIN
@@ -662,8 +711,9 @@ async def test_an_admin_is_not_even_asked_to_confirm_revoking_themselves(
 
 
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-FUZZED = (MembersPage, ShowMember, ChangeRole, AskRevoke, Revoke, Reinstate, RevokeInvite, OpenInvites)
-FUZZED += (ApproveRequest, RefuseRequest, ShowRequest, AuditPage, ChooseLanguage, ChooseZone)
+FUZZED = (MembersPage, ShowMember, ChangeRole, AskMakeAdmin, MakeAdmin, AskRevoke, Revoke, Reinstate)
+FUZZED += (RevokeInvite, RevokeInviteConfirmed, OpenInvites)
+FUZZED += (ApproveRequest, RefuseRequest, RefuseConfirmed, ShowRequest, AuditPage, ChooseLanguage, ChooseZone)
 PREFIXES = (*(f"{kind.prefix}:" for kind in FUZZED), "")
 # Ids are where parsing happens, so the rest is often digits: ASCII, or anything str.isdigit() accepts.
 numberish = st.text(st.characters(categories=("Nd", "No")).filter(str.isdigit), min_size=1, max_size=12)

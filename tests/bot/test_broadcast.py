@@ -418,7 +418,13 @@ async def test_a_cancelled_notice_is_never_sent(bot: BotHarness, people: dict[st
     await tap(bot, admin, "📢 Send to 3")
     await bot.send(admin, "/notices")
     cancel = copy.deepcopy(last_with_buttons(bot, admin.user_id))  # the fake edits it in place
-    [listing] = bot.texts(await tap(bot, admin, "✖ Cancel #1"))
+    [question] = bot.texts(await tap(bot, admin, "✖ Cancel #1"))
+    assert "Cancel notice #1? It has not started: nobody will get it." in question
+    [kept] = bot.texts(await tap(bot, admin, "No, keep it"))
+    assert "#1 · <b>scheduled</b>" in kept, "'No' must change nothing"
+    assert not await audit(bot, "notice.cancelled")
+    await tap(bot, admin, "✖ Cancel #1")
+    [listing] = bot.texts(await tap(bot, admin, "Yes, cancel it"))
     assert "#1 · <b>cancelled</b>" in listing
     figures = (
         "Recipients 3 · sent 0 · pending 0 · failed 0 · unreachable 0 · stopped 0 · cancelled 3 · held back 0"
@@ -426,8 +432,9 @@ async def test_a_cancelled_notice_is_never_sent(bot: BotHarness, people: dict[st
     assert figures in listing, "cancelled is not unreachable nor stopped"
     assert "✖ Cancel #1" not in buttons(last_with_buttons(bot, admin.user_id))
 
-    again = await bot.press(admin, cancel, buttons(cancel)["✖ Cancel #1"])
-    assert "This notice is cancelled: there is nothing to cancel or stop" in alerts(again)[0]
+    for data in (buttons(cancel)["✖ Cancel #1"], "ntc:haltok:1"):
+        again = await bot.press(admin, cancel, data)
+        assert "This notice is cancelled: there is nothing to cancel or stop" in alerts(again)[0], data
     bot.clock.current = NOW + dt.timedelta(days=2)
     await bot.deliver()
     assert received(bot) == {}
@@ -457,7 +464,9 @@ async def test_stop_mid_run_skips_the_rest_and_reports_what_was_sent(
         await until(gate.holding.is_set, "the 11th send to be in flight")
         [listing] = bot.texts(await bot.send(admin, "/notices"))
         assert "#1 · <b>sending</b>" in listing
-        [stopped] = bot.texts(await tap(bot, admin, "⏹ Stop #1"))
+        [question] = bot.texts(await tap(bot, admin, "⏹ Stop #1"))
+        assert "Stop notice #1? What is not sent yet will not be" in question
+        [stopped] = bot.texts(await tap(bot, admin, "Yes, stop it"))
     finally:
         gate.open()
         await asyncio.wait_for(running, 10)
@@ -511,7 +520,9 @@ async def test_stopping_a_document_notice_never_leaves_a_recipient_with_the_text
     try:
         await until(texts_recorded, "every recipient's text to be sent")
         await bot.send(admin, "/notices")
-        [stopped] = bot.texts(await tap(bot, admin, "⏹ Stop #1"))
+        [question] = bot.texts(await tap(bot, admin, "⏹ Stop #1"))
+        assert "Stop notice #1? What is not sent yet will not be" in question
+        [stopped] = bot.texts(await tap(bot, admin, "Yes, stop it"))
     finally:
         await asyncio.wait_for(running, 10)
     assert "#1 · <b>stopped</b>" in stopped
@@ -620,8 +631,9 @@ async def test_only_admins_can_broadcast_or_halt(
     ):
         calls = await bot.press(who, message, data)
         assert [c.method for c in calls] == ["answerCallbackQuery"], data
-    halted = await bot.press(who, message, "ntc:halt:1")
-    assert refusal in alerts(halted)[0]
+    for data in ("ntc:halt:1", "ntc:haltok:1"):
+        halted = await bot.press(who, message, data)
+        assert refusal in alerts(halted)[0], data
 
     assert len(await audit(bot, "notice.created")) == 1
     assert not await audit(bot, "notice.cancelled")
@@ -667,8 +679,9 @@ async def test_in_a_group_broadcast_and_notices_are_refused(
     assert received(bot) == {}
     assert not await audit(bot, "notice.created")
     await tap(bot, admin, "📢 Send to 3")  # the private preview still works
-    halted = await bot.press(group, in_group, "ntc:halt:1")
-    assert PRIVATE_ONLY in alerts(halted)[0]
+    for data in ("ntc:halt:1", "ntc:haltok:1"):
+        halted = await bot.press(group, in_group, data)
+        assert PRIVATE_ONLY in alerts(halted)[0], data
     async with bot.store.uow() as uow:
         notice = await uow.notices.by_id(1)
     assert notice is not None and notice.status is NoticeStatus.ACTIVE

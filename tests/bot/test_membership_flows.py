@@ -71,7 +71,12 @@ async def test_open_invitations_can_be_withdrawn(bot: BotHarness, people: dict[s
     withdraw = next(
         label for label in buttons(last_with_buttons(bot, admin.user_id)) if label.startswith("Withdraw")
     )
-    [done] = bot.texts(await tap(bot, admin, withdraw))
+    [question] = bot.texts(await tap(bot, admin, withdraw))
+    assert "Withdraw this invitation?" in question and "contact of IT" in question
+    [kept] = bot.texts(await tap(bot, admin, "No, keep it"))
+    assert "contact of IT, 5 of 5 uses left" in kept
+    await tap(bot, admin, withdraw)
+    [done] = bot.texts(await tap(bot, admin, "Yes, withdraw"))
     assert "Nobody can use it any more" in done
     [reply] = bot.texts(await bot.send(Identity(703, "Late"), f"/start {token}"))
     assert "withdrawn" in reply
@@ -154,7 +159,15 @@ async def test_the_first_decision_wins(bot: BotHarness, store: Store, people: di
     second_admin = await register(store, 150, Role.ADMIN, "COM", "Sam")
     guest, admin = people["guest"], people["admin"]
     await request_access(bot, guest, "Gus", "BE", None)
+    [question] = bot.texts(await tap(bot, admin, "Refuse"))
+    assert "Refuse access request #1 (Gus, BE)?" in question
+    [kept] = bot.texts(await tap(bot, admin, "No, keep it"))
+    assert "Access request #1" in kept
+    async with bot.store.uow() as uow:
+        pending = await uow.requests.by_id(1)
+    assert pending is not None and pending.status is RequestStatus.PENDING, "'No' must change nothing"
     await tap(bot, admin, "Refuse")
+    await tap(bot, admin, "Yes, refuse")
     calls = await tap(bot, second_admin, "Approve as contact")
     assert "Another admin has already decided" in alerts(calls)[0]
     async with bot.store.uow() as uow:
@@ -230,12 +243,26 @@ async def test_revoking_an_admin_lists_the_invitations_it_withdrew(
     assert "withdrawn" in late
 
 
+async def role_of(bot: BotHarness, who: Identity) -> Role | None:
+    """The role `who` has in the store now."""
+    async with bot.store.uow(read_only=True) as uow:
+        member = await uow.members.by_telegram_id(who.user_id)
+    return None if member is None else member.role
+
+
 async def test_role_change_updates_the_members_menu(bot: BotHarness, people: dict[str, Identity]) -> None:
     admin, observer = people["admin"], people["observer"]
     await bot.send(admin, "/members")
     await tap(bot, admin, "FRONTEX · Otto · observer")
-    calls = await tap(bot, admin, "Make admin")
+    [question] = bot.texts(await tap(bot, admin, "Make admin"))
+    assert "Make Otto (FRONTEX) an admin?" in question
+    [kept] = bot.texts(await tap(bot, admin, "No, keep"))
+    assert "Role: observer" in kept
+    assert (await role_of(bot, observer)) is Role.OBSERVER
+    await tap(bot, admin, "Make admin")
+    calls = await tap(bot, admin, "Yes, make admin")
     assert "Role: admin" in bot.texts(calls)[0]
+    assert (await role_of(bot, observer)) is Role.ADMIN
     [menu] = [c for c in calls if c.method == "setMyCommands"]
     assert menu.params["scope"] == {"type": "chat", "chat_id": observer.user_id}
     assert "members" in [c["command"] for c in menu.params["commands"]]

@@ -57,6 +57,7 @@ async def an_admin_who_did_everything(bot: BotHarness, people: dict[str, Identit
     admin = people["admin"]
     await request_access(bot, SUBJECT, "Maeve Oddlyname", "IE", None)
     await tap(bot, admin, "Refuse")
+    await tap(bot, admin, "Yes, refuse")
     created = await create_invite(
         bot.store.uow, Actor(admin.user_id), Role.ADMIN, "IE", 1, 7, bot.clock.now()
     )

@@ -28,7 +28,7 @@ from bot.services.invites import create_invite
 from handlers.access_request import admin_notice
 from handlers.buttons import ShowMember
 from handlers.digest_render import DigestRenderer
-from handlers.members import AskErase, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate
+from handlers.members import AskErase, AskMakeAdmin, AskRevoke, ChangeRole, Erase, MembersPage, Reinstate
 from handlers.notice_render import recipient_message
 from handlers.update_render import notification
 from storage.factory import Store, open_store
@@ -54,6 +54,7 @@ async def live_a_while(bot: BotHarness, people: dict[str, Identity]) -> int:
     admin, actor = people["admin"], Actor(TELEGRAM_ID)
     await request_access(bot, SUBJECT, NAME, "PT", f"Deputy head of unit. Call {NAME} on @{USERNAME}")
     await tap(bot, admin, "Refuse")
+    await tap(bot, admin, "Yes, refuse")
     created = await create_invite(
         bot.store.uow, Actor(admin.user_id), Role.CONTACT, "PT", 1, 7, bot.clock.now()
     )
@@ -162,7 +163,8 @@ async def test_an_erased_card_offers_nothing_and_refuses_every_change(
     message = await screen(bot, admin)
     for pressed in (
         Reinstate(contact),
-        ChangeRole(contact, Role.ADMIN),
+        ChangeRole(contact, Role.OBSERVER),
+        AskMakeAdmin(contact),
         AskRevoke(contact),
         AskErase(contact),
     ):
