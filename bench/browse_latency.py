@@ -404,7 +404,7 @@ async def build_paths(
     who = contact_identity()
     app, api = emwp
     factory, echo_factory = UpdateFactory(app.bot), UpdateFactory(echo[0].bot)
-    updates = r"[1-9][\d,]*\+? update\(s\)"
+    updates = r"[1-9][\d,]*\+? updates?"
 
     def command(label: str, typed: str, *expect: str) -> Path:
         return Path(label, app, api, lambda: factory.message(who, typed), expect)

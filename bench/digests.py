@@ -98,9 +98,10 @@ BRUSSELS = "Europe/Brussels"
 DUE = dt.datetime(2025, 6, 16, 8, 0, tzinfo=ZoneInfo(BRUSSELS)).astimezone(dt.UTC)
 WEEK = dt.timedelta(days=7)
 MARK = re.compile(r"\[#(\d+)\]")  # every update's text starts with its id, to find it in a digest
-HEADLINE = re.compile(r"<b>(\d+) update\(s\)</b> on (\d+) initiative\(s\)")
+HEADLINE = re.compile(r"<b>([\d,]+) updates?</b> on ([\d,]+) initiatives?")
 MORE = re.compile(r"\n\+\d+ more · /initiative ")
-CLOSING = re.compile(r"… and (\d+) more initiative\(s\)")
+CLOSING = re.compile(r"… and ([\d,]+) more initiatives?")
+
 TLP_WEIGHTS = {Tlp.CLEAR: 10, Tlp.GREEN: 60, Tlp.AMBER: 15, Tlp.AMBER_STRICT: 8, Tlp.RED: 7}
 ROLE_WEIGHTS = {Role.CONTACT: 80, Role.OBSERVER: 17, Role.ADMIN: 3}
 KIND_WEIGHTS = {DelegationKind.MEMBER_STATE: 6, DelegationKind.INSTITUTION: 4, DelegationKind.OBSERVER: 1}
@@ -213,6 +214,11 @@ async def load_reference(conn: AsyncConnection) -> Reference:
         first[name] = int(await conn.scalar(text(f"SELECT coalesce(max(id), 0) FROM {name}")) or 0) + 1  # noqa: S608
     ids = list(await conn.scalars(select(InitiativeRow.id).order_by(InitiativeRow.id)))
     return Reference(delegations, sorted(regions), regions, countries_of, ids, first)
+
+
+def _number(written: str) -> int:
+    """A count as the English texts write it ('1,343')."""
+    return int(written.replace(",", ""))
 
 
 def weighted(rng: random.Random, weights: dict[Any, int]) -> Any:
@@ -651,7 +657,8 @@ def check_digest(world: World, reader: Subscriber, text: str) -> list[str]:
         by_initiative.setdefault(world.updates[ident].initiative, []).append(ident)
     shown = {int(m) for m in MARK.findall(text)}
     headline = HEADLINE.search(text)
-    if headline is None or (int(headline[1]), int(headline[2])) != (len(expected), len(by_initiative)):
+    counted = (_number(headline[1]), _number(headline[2])) if headline else None
+    if counted != (len(expected), len(by_initiative)):
         found = headline[0] if headline else "no headline"
         problems.append(f"{found!r}, expected {len(expected)} updates on {len(by_initiative)} initiatives")
     if reader.role is Role.ADMIN and len(expected) != len(week):
@@ -667,7 +674,7 @@ def check_digest(world: World, reader: Subscriber, text: str) -> list[str]:
         problems.append(f'{len(MORE.findall(text))} "+N more" lines for {more} initiatives with more')
     closing = CLOSING.search(text)
     left = len(by_initiative) - len(initiatives)
-    if (int(closing[1]) if closing else 0) != left:
+    if (_number(closing[1]) if closing else 0) != left:
         problems.append(f"closing line {closing[0] if closing else None!r}, {left} initiatives left out")
     amber = {i for i in shown if world.updates[i].tlp is Tlp.AMBER}
     if reader.role is not Role.ADMIN and (amber or f"[{Tlp.AMBER.value}]" in text):
