@@ -42,6 +42,7 @@ from importlib.metadata import version
 
 from bench.browse_latency import generate
 from bench.help_throughput import TOKEN, contact_identity, fresh_database, prepared_store
+from bench.stats import p95
 from bot.app import BotApplication, build_application
 from bot.console.botapi import ApiCall, InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory
@@ -68,8 +69,7 @@ class Phase:
 
     def p95(self) -> float:
         """Nearest-rank 95th percentile of the /help latencies."""
-        ordered = sorted(self.help_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
+        return p95(self.help_ms)
 
     def median(self) -> float:
         """Median /help latency."""

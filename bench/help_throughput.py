@@ -42,6 +42,7 @@ from sqlalchemy import text
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from bench import stats
 from bench.profiling import profiled
 from bot.app import build_application
 from bot.clock import SystemClock
@@ -170,7 +171,7 @@ async def help_reply(contender: Contender, api: InProcessBotApi, who: Identity) 
 def summarise(samples_ns: Sequence[int], elapsed_ns: int) -> RunStats:
     """Updates per second over the whole loop; median and p95 (nearest rank) of the per-update times."""
     ordered = sorted(samples_ns)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
+    p95 = stats.p95(ordered)
     return RunStats(
         per_second=len(ordered) / (elapsed_ns / 1e9),
         median_us=statistics.median(ordered) / 1000,

@@ -33,6 +33,7 @@ from sqlalchemy import select
 
 from bench.browse_latency import COMMON, RARE, generate
 from bench.help_throughput import TOKEN, fresh_database, prepared_store
+from bench.stats import p95
 from bot.app import BotApplication, build_application
 from bot.console.botapi import ApiCall, InProcessBotApi
 from bot.console.updates import Identity, UpdateFactory
@@ -59,8 +60,7 @@ class Phase:
 
     def p95(self) -> float:
         """Nearest-rank 95th percentile of the cheap commands."""
-        ordered = sorted(self.cheap_ms)
-        return ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)] if ordered else float("nan")
+        return p95(self.cheap_ms)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Sequence
 import httpx
 import uvicorn
 
+from bench import stats
 from bench.help_throughput import TOKEN, fresh_database, prepared_store
 from bot.app import build_application
 from bot.console.botapi import InProcessBotApi
@@ -106,7 +107,7 @@ async def main(argv: Sequence[str] | None = None) -> None:
             await app.stop()  # waits for the searches still in their lane
         times = sorted(t for session, _ in results for t in session)
         failed = sum(f for _, f in results)
-        p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
+        p95 = stats.p95(times)
         print(f"webhook, one process, {store.backend}: {len(users)} users, {len(times)} updates")
         median = statistics.median(times) * 1000
         rate = len(times) / elapsed
